@@ -1,0 +1,1 @@
+"""Command groups beyond inventory (crawl, rdap, audit, export, report, demo)."""

@@ -1,0 +1,108 @@
+"""Engine, sessions and automatic schema migration (alembic) for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.orm import Session, sessionmaker
+
+DEFAULT_DB_URL = "sqlite:///govaudit.db"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def database_url(explicit: str | None = None) -> str:
+    return explicit or os.environ.get("GOVAUDIT_DB") or DEFAULT_DB_URL
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Several crawler processes write to one SQLite file: WAL lets readers go on while one
+    # writes, and the busy timeout makes writers queue instead of failing at once.
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=60000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(url: str) -> Any:
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(engine: Engine) -> bool:
+    """Bring the schema to the newest revision; return True when anything was applied.
+
+    Checking first keeps an up-to-date database untouched (no write at all), which matters
+    for the promise that a refused load leaves the file byte-for-byte as it was.
+    """
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    head = ScriptDirectory.from_config(cfg).get_current_head()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    if current == head:
+        return False
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    return True
+
+
+def has_schema(engine: Engine) -> bool:
+    return inspect(engine).has_table("alembic_version")
+
+
+class Database:
+    """One database URL, opened (and migrated) on first use."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = database_url(url)
+        self._engine: Engine | None = None
+        self._sessions: sessionmaker[Session] | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            if self.url.startswith("sqlite:///"):
+                path = Path(self.url.removeprefix("sqlite:///"))
+                if str(path) not in ("", ":memory:"):
+                    path.parent.mkdir(parents=True, exist_ok=True)
+            self._engine = make_engine(self.url)
+            upgrade(self._engine)
+            self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        return self._engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session in one transaction: committed on success, rolled back on any error."""
+        _ = self.engine
+        assert self._sessions is not None
+        with self._sessions() as sess, sess.begin():
+            yield sess
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()

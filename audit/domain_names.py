@@ -1,0 +1,76 @@
+"""Normalising and validating .gov domain names.
+
+tldextract is built with its bundled Public Suffix List snapshot (``suffix_list_urls=()``) so
+that nothing here ever reaches for the network.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+
+import tldextract
+
+_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+class DomainError(ValueError):
+    """A name that is not a registrable .gov domain; the message says why."""
+
+
+def normalise_host(raw: str) -> str:
+    """Trim, lower-case, drop a trailing dot, and encode to IDNA (ASCII) form."""
+    name = raw.strip().rstrip(".").lower()
+    if not name:
+        raise DomainError("empty domain name")
+    if any(ch.isspace() for ch in name):
+        raise DomainError(f"{raw.strip()!r} contains white space")
+    try:
+        name = name.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise DomainError(f"{raw.strip()!r} is not a valid IDNA name ({exc})") from exc
+    return name
+
+
+@lru_cache(maxsize=65536)
+def registrable_domain(host: str) -> str:
+    """The registrable domain (eTLD+1) of a host name, or "" when it has none."""
+    ext = _EXTRACT(host)
+    return ext.top_domain_under_public_suffix
+
+
+def suffix_of(host: str) -> str:
+    return _EXTRACT(host).suffix
+
+
+def is_ip_literal(host: str) -> bool:
+    candidate = host.strip("[]")
+    try:
+        ipaddress.ip_address(candidate)
+    except ValueError:
+        return False
+    return True
+
+
+def normalise_gov_domain(raw: str) -> str:
+    """Normalise a registry domain and check that it is a registrable name directly under .gov.
+
+    Raises DomainError with a one-line reason otherwise (``fs.fed.us`` is not .gov,
+    ``www.usda.gov`` is a host, not a registrable domain).
+    """
+    name = normalise_host(raw)
+    if is_ip_literal(name):
+        raise DomainError(f"{name!r} is an IP address, not a domain")
+    labels = name.split(".")
+    for label in labels:
+        if not label or len(label) > 63:
+            raise DomainError(f"{name!r} has an empty or over-long label")
+        if label.startswith("-") or label.endswith("-"):
+            raise DomainError(f"{name!r} has a label starting or ending with '-'")
+        if not all(ch.isalnum() or ch == "-" for ch in label):
+            raise DomainError(f"{name!r} has a character not allowed in a host name")
+    if suffix_of(name) != "gov":
+        raise DomainError(f"{name!r} is not under .gov")
+    if registrable_domain(name) != name:
+        raise DomainError(f"{name!r} is not a registrable .gov domain (second level only)")
+    return name

@@ -1,0 +1,264 @@
+"""The registry inventory: loading snapshots, and reading them back (list, diff, stats)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from audit.models import Agency, Domain, RegistryEntry, RegistrySnapshot
+from audit.registry_csv import ParsedRegistry, RegistryFileError
+
+DEFAULT_MAX_SHRINK = 0.5
+
+
+class ShrinkRefused(RegistryFileError):
+    """A file that would drop too many of the previous snapshot's domains (a partial export)."""
+
+
+@dataclass
+class LoadResult:
+    source_name: str
+    as_of: dt.date
+    snapshot_id: int
+    already_loaded: bool
+    rows_read: int
+    rows_loaded: int
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        if self.already_loaded:
+            return (
+                f"{self.source_name}: already loaded as snapshot {self.snapshot_id} "
+                f"(as of {self.as_of}); nothing added"
+            )
+        reasons = ", ".join(f"{n} {why}" for why, n in sorted(self.skipped.items()))
+        skipped = sum(self.skipped.values())
+        detail = f" ({reasons})" if reasons else ""
+        return (
+            f"{self.source_name}: as of {self.as_of}: {self.rows_read} rows read, "
+            f"{self.rows_loaded} loaded, {skipped} skipped{detail}"
+        )
+
+
+def _ids_by_name(session: Session, model: type[Domain] | type[Agency], names: set[str]) -> dict:
+    found: dict[str, int] = {}
+    ordered = sorted(names)
+    for i in range(0, len(ordered), 500):
+        chunk = ordered[i : i + 500]
+        for row_id, name in session.execute(
+            select(model.id, model.name).where(model.name.in_(chunk))
+        ):
+            found[name] = row_id
+    missing = [{"name": n} for n in ordered if n not in found]
+    if missing:
+        session.execute(insert(model), missing)
+        return _ids_by_name(session, model, names)
+    return found
+
+
+def previous_snapshot(session: Session, as_of: dt.date) -> RegistrySnapshot | None:
+    return session.scalars(
+        select(RegistrySnapshot)
+        .where(RegistrySnapshot.as_of < as_of)
+        .order_by(RegistrySnapshot.as_of.desc(), RegistrySnapshot.id.desc())
+        .limit(1)
+    ).first()
+
+
+def snapshot_domains(session: Session, snapshot_id: int, federal_only: bool = False) -> set[str]:
+    query = (
+        select(Domain.name)
+        .join(RegistryEntry, RegistryEntry.domain_id == Domain.id)
+        .where(RegistryEntry.snapshot_id == snapshot_id)
+    )
+    if federal_only:
+        query = query.where(RegistryEntry.domain_type.like("Federal%"))
+    return set(session.scalars(query))
+
+
+def load_registry(
+    session: Session,
+    parsed: ParsedRegistry,
+    as_of: dt.date,
+    *,
+    allow_shrink: bool = False,
+    max_shrink: float = DEFAULT_MAX_SHRINK,
+) -> LoadResult:
+    """Store a parsed file as a snapshot, in the caller's transaction.
+
+    Every check happens before the first write, so a refused file changes nothing.
+    """
+    existing = session.scalars(
+        select(RegistrySnapshot).where(RegistrySnapshot.content_hash == parsed.content_hash)
+    ).first()
+    if existing is not None:
+        return LoadResult(
+            parsed.source_name, existing.as_of, existing.id, True, parsed.rows_read, 0
+        )
+    previous = previous_snapshot(session, as_of)
+    if previous is not None and not allow_shrink:
+        before = snapshot_domains(session, previous.id, federal_only=parsed.kind == "federal")
+        if before:
+            lost = before - {row.domain for row in parsed.rows}
+            if len(lost) > max_shrink * len(before):
+                raise ShrinkRefused(
+                    f"{parsed.source_name}: refused: it would remove {len(lost)} of the "
+                    f"{len(before)} domains of the previous snapshot {previous.source_name} "
+                    f"(as of {previous.as_of}), more than {max_shrink:.0%}: likely a partial "
+                    "export (use --allow-shrink to load it anyway)"
+                )
+    snapshot = RegistrySnapshot(
+        source_name=parsed.source_name,
+        content_hash=parsed.content_hash,
+        as_of=as_of,
+        kind=parsed.kind,
+        rows_read=parsed.rows_read,
+        rows_loaded=len(parsed.rows),
+        rows_skipped=sum(parsed.skipped.values()),
+        skipped=dict(parsed.skipped),
+        columns=parsed.columns,
+    )
+    session.add(snapshot)
+    session.flush()
+    domain_ids = _ids_by_name(session, Domain, {r.domain for r in parsed.rows})
+    agency_ids = _ids_by_name(session, Agency, {r.agency for r in parsed.rows if r.agency})
+    session.execute(
+        insert(RegistryEntry),
+        [
+            {
+                "snapshot_id": snapshot.id,
+                "domain_id": domain_ids[r.domain],
+                "agency_id": agency_ids.get(r.agency) if r.agency else None,
+                "line": r.line,
+                "domain_type": r.domain_type,
+                "domain_type_raw": r.domain_type_raw,
+                "agency_name": r.agency,
+                "organization": r.organization,
+                "suborganization": r.suborganization,
+                "city": r.city,
+                "state": r.state,
+                "security_contact": r.security_contact,
+                "status": r.status,
+                "extra": r.extra,
+            }
+            for r in parsed.rows
+        ],
+    )
+    return LoadResult(
+        parsed.source_name,
+        as_of,
+        snapshot.id,
+        False,
+        parsed.rows_read,
+        len(parsed.rows),
+        parsed.skipped,
+    )
+
+
+class SnapshotNotFound(LookupError):
+    pass
+
+
+def find_snapshot(session: Session, when: str | dt.date | None = None) -> RegistrySnapshot:
+    """The snapshot as of a date (the last loaded one for that date), or the newest."""
+    query = select(RegistrySnapshot).order_by(
+        RegistrySnapshot.as_of.desc(), RegistrySnapshot.id.desc()
+    )
+    if when is not None:
+        day = when if isinstance(when, dt.date) else _parse_date(when)
+        query = query.where(RegistrySnapshot.as_of == day)
+    snap = session.scalars(query.limit(1)).first()
+    if snap is None:
+        if when is None:
+            raise SnapshotNotFound("no registry snapshot is loaded (govaudit inventory load FILE)")
+        dates = ", ".join(
+            str(d)
+            for d in session.scalars(
+                select(RegistrySnapshot.as_of).distinct().order_by(RegistrySnapshot.as_of)
+            )
+        )
+        raise SnapshotNotFound(f"no snapshot as of {when} (loaded: {dates or 'none'})")
+    return snap
+
+
+def _parse_date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise SnapshotNotFound(f"{text!r} is not a date (YYYY-MM-DD)") from exc
+
+
+def entry_rows(
+    session: Session, snapshot: RegistrySnapshot, agency: str | None = None
+) -> list[dict[str, Any]]:
+    query = (
+        select(RegistryEntry, Domain.name)
+        .join(Domain, RegistryEntry.domain_id == Domain.id)
+        .where(RegistryEntry.snapshot_id == snapshot.id)
+        .order_by(Domain.name)
+    )
+    if agency:
+        pattern = f"%{agency.lower()}%"
+        query = query.where(
+            func.lower(RegistryEntry.agency_name).like(pattern)
+            | func.lower(func.coalesce(RegistryEntry.organization, "")).like(pattern)
+        )
+    return [
+        {
+            "domain": name,
+            "domain_type": e.domain_type,
+            "agency": e.agency_name,
+            "organization": e.organization,
+            "suborganization": e.suborganization,
+            "city": e.city,
+            "state": e.state,
+            "security_contact": e.security_contact,
+            "snapshot": snapshot.as_of.isoformat(),
+        }
+        for e, name in session.execute(query)
+    ]
+
+
+DIFF_FIELDS = ("agency", "organization", "domain_type")
+
+
+def diff_snapshots(
+    session: Session, old: RegistrySnapshot, new: RegistrySnapshot
+) -> dict[str, Any]:
+    before = {r["domain"]: r for r in entry_rows(session, old)}
+    after = {r["domain"]: r for r in entry_rows(session, new)}
+    changed = [
+        {"domain": d, "field": f, "old": before[d][f], "new": after[d][f]}
+        for d in sorted(before.keys() & after.keys())
+        for f in DIFF_FIELDS
+        if before[d][f] != after[d][f]
+    ]
+    return {
+        "old": old.as_of.isoformat(),
+        "new": new.as_of.isoformat(),
+        "added": sorted(after.keys() - before.keys()),
+        "removed": sorted(before.keys() - after.keys()),
+        "changed": changed,
+    }
+
+
+def snapshot_stats(session: Session, snapshot: RegistrySnapshot) -> list[dict[str, Any]]:
+    """Domains per agency and type, the table the 2011 State of the Federal Web report kept."""
+    query = (
+        select(RegistryEntry.agency_name, RegistryEntry.domain_type, func.count())
+        .where(RegistryEntry.snapshot_id == snapshot.id)
+        .group_by(RegistryEntry.agency_name, RegistryEntry.domain_type)
+    )
+    per_agency: dict[str, dict[str, Any]] = {}
+    for agency, dtype, count in session.execute(query):
+        row = per_agency.setdefault(
+            agency or "(none)", {"agency": agency or "(none)", "domains": 0, "types": {}}
+        )
+        row["domains"] += count
+        row["types"][dtype or "(none)"] = count
+    return sorted(per_agency.values(), key=lambda r: (-r["domains"], r["agency"]))

@@ -1,0 +1,300 @@
+"""The govaudit database: registry inventory, crawl observations, checks and findings.
+
+Data flows one way: seeds/registry files -> `registry_*` tables; crawls -> `crawl_*`,
+`*_observation`, `rdap_result`, `plan_check` (raw observations, never judgements except the
+plan check's own status); the audit runner -> `audit_run` and `finding`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Agency(Base):
+    """An agency as the registry spells it.
+
+    Slugs and primary domains are configuration (seeds/agencies.csv, or --agencies), read by
+    the commands that need them, so that one command can use another agencies file.
+    """
+
+    __tablename__ = "agency"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+
+
+class Domain(Base):
+    """A registrable .gov name, normalised (lower case, IDNA)."""
+
+    __tablename__ = "domain"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(253), unique=True)
+
+
+class RegistrySnapshot(Base):
+    """One loaded registry export file."""
+
+    __tablename__ = "registry_snapshot"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_name: Mapped[str] = mapped_column(String(500))
+    content_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    as_of: Mapped[dt.date] = mapped_column(Date, index=True)
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))  # "federal" or "full"
+    rows_read: Mapped[int] = mapped_column(Integer)
+    rows_loaded: Mapped[int] = mapped_column(Integer)
+    rows_skipped: Mapped[int] = mapped_column(Integer)
+    skipped: Mapped[dict[str, Any]] = mapped_column(default=dict)  # reason -> count
+    columns: Mapped[list[Any]] = mapped_column(default=list)  # header as given
+    entries: Mapped[list[RegistryEntry]] = relationship(back_populates="snapshot")
+
+
+class RegistryEntry(Base):
+    """A domain in a snapshot with every attribute the file gives.
+
+    `agency` is the top-level body (the `Agency` column, or `Organization name` in files from
+    2026 on, where the old Agency values moved); `organization` is the sub-unit (`Organization`
+    / `Organization name` before 2026, `Suborganization name` after).
+    """
+
+    __tablename__ = "registry_entry"
+    __table_args__ = (UniqueConstraint("snapshot_id", "domain_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("registry_snapshot.id"), index=True)
+    domain_id: Mapped[int] = mapped_column(ForeignKey("domain.id"), index=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
+    line: Mapped[int] = mapped_column(Integer)
+    domain_type: Mapped[str | None] = mapped_column(String(100))
+    domain_type_raw: Mapped[str | None] = mapped_column(String(100))
+    agency_name: Mapped[str | None] = mapped_column(String(300))
+    organization: Mapped[str | None] = mapped_column(String(300))
+    suborganization: Mapped[str | None] = mapped_column(String(300))
+    city: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str | None] = mapped_column(String(100))
+    security_contact: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str | None] = mapped_column(String(50))
+    extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    snapshot: Mapped[RegistrySnapshot] = relationship(back_populates="entries")
+    domain: Mapped[Domain] = relationship()
+
+
+class CrawlRun(Base):
+    """One `govaudit crawl` invocation (resumed runs keep their row)."""
+
+    __tablename__ = "crawl_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("registry_snapshot.id"))
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class CrawlTask(Base):
+    """Progress of one unit of a run (a domain for the site crawl, an agency for /open).
+
+    Its state is written in the same transaction as the unit's observations, so a resumed run
+    redoes exactly the unfinished units.
+    """
+
+    __tablename__ = "crawl_task"
+    __table_args__ = (UniqueConstraint("run_id", "job", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    job: Mapped[str] = mapped_column(String(20))  # "sites" | "open" | "rdap"
+    key: Mapped[str] = mapped_column(String(300))  # domain, or agency name
+    domain: Mapped[str] = mapped_column(String(253))
+    agency: Mapped[str | None] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    worker: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class EndpointObservation(Base):
+    """One of http://D, http://www.D, https://D, https://www.D as fetched."""
+
+    __tablename__ = "endpoint_observation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[int | None] = mapped_column(Integer)
+    error_kind: Mapped[str | None] = mapped_column(String(20))
+    error: Mapped[str | None] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(String(2000))
+    redirect_chain: Mapped[list[Any]] = mapped_column(default=list)
+    https_ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    redirects_to_https: Mapped[bool] = mapped_column(Boolean, default=False)
+    hsts: Mapped[str | None] = mapped_column(String(500))
+    response_ms: Mapped[float | None] = mapped_column(Float)
+    server: Mapped[str | None] = mapped_column(String(300))
+    content_type: Mapped[str | None] = mapped_column(String(300))
+    content_length: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(Text)
+    body_text: Mapped[str | None] = mapped_column(Text)
+
+
+class SiteObservation(Base):
+    """What one crawl saw of one domain's site as a whole (homepage, well-known files, crawl)."""
+
+    __tablename__ = "site_observation"
+    __table_args__ = (UniqueConstraint("run_id", "domain"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+    agency: Mapped[str | None] = mapped_column(String(300))
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    homepage_url: Mapped[str | None] = mapped_column(String(2000))
+    homepage: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    robots: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    sitemap: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    security_txt: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    soft_404: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    hostnames: Mapped[list[Any]] = mapped_column(default=list)
+    unlisted_gov_domains: Mapped[list[Any]] = mapped_column(default=list)
+    pages_crawled: Mapped[int] = mapped_column(Integer, default=0)
+    broken_links: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PageObservation(Base):
+    __tablename__ = "page_observation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    referrer: Mapped[str | None] = mapped_column(String(2000))
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[int | None] = mapped_column(Integer)
+    error_kind: Mapped[str | None] = mapped_column(String(30))
+    title: Mapped[str | None] = mapped_column(Text)
+    content_type: Mapped[str | None] = mapped_column(String(300))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class LinkObservation(Base):
+    """A link found on a crawled page that leaves the page's host or is broken."""
+
+    __tablename__ = "link_observation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+    from_url: Mapped[str] = mapped_column(String(2000))
+    to_url: Mapped[str] = mapped_column(String(2000))
+    to_host: Mapped[str | None] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(30))  # broken|subdomain|gov-listed|gov-unlisted|...
+    status: Mapped[int | None] = mapped_column(Integer)
+
+
+class RdapResult(Base):
+    """One RDAP answer for a domain (cached; the newest per domain is used)."""
+
+    __tablename__ = "rdap_result"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(30))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    registration: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
+
+
+class PlanCheck(Base):
+    """The /open page and Customer Service Plan of one agency as one crawl found them."""
+
+    __tablename__ = "plan_check"
+    __table_args__ = (UniqueConstraint("run_id", "agency"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    agency: Mapped[str] = mapped_column(String(300))
+    domain: Mapped[str] = mapped_column(String(253))
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(30))
+    reason: Mapped[str | None] = mapped_column(Text)
+    open_page_url: Mapped[str | None] = mapped_column(String(2000))
+    plan_url: Mapped[str | None] = mapped_column(String(2000))
+    plan_content_type: Mapped[str | None] = mapped_column(String(300))
+    plan_hash: Mapped[str | None] = mapped_column(String(64))
+    stated_date: Mapped[dt.date | None] = mapped_column(Date)
+    elements: Mapped[dict[str, Any]] = mapped_column(default=dict)  # name -> snippet|None
+    extras: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class EvidenceBlob(Base):
+    """A raw body kept with --keep-evidence (zlib-compressed), so a finding can be re-shown."""
+
+    __tablename__ = "evidence_blob"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    content_type: Mapped[str | None] = mapped_column(String(300))
+    sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditRun(Base):
+    __tablename__ = "audit_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    crawl_run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"))
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("registry_snapshot.id"))
+    policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    policy_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Finding(Base):
+    __tablename__ = "finding"
+    __table_args__ = (Index("ix_finding_run_rule", "audit_run_id", "rule"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audit_run_id: Mapped[int] = mapped_column(ForeignKey("audit_run.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(50))
+    severity: Mapped[str] = mapped_column(String(10))
+    domain: Mapped[str | None] = mapped_column(String(253), index=True)
+    agency: Mapped[str | None] = mapped_column(String(300))
+    window: Mapped[str | None] = mapped_column(String(200))
+    classification: Mapped[str | None] = mapped_column(String(50))
+    waiver: Mapped[str | None] = mapped_column(String(30))
+    summary: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -1,0 +1,225 @@
+"""Reading the public .gov registry CSV in every format it has been published in.
+
+Columns are mapped by header name, never by position: headers changed over the years
+(`Domain Name`/`Domain name`, `Agency`, `Organization`, `Organization name`,
+`Suborganization name`, `Status`, `Security Contact Email`...). See
+../shared/data/dotgov/SOURCES.md for the history this module follows.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from audit.domain_names import DomainError, normalise_gov_domain
+
+
+class RegistryFileError(ValueError):
+    """The file is not a usable registry export; the message names the file and line."""
+
+
+# header (lower case, single-spaced) -> our field
+HEADER_FIELDS = {
+    "domain name": "domain",
+    "domain": "domain",
+    "domain type": "domain_type",
+    "agency": "agency",
+    "organization": "organization",
+    "organization name": "organization",
+    "suborganization name": "suborganization",
+    "suborganization": "suborganization",
+    "city": "city",
+    "state": "state",
+    "status": "status",
+    "security contact email": "security_contact",
+}
+
+# Placeholder the registry writes for a missing security contact (from 2018-12 on).
+BLANK_PLACEHOLDERS = {"(blank)"}
+
+_SPACES = re.compile(r"\s+")
+_DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+
+
+@dataclass(frozen=True)
+class RegistryRow:
+    line: int
+    domain: str
+    domain_type: str | None
+    domain_type_raw: str | None
+    agency: str | None
+    organization: str | None
+    suborganization: str | None
+    city: str | None
+    state: str | None
+    security_contact: str | None
+    status: str | None
+    extra: dict[str, str]
+
+
+@dataclass
+class ParsedRegistry:
+    source_name: str
+    content_hash: str
+    columns: list[str]
+    rows: list[RegistryRow] = field(default_factory=list)
+    rows_read: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)  # "file:line: message" per skipped row
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        types = {r.domain_type or "" for r in self.rows}
+        return "federal" if all(t.startswith("Federal") for t in types) else "full"
+
+
+def clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = _SPACES.sub(" ", value).strip()
+    if not text or text in BLANK_PLACEHOLDERS:
+        return None
+    return text
+
+
+def normalise_domain_type(raw: str | None) -> str | None:
+    """`Federal Agency - Executive` (2018-2021) and `Federal - Executive` (2021-) are one type."""
+    text = clean(raw)
+    if text is None:
+        return None
+    text = re.sub(r"^Federal Agency\b", "Federal", text, flags=re.IGNORECASE)
+    return text
+
+
+def as_of_from_name(name: str) -> str | None:
+    match = _DATE_IN_NAME.search(name)
+    return match.group(0) if match else None
+
+
+def _decode(data: bytes, name: str) -> str:
+    if not data.strip():
+        raise RegistryFileError(f"{name}: the file is empty")
+    if b"\x00" in data[:65536]:
+        raise RegistryFileError(f"{name}: binary content (NUL bytes), not a CSV file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise RegistryFileError(f"{name}:{line}: not UTF-8 text ({exc.reason})") from exc
+
+
+def parse_registry(data: bytes, source_name: str) -> ParsedRegistry:
+    """Parse a registry export; raise RegistryFileError when it is not one at all."""
+    text = _decode(data, source_name)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error) as exc:
+        raise RegistryFileError(f"{source_name}:1: no CSV header ({exc})") from exc
+    fields: list[str | None] = []
+    seen_fields: set[str] = set()
+    for raw in header:
+        key = _SPACES.sub(" ", raw).strip().lower()
+        name = HEADER_FIELDS.get(key)
+        if name in seen_fields:
+            name = None
+        if name:
+            seen_fields.add(name)
+        fields.append(name)
+    if "domain" not in seen_fields:
+        shown = ",".join(header)[:80]
+        raise RegistryFileError(
+            f"{source_name}:1: not a registry CSV: no 'Domain name' column in the header "
+            f"(first line: {shown!r})"
+        )
+    # From 2026 on the old Agency values moved to `Organization name` and the sub-unit to
+    # `Suborganization name`; keep `agency` meaning the top-level body across all years.
+    newer_layout = "agency" not in seen_fields and "suborganization" in seen_fields
+    parsed = ParsedRegistry(
+        source_name=source_name,
+        content_hash=hashlib.sha256(data).hexdigest(),
+        columns=list(header),
+    )
+    for expected in ("domain_type", "city", "state"):
+        if expected not in seen_fields:
+            parsed.warnings.append(
+                f"{source_name}:1: no {expected.replace('_', ' ')!r} column; "
+                "those values are left empty"
+            )
+    first_line: dict[str, int] = {}
+    try:
+        for record in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in record):
+                parsed.rows_read += 1
+                parsed.skipped["empty row"] += 1
+                continue
+            parsed.rows_read += 1
+            values: dict[str, str | None] = {}
+            extra: dict[str, str] = {}
+            for i, cell in enumerate(record):
+                name = fields[i] if i < len(fields) else None
+                if name:
+                    values[name] = cell
+                elif cell.strip():
+                    label = (
+                        header[i].strip() if i < len(header) and header[i].strip() else f"#{i + 1}"
+                    )
+                    extra[label] = cell.strip()
+            raw_domain = values.get("domain") or ""
+            try:
+                domain = normalise_gov_domain(raw_domain)
+            except DomainError as exc:
+                parsed.skipped["invalid domain"] += 1
+                parsed.problems.append(f"{source_name}:{line}: skipped: {exc}")
+                continue
+            if domain in first_line:
+                parsed.skipped["duplicate domain"] += 1
+                parsed.problems.append(
+                    f"{source_name}:{line}: skipped: duplicate of {domain} "
+                    f"(first on line {first_line[domain]})"
+                )
+                continue
+            first_line[domain] = line
+            organization = clean(values.get("organization"))
+            suborganization = clean(values.get("suborganization"))
+            if newer_layout:
+                agency, organization = organization, suborganization
+            else:
+                agency = clean(values.get("agency"))
+            parsed.rows.append(
+                RegistryRow(
+                    line=line,
+                    domain=domain,
+                    domain_type=normalise_domain_type(values.get("domain_type")),
+                    domain_type_raw=clean(values.get("domain_type")),
+                    agency=agency,
+                    organization=organization,
+                    suborganization=suborganization,
+                    city=clean(values.get("city")),
+                    state=clean(values.get("state")),
+                    security_contact=clean(values.get("security_contact")),
+                    status=clean(values.get("status")),
+                    extra=extra,
+                )
+            )
+    except csv.Error as exc:
+        raise RegistryFileError(f"{source_name}:{reader.line_num}: broken CSV ({exc})") from exc
+    if not parsed.rows:
+        reason = "no data rows (header only)" if parsed.rows_read == 0 else "no valid domain rows"
+        raise RegistryFileError(f"{source_name}: {reason}")
+    return parsed
+
+
+def read_registry_file(path: Path) -> ParsedRegistry:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RegistryFileError(f"{path}: cannot read ({exc.strerror})") from exc
+    return parse_registry(data, path.name)

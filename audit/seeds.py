@@ -1,0 +1,373 @@
+"""Configuration as data: policy.toml, agencies.csv and waivers.csv (bundled in seeds/).
+
+Dates, windows and rules live here, not in code, so the same tool audits the next freeze or
+the next policy. Every problem is reported as `file:line: what is wrong`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from audit.domain_names import DomainError, normalise_gov_domain
+
+SEEDS_DIR = Path(
+    os.environ.get("GOVAUDIT_SEEDS") or Path(__file__).resolve().parent.parent / "seeds"
+)
+
+
+class SeedError(ValueError):
+    """A bad seed file; the message is one line naming the file and line."""
+
+
+# Schema of policy.toml: a dict is a table; [spec] is an array of tables; (type,) a list of type;
+# "*" inside a table allows any key with that value type.
+_STR_LIST = (str,)
+POLICY_SCHEMA: dict[str, Any] = {
+    "memo": {"name": str, "date": dt.date, "title": str, "url": str},
+    "executive_order": {"name": str, "date": dt.date, "title": str, "url": str},
+    "deadlines": {"senior_official": dt.date, "customer_service_plan": dt.date},
+    "freeze": {
+        "windows": [{"name": str, "start": dt.date, "end": dt.date, "authority": str, "note": str}]
+    },
+    "plans": {
+        "open_paths": _STR_LIST,
+        "candidate_patterns": _STR_LIST,
+        "required_elements": _STR_LIST,
+        "elements": {"*": _STR_LIST},
+        "max_document_bytes": int,
+        "follow_depth": int,
+        "soft_404_threshold": float,
+    },
+    "crawl": {
+        "user_agent": str,
+        "max_pages_per_site": int,
+        "max_depth": int,
+        "concurrent_requests": int,
+        "concurrent_requests_per_host": int,
+        "download_timeout": float,
+        "download_maxsize": int,
+        "obey_robots": bool,
+        "retry_times": int,
+        "autothrottle": bool,
+    },
+    "rdap": {"bootstrap_file": str, "base_url": str},
+    "inventory": {"max_shrink": float},
+}
+_TYPE_NAMES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    dt.date: "a date (YYYY-MM-DD, unquoted)",
+}
+
+
+def _line_of(text: str, path: list[str | int]) -> int:
+    """Best-effort line number of a key path such as ["freeze", "windows", 1, "end"]."""
+    lines = text.splitlines()
+    tables = [p for p in path if isinstance(p, str)]
+    index = next((p for p in path if isinstance(p, int)), None)
+    start = 0
+    for depth in range(len(tables) - 1, 0, -1):
+        header = ".".join(tables[:depth])
+        pattern = re.compile(rf"^\s*\[\[?\s*{re.escape(header)}\s*\]\]?\s*(#.*)?$")
+        hits = [i for i, line in enumerate(lines) if pattern.match(line)]
+        if hits:
+            pick = index if (index is not None and index < len(hits)) else 0
+            start = hits[pick]
+            if len(tables) - depth == 0:
+                return start + 1
+            break
+    key = re.compile(rf"^\s*{re.escape(str(tables[-1]))}\s*=") if tables else None
+    for i in range(start, len(lines)):
+        if i > start and lines[i].lstrip().startswith("["):
+            break
+        if key and key.match(lines[i]):
+            return i + 1
+    return start + 1
+
+
+def _check(value: Any, spec: Any, path: list[str | int], fail: Any) -> None:
+    if isinstance(spec, dict):
+        if not isinstance(value, dict):
+            fail(path, "must be a table")
+        for k, v in value.items():
+            if k in spec:
+                _check(v, spec[k], [*path, k], fail)
+            elif "*" in spec:
+                _check(v, spec["*"], [*path, k], fail)
+            else:
+                known = ", ".join(sorted(k2 for k2 in spec if k2 != "*"))
+                fail(
+                    [*path, k],
+                    f"unknown key {'.'.join(map(str, [*path, k]))!r} (known here: {known})",
+                )
+    elif isinstance(spec, list):
+        if not isinstance(value, list):
+            fail(path, "must be an array of tables ([[...]])")
+        for i, item in enumerate(value):
+            _check(item, spec[0], [*path, i], fail)
+    elif isinstance(spec, tuple):
+        if not isinstance(value, list):
+            fail(path, "must be a list")
+        for i, item in enumerate(value):
+            _check(item, spec[0], [*path, i], fail)
+    else:
+        ok = isinstance(value, spec) and not (spec is int and isinstance(value, bool))
+        if spec is float and isinstance(value, int) and not isinstance(value, bool):
+            ok = True
+        if spec is dt.date and isinstance(value, dt.datetime):
+            ok = False
+        if not ok:
+            fail(
+                path,
+                f"{'.'.join(map(str, path))} must be {_TYPE_NAMES.get(spec, spec)}, not {value!r}",
+            )
+
+
+def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SeedError(f"{path}: cannot read ({exc})") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SeedError(f"{path}: not valid TOML ({exc})") from exc
+
+    def fail(where: list[str | int], message: str) -> None:
+        raise SeedError(f"{path}:{_line_of(text, where)}: {message}")
+
+    _check(data, POLICY_SCHEMA, [], fail)
+    return text, data
+
+
+def _overlay(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """Keys of `top` replace those of `base`; tables merge; a list replaces the whole list."""
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _overlay(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@dataclass(frozen=True)
+class FreezeWindow:
+    name: str
+    start: dt.date
+    end: dt.date
+    authority: str
+    note: str = ""
+
+    def contains(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class Policy:
+    data: dict[str, Any]
+    sources: tuple[str, ...]
+
+    @property
+    def sha256(self) -> str:
+        blob = json.dumps(self.data, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+    @property
+    def windows(self) -> list[FreezeWindow]:
+        return [
+            FreezeWindow(w["name"], w["start"], w["end"], w.get("authority", ""), w.get("note", ""))
+            for w in self.data.get("freeze", {}).get("windows", [])
+        ]
+
+    def section(self, name: str) -> dict[str, Any]:
+        return dict(self.data.get(name, {}))
+
+    @property
+    def plan_deadline(self) -> dt.date | None:
+        return self.data.get("deadlines", {}).get("customer_service_plan")
+
+    def as_json(self) -> dict[str, Any]:
+        return json.loads(json.dumps(self.data, default=str))
+
+
+def load_policy(override: Path | None = None, base: Path | None = None) -> Policy:
+    base = base or SEEDS_DIR / "policy.toml"
+    base_text, data = _read_toml(base)
+    sources = [str(base)]
+    texts = {str(base): (base_text, data)}
+    if override is not None:
+        top_text, top = _read_toml(override)
+        data = _overlay(data, top)
+        sources.append(str(override))
+        texts[str(override)] = (top_text, top)
+    # Semantic checks name the file that set the value.
+    windows = data.get("freeze", {}).get("windows", [])
+    owner = next(
+        (s for s in reversed(sources) if "windows" in texts[s][1].get("freeze", {})), sources[0]
+    )
+    owner_text = texts[owner][0]
+    names: set[str] = set()
+    for i, w in enumerate(windows):
+        for required in ("name", "start", "end"):
+            if required not in w:
+                line = _line_of(owner_text, ["freeze", "windows", i, "name"])
+                raise SeedError(f"{owner}:{line}: freeze window #{i + 1} has no {required!r}")
+        if w["end"] < w["start"]:
+            line = _line_of(owner_text, ["freeze", "windows", i, "end"])
+            raise SeedError(
+                f"{owner}:{line}: freeze window {w['name']!r} ends ({w['end']}) before it "
+                f"starts ({w['start']})"
+            )
+        if w["name"] in names:
+            line = _line_of(owner_text, ["freeze", "windows", i, "name"])
+            raise SeedError(f"{owner}:{line}: two freeze windows are named {w['name']!r}")
+        names.add(w["name"])
+    plans = data.get("plans", {})
+    for name in plans.get("required_elements", []):
+        if name not in plans.get("elements", {}):
+            raise SeedError(
+                f"{sources[-1]}:{_line_of(texts[sources[-1]][0], ['plans', 'required_elements'])}: "
+                f"required element {name!r} has no patterns in [plans.elements]"
+            )
+    for src in sources:
+        src_text, src_data = texts[src]
+        for group, patterns in [
+            ("candidate_patterns", src_data.get("plans", {}).get("candidate_patterns", [])),
+            *[
+                (f"elements.{k}", v)
+                for k, v in src_data.get("plans", {}).get("elements", {}).items()
+            ],
+        ]:
+            for pattern in patterns:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    line = _line_of(src_text, ["plans", *group.split(".")])
+                    raise SeedError(
+                        f"{src}:{line}: bad regular expression {pattern!r} ({exc})"
+                    ) from exc
+    return Policy(data=data, sources=tuple(sources))
+
+
+def _csv_rows(path: Path, expected: list[str]) -> list[tuple[int, dict[str, str]]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SeedError(f"{path}: cannot read ({exc})") from exc
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header: list[str] | None = None
+    rows: list[tuple[int, dict[str, str]]] = []
+    for record in reader:
+        line = reader.line_num
+        if not record or not any(c.strip() for c in record) or record[0].lstrip().startswith("#"):
+            continue
+        if header is None:
+            header = [c.strip() for c in record]
+            if header != expected:
+                raise SeedError(
+                    f"{path}:{line}: header must be {','.join(expected)!r}, "
+                    f"not {','.join(header)!r}"
+                )
+            continue
+        if len(record) != len(header):
+            raise SeedError(f"{path}:{line}: expected {len(header)} fields, found {len(record)}")
+        rows.append((line, {k: v.strip() for k, v in zip(header, record, strict=True)}))
+    if header is None:
+        raise SeedError(f"{path}:1: no header (expected {','.join(expected)!r})")
+    return rows
+
+
+@dataclass(frozen=True)
+class Waiver:
+    domain: str
+    granted_on: dt.date
+    granted_by: str
+    reference: str
+    note: str
+    source: str = field(default="")
+
+
+def load_waivers(path: Path | None = None) -> list[Waiver]:
+    path = path or SEEDS_DIR / "waivers.csv"
+    waivers = []
+    for line, row in _csv_rows(path, ["domain", "granted_on", "granted_by", "reference", "note"]):
+        try:
+            domain = normalise_gov_domain(row["domain"])
+        except DomainError as exc:
+            raise SeedError(f"{path}:{line}: waiver for a malformed domain: {exc}") from exc
+        try:
+            granted = dt.date.fromisoformat(row["granted_on"])
+        except ValueError as exc:
+            raise SeedError(
+                f"{path}:{line}: granted_on {row['granted_on']!r} is not a date (YYYY-MM-DD)"
+            ) from exc
+        if not row["granted_by"]:
+            raise SeedError(f"{path}:{line}: granted_by is empty (who signed the waiver?)")
+        waivers.append(
+            Waiver(
+                domain,
+                granted,
+                row["granted_by"],
+                row["reference"],
+                row["note"],
+                f"{path.name}:{line}",
+            )
+        )
+    return waivers
+
+
+@dataclass(frozen=True)
+class AgencySeed:
+    agency: str
+    slug: str
+    primary_domain: str
+    source: str
+
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def load_agencies(path: Path | None = None) -> list[AgencySeed]:
+    path = path or SEEDS_DIR / "agencies.csv"
+    agencies: list[AgencySeed] = []
+    slugs: dict[str, int] = {}
+    names: dict[str, int] = {}
+    for line, row in _csv_rows(path, ["agency", "slug", "primary_domain", "source"]):
+        if not row["agency"]:
+            raise SeedError(f"{path}:{line}: agency name is empty")
+        if not _SLUG.match(row["slug"]):
+            raise SeedError(f"{path}:{line}: slug {row['slug']!r} must be lower-case a-z, 0-9, -")
+        if row["slug"] in slugs:
+            raise SeedError(
+                f"{path}:{line}: slug {row['slug']!r} already used on line {slugs[row['slug']]}"
+            )
+        if row["agency"] in names:
+            raise SeedError(
+                f"{path}:{line}: agency {row['agency']!r} already listed on line "
+                f"{names[row['agency']]}"
+            )
+        try:
+            domain = normalise_gov_domain(row["primary_domain"])
+        except DomainError as exc:
+            raise SeedError(f"{path}:{line}: bad primary_domain: {exc}") from exc
+        slugs[row["slug"]] = line
+        names[row["agency"]] = line
+        agencies.append(AgencySeed(row["agency"], row["slug"], domain, row["source"]))
+    return agencies
+
+
+def bundled_registry_files() -> list[Path]:
+    return sorted((SEEDS_DIR / "registry").glob("*.csv"))
