@@ -1,0 +1,39 @@
+"""Items: one per finished unit of work, carrying all of its observations.
+
+A unit (a domain for the site crawl, an agency for /open, a domain for RDAP) is stored in one
+transaction together with its task state, so an interrupted run never leaves half a unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class SiteResult:
+    run_id: int
+    domain: str
+    endpoints: list[dict[str, Any]]
+    site: dict[str, Any]
+    pages: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    state: str = "done"
+    error: str | None = None
+
+
+@dataclass
+class PlanResult:
+    run_id: int
+    agency: str
+    check: dict[str, Any]
+    blobs: list[dict[str, Any]] = field(default_factory=list)
+    state: str = "done"
+
+
+@dataclass
+class RdapObservation:
+    run_id: int | None
+    domain: str
+    result: dict[str, Any]
+    state: str = "done"

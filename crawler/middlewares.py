@@ -1,0 +1,115 @@
+"""Downloader middlewares: scope guard, per-domain download slots, Retry-After."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+
+from audit.domain_names import registrable_domain
+from crawler.fetch_errors import failure_kind, proxy_failure
+from crawler.parsing.urls import fetch_refusal, host_of
+
+logger = logging.getLogger(__name__)
+
+
+class ScopeGuardMiddleware:
+    """Refuse, before anything connects, every request outside the spider's scope.
+
+    Spiders only yield in-scope requests; this catches the ones made elsewhere (redirects
+    followed by Scrapy, the robots.txt middleware's own requests) and is the last line
+    against IP literals, localhost and non-http(s) schemes. The spider's `allowed_hosts(host)`
+    decides scope.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ScopeGuardMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        reason = fetch_refusal(request.url)
+        spider = self.crawler.spider
+        if (
+            reason is None
+            and spider is not None
+            and hasattr(spider, "in_scope")
+            and not spider.in_scope(host_of(request.url))
+        ):
+            reason = "out of scope"
+        if reason is not None:
+            self.crawler.stats.inc_value(f"govaudit/refused/{reason}")
+            raise IgnoreRequest(f"refused {request.url}: {reason}")
+
+
+class DomainSlotMiddleware:
+    """Put every request in the download slot of its registrable domain.
+
+    One slot per registrable domain makes the per-host limit hold whatever the path:
+    `www.D` and `D` share it, and so do requests Scrapy made itself (redirects keep the
+    original request's slot; the robots.txt middleware's requests have none).
+    """
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        host = host_of(request.url)
+        request.meta["download_slot"] = registrable_domain(host) or host
+
+
+class RetryAfterMiddleware(RetryMiddleware):
+    """Retry 429/503 with backoff, waiting what the server's Retry-After asks (capped)."""
+
+    def __init__(self, settings: Any) -> None:
+        super().__init__(settings)
+        self.max_wait = settings.getfloat("GOVAUDIT_MAX_RETRY_AFTER", 30.0)
+        self.base = settings.getfloat("GOVAUDIT_RETRY_BACKOFF", 1.0)
+
+    def _wait_for(self, request: Request, response: Response) -> float:
+        tries = request.meta.get("retry_times", 0)
+        header = response.headers.get(b"Retry-After")
+        wait = self.base * (2**tries)
+        if header:
+            text = header.decode("latin-1").strip()
+            try:
+                wait = float(text)
+            except ValueError:
+                try:
+                    when = parsedate_to_datetime(text)
+                    wait = when.timestamp() - asyncio.get_event_loop().time()
+                except (TypeError, ValueError):
+                    pass
+        return max(0.0, min(wait, self.max_wait))
+
+    async def process_response(
+        self, request: Request, response: Response, spider: Spider | None = None
+    ) -> Request | Response:
+        if request.meta.get("dont_retry"):
+            return response
+        if response.status in (429, 503) and not proxy_failure(response):
+            if request.meta.get("retry_times", 0) >= request.meta.get(
+                "max_retry_times", self.max_retry_times
+            ):
+                return response
+            await asyncio.sleep(self._wait_for(request, response))
+            return self._retry(request, f"HTTP {response.status}") or response
+        if response.status in self.retry_http_codes:
+            # A host that does not exist or refuses connections will not get better soon.
+            if proxy_failure(response) in ("dns", "refused"):
+                return response
+            return self._retry(request, f"HTTP {response.status}") or response
+        return response
+
+    def process_exception(
+        self, request: Request, exception: Exception, spider: Spider | None = None
+    ) -> Request | Response | None:
+        if failure_kind(exception)[0] in ("dns", "refused", "robots", "refused-url"):
+            return None
+        return super().process_exception(request, exception)

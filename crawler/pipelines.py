@@ -1,0 +1,120 @@
+"""The one persistence pipeline: batched, transactional writes of finished units."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from scrapy.crawler import Crawler
+from sqlalchemy import insert, update
+
+from audit.db import Database
+from audit.models import (
+    CrawlTask,
+    EndpointObservation,
+    EvidenceBlob,
+    LinkObservation,
+    PageObservation,
+    PlanCheck,
+    RdapResult,
+    SiteObservation,
+    utcnow,
+)
+from crawler.items import PlanResult, RdapObservation, SiteResult
+
+logger = logging.getLogger(__name__)
+
+
+class ObservationPipeline:
+    """Buffers finished units and writes each batch in one transaction.
+
+    Each unit's rows and its task's `done` state go in the same transaction: after a crash,
+    a unit is either fully stored and done, or absent and still pending.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.db = Database(settings.get("GOVAUDIT_DB_URL"))
+        self.batch_size = settings.getint("GOVAUDIT_BATCH_UNITS", 20)
+        self.batch_seconds = settings.getfloat("GOVAUDIT_BATCH_SECONDS", 2.0)
+        self.buffer: list[Any] = []
+        self.last_flush = time.monotonic()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ObservationPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any, spider: Any = None) -> Any:
+        self.buffer.append(item)
+        if (
+            len(self.buffer) >= self.batch_size
+            or time.monotonic() - self.last_flush >= self.batch_seconds
+        ):
+            self.flush()
+        return item
+
+    def close_spider(self, spider: Any = None) -> None:
+        self.flush()
+        self.db.dispose()
+
+    def flush(self) -> None:
+        self.last_flush = time.monotonic()
+        if not self.buffer:
+            return
+        batch, self.buffer = self.buffer, []
+        with self.db.session() as session:
+            for item in batch:
+                if isinstance(item, SiteResult):
+                    self._site(session, item)
+                elif isinstance(item, PlanResult):
+                    self._plan(session, item)
+                elif isinstance(item, RdapObservation):
+                    self._rdap(session, item)
+
+    @staticmethod
+    def _finish(
+        session: Any, run_id: int, job: str, key: str, state: str, error: str | None
+    ) -> None:
+        session.execute(
+            update(CrawlTask)
+            .where(CrawlTask.run_id == run_id, CrawlTask.job == job, CrawlTask.key == key)
+            .values(state=state, finished_at=utcnow(), error=error)
+        )
+
+    def _site(self, session: Any, item: SiteResult) -> None:
+        run, domain = item.run_id, item.domain
+        if item.endpoints:
+            session.execute(
+                insert(EndpointObservation),
+                [{**e, "run_id": run, "domain": domain} for e in item.endpoints],
+            )
+        session.execute(insert(SiteObservation), [{**item.site, "run_id": run, "domain": domain}])
+        if item.pages:
+            session.execute(
+                insert(PageObservation),
+                [{**p, "run_id": run, "domain": domain} for p in item.pages],
+            )
+        if item.links:
+            session.execute(
+                insert(LinkObservation),
+                [{**lk, "run_id": run, "domain": domain} for lk in item.links],
+            )
+        self._finish(session, run, "sites", domain, item.state, item.error)
+
+    def _plan(self, session: Any, item: PlanResult) -> None:
+        session.execute(
+            insert(PlanCheck), [{**item.check, "run_id": item.run_id, "agency": item.agency}]
+        )
+        if item.blobs:
+            session.execute(
+                insert(EvidenceBlob), [{**b, "run_id": item.run_id} for b in item.blobs]
+            )
+        self._finish(session, item.run_id, "open", item.agency, item.state, None)
+
+    def _rdap(self, session: Any, item: RdapObservation) -> None:
+        session.execute(
+            insert(RdapResult), [{**item.result, "run_id": item.run_id, "domain": item.domain}]
+        )
+        if item.run_id is not None:
+            self._finish(session, item.run_id, "rdap", item.domain, item.state, None)

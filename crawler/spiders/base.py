@@ -1,0 +1,326 @@
+"""What every govaudit spider shares: units of work, hand-followed redirects, failures.
+
+A spider works on units (a domain, an agency). Each request belongs to one unit; a unit
+counts its requests in flight and, when none is left, moves to its next phase or emits its
+single result item. Redirects (HTTP 3xx and, where asked, `<meta http-equiv=refresh>`) are
+followed here rather than by Scrapy so that every hop is recorded and no hop leaves the
+unit's scope. Every request has an errback, so no request is lost from the count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+import scrapy
+from scrapy import Request
+from scrapy.http import Response, TextResponse
+from twisted.python.failure import Failure
+
+from audit.domain_names import registrable_domain
+from audit.models import utcnow
+from crawler.fetch_errors import failure_kind, proxy_failure
+from crawler.parsing.homepage import PageFacts, parse_page
+from crawler.parsing.urls import fetch_refusal, host_of
+
+logger = logging.getLogger(__name__)
+
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+MAX_HOPS = 10
+MAX_REFRESH_DELAY = 10.0
+HTML_TYPES = ("text/html", "application/xhtml")
+
+
+@dataclass
+class UnitState:
+    key: str
+    domain: str
+    pending: int = 0
+    phase: str = "start"
+    finished: bool = False
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Fetch:
+    """One logical fetch: the URL asked for, every hop, and how it ended."""
+
+    url: str
+    purpose: str
+    final_url: str | None
+    status: int | None
+    response: Response | None
+    error_kind: str | None
+    error: str | None
+    chain: list[dict[str, Any]]
+    fetched_at: dt.datetime
+    latency_ms: float | None
+    meta: dict[str, Any]
+    left_scope: bool = False
+    facts: PageFacts | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def content_type(self) -> str | None:
+        if self.response is None:
+            return None
+        raw = self.response.headers.get(b"Content-Type")
+        return raw.decode("latin-1") if raw else None
+
+    @property
+    def is_html(self) -> bool:
+        ctype = (self.content_type or "").lower()
+        return any(t in ctype for t in HTML_TYPES) or (
+            not ctype
+            and self.response is not None
+            and b"<html" in self.response.body[:2048].lower()
+        )
+
+    def header(self, name: str) -> str | None:
+        if self.response is None:
+            return None
+        raw = self.response.headers.get(name.encode())
+        return raw.decode("latin-1") if raw else None
+
+    def page_facts(self) -> PageFacts | None:
+        if self.facts is None and self.response is not None and self.is_html:
+            encoding = self.response.encoding if isinstance(self.response, TextResponse) else None
+            self.facts = parse_page(self.response.body, self.final_url or self.url, encoding)
+        return self.facts
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "final_url": self.final_url,
+            "status": self.status,
+            "error": self.error_kind and f"{self.error_kind}: {self.error}",
+            "fetched_at": self.fetched_at.isoformat(timespec="seconds"),
+            "chain": self.chain,
+        }
+
+
+class UnitSpider(scrapy.Spider):
+    """Base for spiders that work unit by unit. Subclasses implement `handle` and `idle`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.units: dict[str, UnitState] = {}
+
+    # ------------------------------------------------------------------ scope
+    def unit_scope(self, state: UnitState) -> set[str]:
+        """Registrable domains the unit may fetch from (its own, by default)."""
+        return {state.domain}
+
+    def in_scope(self, host: str) -> bool:
+        """Used by ScopeGuardMiddleware for requests the spider did not make itself."""
+        return registrable_domain(host) in self.scope_domains
+
+    @property
+    def scope_domains(self) -> set[str]:
+        if not hasattr(self, "_scope_cache"):
+            self._scope_cache: set[str] = set()
+        return self._scope_cache
+
+    def may_fetch(self, state: UnitState, url: str) -> bool:
+        if fetch_refusal(url) is not None:
+            return False
+        return registrable_domain(host_of(url)) in self.unit_scope(state)
+
+    # ------------------------------------------------------------------ requests
+    def fetch(
+        self,
+        state: UnitState,
+        url: str,
+        purpose: str,
+        *,
+        follow_refresh: bool = False,
+        priority: int = 0,
+        obey_robots: bool = True,
+        **meta: Any,
+    ) -> Request:
+        state.pending += 1
+        for reg in self.unit_scope(state):
+            self.scope_domains.add(reg)
+        return Request(
+            url,
+            callback=self._on_response,
+            errback=self._on_error,
+            dont_filter=True,
+            priority=priority,
+            meta={
+                "dont_redirect": True,
+                "handle_httpstatus_all": True,
+                "dont_obey_robotstxt": not obey_robots,
+                "unit": state.key,
+                "purpose": purpose,
+                "origin": meta.pop("origin", url),
+                "chain": meta.pop("chain", []),
+                "follow_refresh": follow_refresh,
+                "extra": meta,
+            },
+        )
+
+    def _hop(self, request: Request, url: str) -> Request:
+        state = self.units[request.meta["unit"]]
+        meta = request.meta
+        return self.fetch(
+            state,
+            url,
+            meta["purpose"],
+            follow_refresh=meta["follow_refresh"],
+            priority=request.priority,
+            obey_robots=not meta.get("dont_obey_robotstxt"),
+            origin=meta["origin"],
+            chain=meta["chain"],
+            **meta["extra"],
+        )
+
+    def _on_response(self, response: Response) -> Iterator[Any]:
+        request = response.request
+        assert request is not None
+        state = self.units[request.meta["unit"]]
+        try:
+            yield from self._dispatch_response(state, request, response)
+        except Exception:
+            logger.exception("govaudit: error handling %s", response.url)
+        yield from self._settle(state)
+
+    def _dispatch_response(
+        self, state: UnitState, request: Request, response: Response
+    ) -> Iterator[Any]:
+        meta = request.meta
+        chain: list[dict[str, Any]] = meta["chain"]
+        latency = meta.get("download_latency")
+        kind = proxy_failure(response)
+        if kind is not None:
+            token = response.headers.get(b"Proxy-Status", b"").decode("latin-1")
+            yield from self._deliver(
+                state, request, None, None, kind, f"proxy: {token or response.status}", latency
+            )
+            return
+        location = response.headers.get(b"Location")
+        next_url: str | None = None
+        hop_status: int | str = response.status
+        if response.status in REDIRECT_STATUSES and location:
+            next_url = urljoin(response.url, location.decode("latin-1").strip())
+        facts: PageFacts | None = None
+        if next_url is None and meta["follow_refresh"] and 200 <= response.status < 300:
+            probe = Fetch(
+                response.url,
+                meta["purpose"],
+                response.url,
+                response.status,
+                response,
+                None,
+                None,
+                chain,
+                utcnow(),
+                None,
+                meta["extra"],
+            )
+            facts = probe.page_facts()
+            if facts and facts.meta_refresh and facts.meta_refresh[0] <= MAX_REFRESH_DELAY:
+                target = facts.meta_refresh[1]
+                if target.split("#")[0] != response.url.split("#")[0]:
+                    next_url, hop_status = target, "meta-refresh"
+        if next_url is not None:
+            hop: dict[str, Any] = {"url": response.url, "status": hop_status, "location": next_url}
+            hsts = response.headers.get(b"Strict-Transport-Security")
+            if hsts:
+                hop["hsts"] = hsts.decode("latin-1")
+            chain.append(hop)
+            if len(chain) > MAX_HOPS:
+                yield from self._deliver(
+                    state, request, response, response.url, "other", "too many redirects", latency
+                )
+            elif self.may_fetch(state, next_url):
+                yield self._hop(request, next_url)
+            else:
+                # Recorded, not fetched: another domain, or a URL the crawler refuses.
+                yield from self._deliver(
+                    state,
+                    request,
+                    None,
+                    next_url,
+                    None,
+                    None,
+                    latency,
+                    left_scope=True,
+                    status=response.status,
+                )
+            return
+        yield from self._deliver(
+            state, request, response, response.url, None, None, latency, facts=facts
+        )
+
+    def _on_error(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        state = self.units[request.meta["unit"]]
+        kind, message = failure_kind(failure.value)
+        try:
+            yield from self._deliver(state, request, None, request.url, kind, message, None)
+        except Exception:
+            logger.exception("govaudit: error handling failure of %s", request.url)
+        yield from self._settle(state)
+
+    def _deliver(
+        self,
+        state: UnitState,
+        request: Request,
+        response: Response | None,
+        final_url: str | None,
+        error_kind: str | None,
+        error: str | None,
+        latency: float | None,
+        *,
+        left_scope: bool = False,
+        status: int | None = None,
+        facts: PageFacts | None = None,
+    ) -> Iterator[Any]:
+        meta = request.meta
+        fetch = Fetch(
+            url=meta["origin"],
+            purpose=meta["purpose"],
+            final_url=final_url,
+            status=response.status if response is not None else status,
+            response=response,
+            error_kind=error_kind,
+            error=error,
+            chain=list(meta["chain"]),
+            fetched_at=utcnow(),
+            latency_ms=round(latency * 1000, 1) if latency is not None else None,
+            meta=meta["extra"],
+            left_scope=left_scope,
+            facts=facts,
+        )
+        result = self.handle(state, fetch)
+        if result is not None:
+            yield from result
+
+    def _settle(self, state: UnitState) -> Iterator[Any]:
+        state.pending -= 1
+        if state.pending == 0 and not state.finished:
+            try:
+                yield from self.idle(state)
+            except Exception as exc:
+                logger.exception("govaudit: error finishing %s", state.key)
+                state.finished = True
+                yield from self.failed(state, f"{type(exc).__name__}: {exc}")
+
+    # ------------------------------------------------------------------ subclass API
+    def handle(self, state: UnitState, fetch: Fetch) -> Iterable[Any] | None:
+        raise NotImplementedError
+
+    def idle(self, state: UnitState) -> Iterator[Any]:
+        """Called when the unit has nothing in flight: start the next phase or finish."""
+        raise NotImplementedError
+
+    def failed(self, state: UnitState, error: str) -> Iterator[Any]:
+        return iter(())
