@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from audit.cli import App, BadInput, cli, emit, ensure_registry, fail_input, pass_app
+from audit.cli import App, cli, emit, ensure_registry, fail_input, pass_app
 
 
 def _snapshot_entries(app: App) -> tuple[int, list[dict[str, Any]]]:
@@ -207,4 +207,327 @@ def _print_crawl_summary(app: App, run_id: int, status: str, elapsed: float) -> 
     )
 
 
-__all__ = ["BadInput", "Path", "emit"]
+# ---------------------------------------------------------------- rdap
+
+
+def rdap_base_url(app: App, given: str | None) -> str:
+    """--rdap-url, else policy [rdap] base_url, else the IANA bootstrap copy in seeds/."""
+    import json as _json
+
+    from audit.seeds import SEEDS_DIR
+
+    if given:
+        return given
+    cfg = app.policy.section("rdap")
+    if cfg.get("base_url"):
+        return str(cfg["base_url"])
+    path = SEEDS_DIR / str(cfg.get("bootstrap_file", "rdap-dns.json"))
+    try:
+        services = _json.loads(path.read_text(encoding="utf-8"))["services"]
+    except (OSError, ValueError, KeyError) as exc:
+        fail_input(f"{path}: not a usable RDAP bootstrap file ({exc})")
+    for tlds, urls in services:
+        if "gov" in tlds and urls:
+            return str(urls[0])
+    fail_input(f"{path}: no RDAP service for .gov")
+
+
+@cli.command()
+@click.option(
+    "--domain", "domains", multiple=True, metavar="D", help="Ask only for D (repeatable)."
+)
+@click.option(
+    "--only-unknown",
+    is_flag=True,
+    help="Skip domains that already have a conclusive cached answer.",
+)
+@click.option(
+    "--rdap-url",
+    metavar="URL",
+    help="RDAP base URL (default: the IANA bootstrap for .gov in seeds/).",
+)
+@click.option("--timeout", type=click.FloatRange(min=0.1), help="Download timeout, seconds.")
+@pass_app
+def rdap(
+    app: App,
+    domains: tuple[str, ...],
+    only_unknown: bool,
+    rdap_url: str | None,
+    timeout: float | None,
+) -> None:
+    """Ask the registry's RDAP service for each domain's registration date.
+
+    Default: every domain of the newest snapshot, the unlisted .gov domains crawls found, and
+    the waivers' domains. Answers are cached with their fetch time; 404 = not registered.
+    """
+    from sqlalchemy import func, select
+
+    from audit.domain_names import DomainError, normalise_gov_domain
+    from audit.models import LinkObservation, RdapResult
+    from crawler.run import TaskSpec, create_run, execute
+
+    base = rdap_base_url(app, rdap_url)
+    if domains:
+        names = []
+        for raw in domains:
+            try:
+                names.append(normalise_gov_domain(raw))
+            except DomainError as exc:
+                fail_input(f"--domain {raw}: {exc}")
+        snapshot_id = None
+    else:
+        from audit.domain_names import registrable_domain
+
+        ensure_registry(app)
+        snapshot_id, entries = _snapshot_entries(app)
+        names = [e["domain"] for e in entries]
+        with app.db.session() as session:
+            hosts = session.scalars(
+                select(LinkObservation.to_host)
+                .where(LinkObservation.kind == "gov-unlisted")
+                .distinct()
+            )
+            names += sorted({registrable_domain(h) for h in hosts if h})
+        names += [w.domain for w in app.waivers]
+    names = list(dict.fromkeys(n for n in names if n))
+    if only_unknown:
+        with app.db.session() as session:
+            known = set(
+                session.scalars(
+                    select(RdapResult.domain)
+                    .where(RdapResult.state.in_(["registered", "not-registered"]))
+                    .distinct()
+                )
+            )
+        names = [n for n in names if n not in known]
+    if not names:
+        click.echo("rdap: nothing to ask")
+        return
+    crawl_cfg = app.policy.section("crawl")
+    if timeout is not None:
+        crawl_cfg["download_timeout"] = timeout
+    run_id = create_run(
+        app.db,
+        snapshot_id,
+        {"jobs": ["rdap"], "crawl": crawl_cfg, "rdap_url": base},
+        [TaskSpec("rdap", n, n, None) for n in names],
+    )
+    click.echo(f"rdap run {run_id}: {len(names)} domains from {base}", err=True)
+    line = ProgressLine(f"rdap run {run_id}")
+    status = execute(app.db, run_id, ["rdap"], 1, app.verbose, on_tick=line)
+    line.close()
+    with app.db.session() as session:
+        counts = dict(
+            session.execute(
+                select(RdapResult.state, func.count())
+                .where(RdapResult.run_id == run_id)
+                .group_by(RdapResult.state)
+            ).all()
+        )
+    parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    click.echo(f"rdap run {run_id} {status}: {parts or 'no answers'}")
+    if status != "finished":
+        sys.exit(1)
+
+
+# ---------------------------------------------------------------- audit
+
+
+def _override_seeds(app: App, policy: Path | None, waivers: Path | None) -> None:
+    if policy is not None:
+        app.policy_path = policy
+        app.__dict__.pop("policy", None)
+    if waivers is not None:
+        app.waivers_path = waivers
+        app.__dict__.pop("waivers", None)
+
+
+def _file_option(name: str, help_text: str) -> Any:
+    from audit.cli import existing_file
+
+    return click.option(name, callback=existing_file, metavar="FILE", help=help_text)
+
+
+@cli.group(invoke_without_command=True)
+@_file_option("--policy", "A policy TOML laid over seeds/policy.toml.")
+@_file_option("--waivers", "Use this waivers.csv.")
+@click.option("--run", "run_id", type=int, help="Audit this crawl run (default: the newest).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.pass_context
+def audit(
+    ctx: click.Context, policy: Path | None, waivers: Path | None, run_id: int | None, fmt: str
+) -> None:
+    """Run every audit rule over the stored observations and store the findings.
+
+    Rules: freeze-registration, late-waiver, orphan-waiver, unlisted-domain,
+    open-page-missing, plan-missing, plan-incomplete, plan-late, site-unreachable.
+    Changing the policy and re-running changes the findings without re-crawling.
+    """
+    import json as _json
+    from collections import Counter
+
+    from audit.runner import run_audit
+
+    app: App = ctx.obj
+    _override_seeds(app, policy, waivers)
+    if ctx.invoked_subcommand is not None:
+        return
+    audit_id, drafts, data = run_audit(app.db, app.policy, app.waivers, run_id)
+    counts = Counter((d.rule, d.severity) for d in drafts)
+    if fmt == "json":
+        click.echo(
+            _json.dumps(
+                {
+                    "audit_run": audit_id,
+                    "crawl_run": data.crawl_run_id,
+                    "findings": len(drafts),
+                    "by_rule": {f"{r}/{s}": n for (r, s), n in sorted(counts.items())},
+                },
+                indent=2,
+            )
+        )
+        return
+    click.echo(
+        f"audit run {audit_id} (crawl run {data.crawl_run_id or '-'}, "
+        f"/open run {data.open_run_id or '-'}): {len(drafts)} findings"
+    )
+    rows = [{"rule": r, "severity": s, "findings": n} for (r, s), n in sorted(counts.items())]
+    if rows:
+        emit(rows, ["rule", "severity", "findings"], "table")
+
+
+@audit.command("freeze")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.option(
+    "--all", "show_all", is_flag=True, help="Also list domains classified outside or unknown."
+)
+@click.pass_obj
+def audit_freeze(app: App, fmt: str, show_all: bool) -> None:
+    """Print the freeze table alone: each domain's classification per freeze window."""
+    import json as _json
+
+    from audit.runner import gather
+
+    with app.db.session() as session:
+        data = gather(session, app.policy, app.waivers)
+    rows = [
+        r.as_json()
+        for r in data.freeze_rows
+        if show_all or r.classification.classification in ("in-freeze", "possibly-in-freeze")
+    ]
+    if fmt == "json":
+        click.echo(_json.dumps(rows, indent=2))
+        return
+    emit(
+        rows,
+        [
+            "domain",
+            "agency",
+            "window",
+            "classification",
+            "waiver",
+            "registration_date",
+            "interval",
+            "basis",
+        ],
+        "table",
+    )
+
+
+# ---------------------------------------------------------------- export
+
+
+@cli.group()
+def export() -> None:
+    """Stored results as CSV or JSON: sites, pages, links, plans, findings."""
+
+
+EXPORT_FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+RUN_OPTION = click.option("--run", "run_id", type=int, help="Crawl run (default: the newest).")
+
+
+def _export_rows(app: App, job: str, run_id: int | None, build: Any) -> list[dict[str, Any]]:
+    from audit.export import NoData, latest_run
+
+    with app.db.session() as session:
+        try:
+            run = latest_run(session, job, run_id)
+        except NoData as exc:
+            fail_input(str(exc))
+        return build(session, run.id)
+
+
+@export.command("sites")
+@RUN_OPTION
+@EXPORT_FORMAT
+@pass_app
+def export_sites(app: App, run_id: int | None, fmt: str) -> None:
+    """One row per domain: status, HTTPS, homepage facts, well-known files, crawl counts."""
+    from audit.export import SITE_COLUMNS, sites_rows
+
+    emit(_export_rows(app, "sites", run_id, sites_rows), SITE_COLUMNS, fmt)
+
+
+@export.command("pages")
+@RUN_OPTION
+@EXPORT_FORMAT
+@pass_app
+def export_pages(app: App, run_id: int | None, fmt: str) -> None:
+    """Every page the bounded crawl fetched (or was refused), with status and title."""
+    from audit.export import PAGE_COLUMNS, pages_rows
+
+    emit(_export_rows(app, "sites", run_id, pages_rows), PAGE_COLUMNS, fmt)
+
+
+@export.command("links")
+@RUN_OPTION
+@EXPORT_FORMAT
+@pass_app
+def export_links(app: App, run_id: int | None, fmt: str) -> None:
+    """Broken internal links, unlisted .gov links and refused URLs, with the linking page."""
+    from audit.export import LINK_COLUMNS, links_rows
+
+    emit(_export_rows(app, "sites", run_id, links_rows), LINK_COLUMNS, fmt)
+
+
+@export.command("plans")
+@RUN_OPTION
+@EXPORT_FORMAT
+@pass_app
+def export_plans(app: App, run_id: int | None, fmt: str) -> None:
+    """One row per agency: /open page, plan status, elements, evidence."""
+    from audit.export import PLAN_COLUMNS, plans_rows
+
+    deadline = app.policy.plan_deadline
+    emit(
+        _export_rows(app, "open", run_id, lambda s, r: plans_rows(s, r, deadline)),
+        PLAN_COLUMNS,
+        fmt,
+    )
+
+
+@export.command("findings")
+@click.option("--audit-run", "audit_run_id", type=int, help="Audit run (default: the newest).")
+@click.option("--rule", help="Only findings of this rule id.")
+@EXPORT_FORMAT
+@pass_app
+def export_findings(app: App, audit_run_id: int | None, rule: str | None, fmt: str) -> None:
+    """Findings of the newest audit: rule, severity, domain, agency, window, evidence."""
+    from audit.export import FINDING_COLUMNS, NoData, findings_rows, latest_audit
+    from audit.rules import RULES
+
+    if rule and rule not in RULES:
+        fail_input(f"--rule {rule}: unknown rule (known: {', '.join(RULES)})")
+    with app.db.session() as session:
+        try:
+            run = latest_audit(session, audit_run_id)
+        except NoData as exc:
+            fail_input(str(exc))
+        rows = findings_rows(session, run.id, rule)
+    emit(rows, FINDING_COLUMNS, fmt)

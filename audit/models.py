@@ -282,6 +282,9 @@ class AuditRun(Base):
     snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("registry_snapshot.id"))
     policy: Mapped[dict[str, Any]] = mapped_column(default=dict)
     policy_hash: Mapped[str] = mapped_column(String(64))
+    policy_sources: Mapped[list[Any]] = mapped_column(default=list)
+    # Per-window classification counts and the freeze table (see audit/freeze.py).
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Finding(Base):

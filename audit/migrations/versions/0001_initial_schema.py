@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 13:30:53.826677
+Create Date: 2026-11-25 13:37:43.790484
 """
 
 from __future__ import annotations
@@ -117,6 +117,8 @@ def upgrade() -> None:
         sa.Column("snapshot_id", sa.Integer(), nullable=True),
         sa.Column("policy", sa.JSON(), nullable=False),
         sa.Column("policy_hash", sa.String(length=64), nullable=False),
+        sa.Column("policy_sources", sa.JSON(), nullable=False),
+        sa.Column("summary", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["crawl_run_id"], ["crawl_run.id"], name=op.f("fk_audit_run_crawl_run_id_crawl_run")
         ),

@@ -1,0 +1,94 @@
+"""What rules read (AuditInput, pure data) and what they return (FindingDraft)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from audit.freeze import FreezeRow, RdapView, SnapshotView, freeze_table
+from audit.seeds import Policy, Waiver
+
+
+@dataclass(frozen=True)
+class FindingDraft:
+    rule: str
+    severity: str
+    summary: str
+    evidence: dict[str, Any]
+    domain: str | None = None
+    agency: str | None = None
+    window: str | None = None
+    classification: str | None = None
+    waiver: str | None = None
+
+
+@dataclass
+class AuditInput:
+    """Everything the rules may look at, gathered by the runner from stored observations."""
+
+    policy: Policy
+    waivers: list[Waiver]
+    snapshots: list[SnapshotView]
+    # domain -> (agency, federal?) for every domain any snapshot lists, newest entry wins
+    registry: dict[str, tuple[str | None, bool]]
+    rdap: dict[str, RdapView]
+    # the latest site crawl: run id and per-domain sites rows (audit.export.site_row)
+    crawl_run_id: int | None = None
+    sites: list[dict[str, Any]] = field(default_factory=list)
+    # unlisted .gov domain -> evidence of where the crawl saw it linked
+    unlisted: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # domain -> first crawl that saw it alive {"run": id, "fetched_at": iso}
+    first_alive: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # the latest /open crawl: plan rows (audit.export.plan_row)
+    open_run_id: int | None = None
+    plans: list[dict[str, Any]] = field(default_factory=list)
+    today: dt.date = field(default_factory=dt.date.today)
+
+    @cached_property
+    def freeze_rows(self) -> list[FreezeRow]:
+        domains = dict(self.registry)
+        for name in self.unlisted:
+            domains.setdefault(name, (None, True))
+        crawl = {d: {"unlisted": ev} for d, ev in self.unlisted.items()}
+        for d, seen in self.first_alive.items():
+            crawl.setdefault(d, {})["first_alive"] = seen
+        return freeze_table(
+            domains, self.snapshots, self.rdap, self.policy.windows, self.waivers, crawl
+        )
+
+
+def plan_evidence(row: dict[str, Any]) -> dict[str, Any]:
+    """The evidence a plan finding carries: URLs visited with status and time, the plan."""
+    return {
+        "open_page_url": row["open_page_url"],
+        "plan_url": row["plan_url"],
+        "plan_content_type": row["plan_content_type"],
+        "status_reason": row["status_reason"],
+        "elements": row["elements"],
+        "missing_elements": row["missing_elements"],
+        "stated_date": row["stated_date"],
+        "first_seen": row["first_seen"],
+        "crawl_run": row["crawl_run"],
+        "fetched_at": row["fetched_at"],
+        **row["evidence"],
+    }
+
+
+def plan_findings(
+    data: AuditInput, rule: str, severity: str, wanted: Any, summary: Any
+) -> list[FindingDraft]:
+    """Findings for the plan rows `wanted(row)` selects, worded by `summary(row)`."""
+    return [
+        FindingDraft(
+            rule=rule,
+            severity=severity,
+            domain=row["domain"],
+            agency=row["agency"],
+            summary=summary(row),
+            evidence=plan_evidence(row),
+        )
+        for row in data.plans
+        if wanted(row)
+    ]

@@ -1,0 +1,64 @@
+"""freeze-registration: a domain registered inside a freeze window."""
+
+from __future__ import annotations
+
+from audit.findings import AuditInput, FindingDraft
+from audit.freeze import IN_FREEZE, LATE_WAIVER, NO_WAIVER, POSSIBLY, WAIVED
+
+RULE_ID = "freeze-registration"
+SEVERITY = "high"
+DESCRIPTION = (
+    "A .gov domain registered inside a freeze window of policy.toml. High when the evidence "
+    "puts it wholly inside and no waiver covers it, medium when it only possibly falls inside "
+    "(or a waiver came late), info when a waiver granted in time covers it."
+)
+POLICY = "OMB M-11-24 (freeze on new .gov domains; new domains only with a Federal CIO waiver)"
+
+_SEVERITY = {
+    (IN_FREEZE, NO_WAIVER): "high",
+    (IN_FREEZE, LATE_WAIVER): "medium",
+    (POSSIBLY, NO_WAIVER): "medium",
+    (POSSIBLY, LATE_WAIVER): "low",
+}
+
+
+def check(data: AuditInput) -> list[FindingDraft]:
+    findings = []
+    for row in data.freeze_rows:
+        c = row.classification
+        if c.classification not in (IN_FREEZE, POSSIBLY):
+            continue
+        severity = "info" if row.waiver == WAIVED else _SEVERITY[(c.classification, row.waiver)]
+        evidence = row.evidence.as_json()
+        evidence["basis"] = c.basis
+        evidence["note"] = c.note
+        if row.waiver_used is not None:
+            w = row.waiver_used
+            evidence["waiver"] = {
+                "granted_on": w.granted_on.isoformat(),
+                "granted_by": w.granted_by,
+                "reference": w.reference,
+                "source": w.source,
+            }
+        when = (
+            f"on {c.registration_date}"
+            if c.registration_date
+            else f"between {c.interval[0]} and {c.interval[1]}"
+            if c.interval
+            else ""
+        )
+        findings.append(
+            FindingDraft(
+                rule=RULE_ID,
+                severity=severity,
+                domain=row.domain,
+                agency=row.agency,
+                window=c.window.name,
+                classification=c.classification,
+                waiver=row.waiver,
+                summary=f"{row.domain} registered {when} ({c.classification}, "
+                f"{c.window.name}): {row.waiver}",
+                evidence=evidence,
+            )
+        )
+    return findings

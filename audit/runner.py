@@ -1,0 +1,210 @@
+"""The audit runner: the only part of audit/ that touches the database.
+
+It gathers stored observations into an AuditInput, runs every rule of the registry (pure
+functions), and writes one audit_run with its findings in one transaction. Re-running with
+another policy changes the findings without re-crawling.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from audit.db import Database
+from audit.domain_names import registrable_domain
+from audit.export import NoData, latest_run, plans_rows, sites_rows
+from audit.findings import AuditInput, FindingDraft
+from audit.freeze import RdapView, SnapshotView
+from audit.models import (
+    AuditRun,
+    Domain,
+    Finding,
+    LinkObservation,
+    RdapResult,
+    RegistryEntry,
+    RegistrySnapshot,
+    SiteObservation,
+)
+from audit.rules import RULES
+from audit.seeds import Policy, Waiver
+
+CONCLUSIVE_RDAP = ("registered", "not-registered")
+
+
+def _snapshots(session: Session) -> tuple[list[SnapshotView], dict[str, tuple[str | None, bool]]]:
+    members: dict[int, set[str]] = defaultdict(set)
+    latest: dict[str, tuple[dt.date, int, str | None, bool]] = {}
+    snaps = {s.id: s for s in session.scalars(select(RegistrySnapshot))}
+    for snap_id, name, agency, dtype in session.execute(
+        select(
+            RegistryEntry.snapshot_id,
+            Domain.name,
+            RegistryEntry.agency_name,
+            RegistryEntry.domain_type,
+        ).join(Domain, RegistryEntry.domain_id == Domain.id)
+    ):
+        members[snap_id].add(name)
+        snap = snaps[snap_id]
+        key = (snap.as_of, snap.id)
+        if name not in latest or key > latest[name][:2]:
+            latest[name] = (snap.as_of, snap.id, agency, (dtype or "").startswith("Federal"))
+    views = [
+        SnapshotView(s.id, s.as_of, s.source_name, s.kind, frozenset(members[s.id]))
+        for s in sorted(snaps.values(), key=lambda s: (s.as_of, s.id))
+    ]
+    return views, {name: (v[2], v[3]) for name, v in latest.items()}
+
+
+def _rdap(session: Session) -> dict[str, RdapView]:
+    """Newest conclusive answer per domain; else the newest answer of any kind."""
+    chosen: dict[str, RdapResult] = {}
+    for r in session.scalars(select(RdapResult).order_by(RdapResult.fetched_at, RdapResult.id)):
+        current = chosen.get(r.domain)
+        if current is None or r.state in CONCLUSIVE_RDAP or current.state not in CONCLUSIVE_RDAP:
+            chosen[r.domain] = r
+    return {d: RdapView(r.state, r.registration, r.fetched_at, r.url) for d, r in chosen.items()}
+
+
+def gather(
+    session: Session, policy: Policy, waivers: list[Waiver], crawl_run_id: int | None = None
+) -> AuditInput:
+    snapshots, registry = _snapshots(session)
+    data = AuditInput(
+        policy=policy, waivers=waivers, snapshots=snapshots, registry=registry, rdap=_rdap(session)
+    )
+    try:
+        run = latest_run(session, "sites", crawl_run_id)
+    except NoData:
+        run = None
+    if run is not None:
+        data.crawl_run_id = run.id
+        data.sites = sites_rows(session, run.id)
+        agency_of = {s["domain"]: s["agency"] for s in data.sites}
+        fetched = {s["domain"]: s["fetched_at"] for s in data.sites}
+        for link in session.scalars(
+            select(LinkObservation)
+            .where(LinkObservation.run_id == run.id, LinkObservation.kind == "gov-unlisted")
+            .order_by(LinkObservation.id)
+        ):
+            target = registrable_domain(link.to_host or "")
+            if target and target not in data.unlisted:
+                data.unlisted[target] = {
+                    "crawl_run": run.id,
+                    "from_url": link.from_url,
+                    "to_url": link.to_url,
+                    "linking_domain": link.domain,
+                    "agency": agency_of.get(link.domain),
+                    "fetched_at": fetched.get(link.domain),
+                }
+        for domain, first_run, first_at in session.execute(
+            select(
+                SiteObservation.domain,
+                func.min(SiteObservation.run_id),
+                func.min(SiteObservation.fetched_at),
+            )
+            .where(SiteObservation.homepage_url.is_not(None))
+            .group_by(SiteObservation.domain)
+        ):
+            data.first_alive[domain] = {
+                "crawl_run": first_run,
+                "fetched_at": first_at.isoformat(timespec="seconds"),
+            }
+    try:
+        open_run = latest_run(session, "open", crawl_run_id)
+    except NoData:
+        open_run = None
+    if open_run is not None:
+        data.open_run_id = open_run.id
+        data.plans = plans_rows(session, open_run.id, policy.plan_deadline)
+    return data
+
+
+def evaluate(data: AuditInput, rules: list[str] | None = None) -> list[FindingDraft]:
+    drafts: list[FindingDraft] = []
+    for rule_id, rule in RULES.items():
+        if rules and rule_id not in rules:
+            continue
+        drafts.extend(rule.check(data))
+    return drafts
+
+
+def summary(data: AuditInput, drafts: list[FindingDraft]) -> dict[str, Any]:
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    rows = []
+    for row in data.freeze_rows:
+        c = row.classification
+        counts[c.window.name][c.classification] += 1
+        if c.classification != "outside" and (
+            c.basis != "snapshots" or c.classification != "unknown"
+        ):
+            rows.append(row.as_json())
+    newest = data.snapshots[-1] if data.snapshots else None
+    return {
+        "crawl_run_id": data.crawl_run_id,
+        "open_run_id": data.open_run_id,
+        "snapshot": {
+            "id": newest.id,
+            "source_name": newest.source_name,
+            "as_of": newest.as_of.isoformat(),
+        }
+        if newest
+        else None,
+        "windows": [
+            {
+                "name": w.name,
+                "start": w.start.isoformat(),
+                "end": w.end.isoformat(),
+                "authority": w.authority,
+            }
+            for w in data.policy.windows
+        ],
+        "freeze_counts": {w: dict(c) for w, c in counts.items()},
+        "freeze_rows": rows,
+        "plan_counts": dict(Counter(p["status"] for p in data.plans)),
+        "rule_counts": dict(Counter(d.rule for d in drafts)),
+    }
+
+
+def run_audit(
+    db: Database, policy: Policy, waivers: list[Waiver], crawl_run_id: int | None = None
+) -> tuple[int, list[FindingDraft], AuditInput]:
+    with db.session() as session:
+        data = gather(session, policy, waivers, crawl_run_id)
+    drafts = evaluate(data)
+    with db.session() as session:
+        newest = data.snapshots[-1] if data.snapshots else None
+        run = AuditRun(
+            crawl_run_id=data.crawl_run_id,
+            snapshot_id=newest.id if newest else None,
+            policy=policy.as_json(),
+            policy_hash=policy.sha256,
+            policy_sources=list(policy.sources),
+            summary=summary(data, drafts),
+        )
+        session.add(run)
+        session.flush()
+        if drafts:
+            session.execute(
+                Finding.__table__.insert(),
+                [
+                    {
+                        "audit_run_id": run.id,
+                        "rule": d.rule,
+                        "severity": d.severity,
+                        "domain": d.domain,
+                        "agency": d.agency,
+                        "window": d.window,
+                        "classification": d.classification,
+                        "waiver": d.waiver,
+                        "summary": d.summary,
+                        "evidence": d.evidence,
+                    }
+                    for d in drafts
+                ],
+            )
+        run_id = run.id
+    return run_id, drafts, data
