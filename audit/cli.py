@@ -152,7 +152,11 @@ def cli(
     audit (findings) -> report (static HTML). Exit codes: 0 success, 2 bad usage or input,
     1 other failure.
     """
-    ctx.obj = App(db_url, policy, agencies, waivers, verbose)
+    app = App(db_url, policy, agencies, waivers, verbose)
+    ctx.obj = app
+    # Closing the last connection lets SQLite fold its WAL back into the file, so the file
+    # on disk is complete (and unchanged by a refused command) when govaudit exits.
+    ctx.call_on_close(lambda: app._db.dispose() if app._db is not None else None)
 
 
 # ---------------------------------------------------------------- output helpers
