@@ -51,7 +51,7 @@ def failure_kind(exc: BaseException) -> tuple[str, str]:
             return "robots", "blocked by robots.txt"
         return "refused-url", text
     if name == "TunnelError":
-        match = re.search(r"'reason': '([a-z_]+)'", text) or re.search(r"\[b?'?([^\]]*)", text)
+        match = re.search(r"'reason': b?'([a-z_]+)'", text)
         token = match.group(1) if match else ""
         return PROXY_TOKENS.get(token, "refused"), f"proxy CONNECT failed: {token or text}"
     if name in ("DNSLookupError", "NoResolverError") or "DNS lookup failed" in text:

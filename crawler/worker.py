@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 from typing import Any
 
@@ -100,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     crawl_cfg = settings_data.get("crawl", {})
     settings = scrapy_settings(crawl_cfg, args.verbose)
     settings["GOVAUDIT_DB_URL"] = db.url
+    # Units per write transaction (default 20, or every 2 s): an operator's knob, and tests
+    # set 1 to watch units land one by one.
+    if os.environ.get("GOVAUDIT_BATCH_UNITS"):
+        settings["GOVAUDIT_BATCH_UNITS"] = int(os.environ["GOVAUDIT_BATCH_UNITS"])
     process = AsyncCrawlerProcess(settings)
     spider_cls: Any
     kwargs: dict[str, Any]

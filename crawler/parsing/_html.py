@@ -16,8 +16,9 @@ from crawler.parsing.urls import join_url
 _WS = re.compile(r"\s+")
 # lxml refuses NUL and most C0 controls; garbage bodies (binary served as text/html) contain them.
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_TAG_LIKE = re.compile(r"</?[A-Za-z][^<>]*>")
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
-_TEXT_XPATH = ".//text()[not(ancestor::script or ancestor::style)] | .//img/@alt"
+_TEXT_XPATH = etree.XPath(".//text()[not(ancestor::script or ancestor::style)] | .//img/@alt")
 
 
 def collapse(text: str | None) -> str:
@@ -57,7 +58,10 @@ def decode_body(body: bytes | str, encoding: str | None = None) -> str:
 
 
 def make_selector(body: bytes | str, url: str, encoding: str | None = None) -> Selector:
-    text = decode_body(body, encoding)
+    return selector_from_text(decode_body(body, encoding), url)
+
+
+def selector_from_text(text: str, url: str) -> Selector:
     try:
         return Selector(text=text, type="html", base_url=url)
     except (ValueError, etree.LxmlError):
@@ -75,7 +79,7 @@ def element_text(el: etree._Element) -> str:
     if label:
         parts.append(label)
     try:
-        found = el.xpath(_TEXT_XPATH)
+        found = _TEXT_XPATH(el)
     except etree.XPathError:
         found = []
     parts.extend(str(item) for item in found)
@@ -97,3 +101,29 @@ def base_url_of(sel: Selector, url: str) -> str:
         if joined:
             return joined
     return url
+
+
+_VISIBLE_XPATH = (
+    "//text()[not(ancestor::script or ancestor::style or ancestor::noscript"
+    " or ancestor::template or ancestor::head)]"
+)
+
+
+def visible_text(sel: Selector) -> str:
+    """The text a reader would see, whitespace-collapsed (no script, style or head content)."""
+    try:
+        parts = sel.xpath(_VISIBLE_XPATH).getall()
+    except ValueError:
+        return ""
+    return collapse(" ".join(parts))
+
+
+def page_title(sel: Selector) -> str | None:
+    """The document title, whitespace-collapsed; an SVG ``<title>`` is not the page's."""
+    nodes = sel.xpath("//head/title") or sel.xpath("//title[not(ancestor::svg)]")
+    if not nodes:
+        return None
+    text = nodes[0].xpath("string()").get() or ""
+    # <title> is raw text to an HTML parser, so stray markup in it ("Agency <b>Home</b>", or
+    # everything after an unclosed title) arrives as text; keep only the words.
+    return collapse(_TAG_LIKE.sub(" ", text)) or None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 from audit.domain_names import DomainError, normalise_host
@@ -44,11 +45,15 @@ def _prepare(url: str) -> str:
     text = _TAB_NEWLINE.sub("", url.strip(_STRIP_CHARS))
     match = _SCHEME_RE.match(text)
     if match and match.group(1).lower() in _ALLOWED_SCHEMES:
-        # Browsers read "\" as "/" before the query in http(s) URLs; so must we, or
-        # "http://evil.example\@127.0.0.1/" means different hosts to us and to the fetcher.
-        cut = min((i for i in (text.find("?"), text.find("#")) if i >= 0), default=len(text))
-        text = text[:cut].replace("\\", "/") + text[cut:]
+        text = _fix_backslashes(text)
     return text
+
+
+def _fix_backslashes(text: str) -> str:
+    # Browsers read "\" as "/" before the query in http(s) URLs; so must we, or
+    # "http://evil.example\@127.0.0.1/" means different hosts to us and to the fetcher.
+    cut = min((i for i in (text.find("?"), text.find("#")) if i >= 0), default=len(text))
+    return text[:cut].replace("\\", "/") + text[cut:]
 
 
 def _split(url: str) -> _Parts | None:
@@ -141,6 +146,7 @@ def _parse_ipv4(host: str) -> int | None:
     return address
 
 
+@lru_cache(maxsize=8192)
 def _normalised_host(raw_host: str) -> str | None:
     """Percent-decoded, IDNA-mapped, lower-case host without trailing dot; None if invalid."""
     host = unquote(raw_host, errors="strict") if "%" in raw_host else raw_host
@@ -166,6 +172,14 @@ def fetch_refusal(url: str) -> str | None:
         return "malformed"
     if match.group(1).lower() not in _ALLOWED_SCHEMES:
         return "scheme"
+    try:
+        raw_netloc = urlsplit(_TAB_NEWLINE.sub("", url.strip(_STRIP_CHARS))).netloc
+    except ValueError:
+        return "malformed"
+    if "\\" in raw_netloc:
+        # Browsers end the host at "\", most URL libraries do not: the two would fetch
+        # different hosts, so the URL is refused rather than guessed.
+        return "malformed"
     parts = _split(text)
     if parts is None:
         return "malformed"
@@ -198,6 +212,7 @@ def _quote(text: str, safe: str) -> str:
     return _PCT.sub(lambda m: m.group(0).upper(), quoted)
 
 
+@lru_cache(maxsize=8192)
 def _canonical_host(raw_host: str) -> str:
     if raw_host.startswith("["):
         return raw_host.lower()
@@ -210,6 +225,7 @@ def _canonical_host(raw_host: str) -> str:
     return host if _HOST_CHARS.match(host) else raw_host.lower()
 
 
+@lru_cache(maxsize=32768)
 def canonical_url(url: str) -> str:
     """The de-duplication key of a URL.
 
@@ -220,15 +236,20 @@ def canonical_url(url: str) -> str:
     unchanged. Idempotent: ``canonical_url(canonical_url(u)) == canonical_url(u)``.
     """
     text = _prepare(url)
+    return _canonicalise(text) or text
+
+
+def _canonicalise(text: str) -> str | None:
+    """Canonical form of a prepared URL; None unless it is an http(s) URL with a host."""
     match = _SCHEME_RE.match(text)
     if not match or match.group(1).lower() not in _ALLOWED_SCHEMES:
-        return text
+        return None
     parts = _split(text)
     if parts is None or not parts.host:
-        return text
+        return None
     host = _canonical_host(parts.host)
-    if not host or "@" in host or ":" in host.strip("[]") and not host.startswith("["):
-        return text
+    if not host:
+        return None
     authority = host
     if parts.userinfo:
         authority = f"{parts.userinfo}@{host}"
@@ -243,7 +264,7 @@ def canonical_url(url: str) -> str:
     # too strange to canonicalise safely.
     again = _split(result)
     if again is None or _canonical_host(again.host) != host or again.path != path:
-        return text
+        return None
     return result
 
 
@@ -257,6 +278,7 @@ def host_of(url: str) -> str:
     return _normalised_host(parts.host) or ""
 
 
+@lru_cache(maxsize=32768)
 def join_url(base: str, href: str) -> str | None:
     """Resolve a link against its base and return it in canonical form, without fragment.
 
@@ -272,14 +294,7 @@ def join_url(base: str, href: str) -> str | None:
     if match and match.group(1).lower() not in _ALLOWED_SCHEMES:
         return None
     try:
-        joined = urljoin(_prepare(base), ref.replace("\\", "/") if not match else _prepare(ref))
+        joined = urljoin(_prepare(base), _prepare(ref) if match else _fix_backslashes(ref))
     except ValueError:
         return None
-    joined_match = _SCHEME_RE.match(joined)
-    if not joined_match or joined_match.group(1).lower() not in _ALLOWED_SCHEMES:
-        return None
-    parts = _split(joined)
-    if parts is None or not parts.host:
-        return None
-    result = canonical_url(joined)
-    return result if _SCHEME_RE.match(result) else None
+    return _canonicalise(_prepare(joined))

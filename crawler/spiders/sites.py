@@ -286,7 +286,9 @@ class SitesSpider(UnitSpider):
         state.data["security_txt"] = {
             "url": fetch.url,
             "status": fetch.status,
-            "present": bool(facts and facts.looks_valid),
+            # Present: a text file with a Contact; RFC 9116 validity (Expires) apart.
+            "present": bool(facts and facts.contact),
+            "valid": bool(facts and facts.looks_valid),
             "contact": list(facts.contact) if facts else [],
             "policy": facts.policy if facts else None,
             "error": fetch.error_kind,

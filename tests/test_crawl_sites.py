@@ -1,0 +1,217 @@
+"""The site inventory crawl against the simulated web (issue: site inventory crawl)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.crawl_world import (
+    FILES,
+    GOVAUDIT,
+    REGISTRY_DOMAINS,
+    export,
+    govaudit,
+    registry_csv,
+    sites,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from simweb.server import SimulatedWeb
+    from tests.simweb_plugin import write_sites
+
+    folder = write_sites(tmp_path_factory.mktemp("world"), sites(), FILES)
+    web = SimulatedWeb.from_directory(folder).start()
+    tmp = tmp_path_factory.mktemp("crawl")
+    db = f"sqlite:///{tmp}/crawl.db"
+    registry = registry_csv(tmp / "registry-2026-01-01.csv", REGISTRY_DOMAINS)
+    govaudit(None, db, "inventory", "load", str(registry))
+    result = govaudit(web, db, "crawl", "--only", "sites", "--workers", "2", "--timeout", "5",
+                      "--user-agent", "govaudit-test (+https://example.invalid/contact)")
+    rows = {r["domain"]: r for r in export(web, db, "sites")}
+    yield {"web": web, "db": db, "rows": rows, "output": result.stdout}
+    web.stop()
+
+
+def test_every_domain_gets_one_row_and_a_status(world: Any) -> None:
+    rows = world["rows"]
+    assert sorted(rows) == sorted(REGISTRY_DOMAINS)
+    expected = {
+        "alpha.gov": "active", "beta.gov": "active", "gamma.gov": "redirect",
+        "delta.gov": "unreachable", "epsilon.gov": "error", "zeta.gov": "active",
+        "eta.gov": "parked", "theta.gov": "unreachable",
+    }
+    assert {d: r["status"] for d, r in rows.items()} == expected
+    assert rows["epsilon.gov"]["status_reason"] == "blocked"
+    assert rows["gamma.gov"]["redirect_target"] == "alpha.gov"
+    assert "dns" in rows["theta.gov"]["status_reason"]
+    assert "refused" in rows["delta.gov"]["status_reason"]
+    assert rows["eta.gov"]["status_reason"]
+    assert "crawl run 1 finished: sites: 8/8" in world["output"]
+
+
+def test_endpoints_https_and_hsts(world: Any) -> None:
+    alpha, beta = world["rows"]["alpha.gov"], world["rows"]["beta.gov"]
+    assert alpha["https"] and alpha["http_redirects_to_https"] and alpha["hsts"]
+    assert alpha["final_url"] == "https://www.alpha.gov/"
+    assert not beta["https"] and not beta["http_redirects_to_https"] and not beta["hsts"]
+    assert beta["final_url"] == "http://www.beta.gov/"
+
+
+def test_homepage_facts(world: Any) -> None:
+    alpha = world["rows"]["alpha.gov"]
+    assert alpha["title"] == "Alpha Agency"
+    assert alpha["dap"] and alpha["uswds_banner"] and alpha["site_search"]
+    assert alpha["language"] == "en"
+    links = alpha["required_links"]
+    assert links["privacy"] == "https://www.alpha.gov/privacy"
+    assert links["open_gov"] == "https://www.alpha.gov/open"
+    assert links["usa_gov"] == "https://www.usa.gov/"
+    assert links["inspector_general"] is None
+    assert not world["rows"]["beta.gov"]["dap"]
+
+
+def test_well_known_files_and_soft_404(world: Any) -> None:
+    alpha, zeta = world["rows"]["alpha.gov"], world["rows"]["zeta.gov"]
+    assert alpha["robots_txt"] and alpha["sitemap_xml"] and alpha["security_txt"]
+    assert not alpha["soft_404"]
+    assert zeta["soft_404"]
+    assert not world["rows"]["beta.gov"]["robots_txt"]
+
+
+def test_bounded_crawl_broken_links_hostnames_unlisted(world: Any) -> None:
+    alpha = world["rows"]["alpha.gov"]
+    assert alpha["hostnames"] == ["data.alpha.gov"]
+    # beta.gov is in the registry; usa.gov is not in this test's registry.
+    assert alpha["unlisted_gov_domains"] == ["newthing.gov", "usa.gov"]
+    assert alpha["broken_links"] == 1
+    pages = {p["url"]: p for p in export(world["web"], world["db"], "pages")
+             if p["domain"] == "alpha.gov"}
+    assert pages["https://www.alpha.gov/missing"]["status"] == 404
+    assert pages["https://www.alpha.gov/docs/two"]["depth"] == 2
+    assert "https://www.alpha.gov/docs/three" not in pages  # depth 3 > --max-depth 2
+    links = export(world["web"], world["db"], "links")
+    broken = [lk for lk in links if lk["kind"] == "broken"]
+    assert broken == [{**broken[0], "from_url": "https://www.alpha.gov/",
+                       "to_url": "https://www.alpha.gov/missing", "status": 404}]
+    kinds = {lk["kind"] for lk in links}
+    assert {"refused:ip-literal", "refused:localhost", "gov-unlisted"} <= kinds
+
+
+def test_robots_forbidden_page_is_recorded_never_fetched(world: Any) -> None:
+    web = world["web"]
+    paths = [r.path for r in web.requests("www.alpha.gov")]
+    assert "/private/secret" not in paths
+    pages = {p["url"]: p for p in export(web, world["db"], "pages")}
+    assert pages["https://www.alpha.gov/private/secret"]["error_kind"] == "robots"
+    agents = {r.user_agent for r in web.requests() if not r.refused and r.method != "CONNECT"}
+    assert agents == {"govaudit-test (+https://example.invalid/contact)"}
+
+
+def test_no_request_leaves_scope(world: Any) -> None:
+    web = world["web"]
+    allowed = {h for d in REGISTRY_DOMAINS for h in (d, f"www.{d}")}
+    hosts = {r.host for r in web.requests()}
+    assert hosts <= allowed, hosts - allowed
+    assert not [r for r in web.requests() if r.refused]
+    assert "data.alpha.gov" not in hosts and "newthing.gov" not in hosts
+
+
+def test_per_host_concurrency_never_above_the_setting(simulated_web_factory: Any,
+                                                      tmp_path: Path) -> None:
+    links = "".join(f'<a href="/p{i}">{i}</a>' for i in range(40))
+    world = {
+        "busy": {"hosts": ["busy.gov", "www.busy.gov"], "delay": 0.05,
+                 "https_redirect": True, "redirect_host": {"busy.gov": "www.busy.gov"},
+                 "robots": "User-agent: *\nAllow: /\n",
+                 "catch_all": {"status": 200, "body": "<title>page</title>ok"},
+                 "pages": {"/": {"body": f"<html><title>Busy</title><body>{links}</body>"}}},
+        "other": {"hosts": ["other.gov", "www.other.gov"], "delay": 0.05,
+                  "catch_all": {"status": 200, "body": "<title>o</title>" + links}},
+    }
+    web = simulated_web_factory(world)
+    db = f"sqlite:///{tmp_path}/c.db"
+    govaudit(None, db, "inventory", "load",
+             str(registry_csv(tmp_path / "r-2026-01-01.csv", ["busy.gov", "other.gov"])))
+    govaudit(web, db, "crawl", "--only", "sites", "--workers", "1", "--per-host", "2",
+             "--concurrency", "32", "--max-pages-per-site", "30", "--timeout", "5")
+    for host in ("www.busy.gov", "busy.gov", "www.other.gov", "other.gov"):
+        assert web.max_concurrency(host) <= 2, host
+    # The pages of one registrable domain share one download slot across its hosts.
+    busy = sorted((r.started, r.finished or r.started) for r in web.requests()
+                  if r.host.endswith("busy.gov") and r.method != "CONNECT" and not r.error)
+    overlap = max(sum(1 for s, f in busy if s <= t < f) for t, _ in busy)
+    assert overlap <= 2
+    assert len(busy) > 30  # the limit was exercised, not idle
+
+
+def _tasks(db: str) -> dict[str, int]:
+    path = db.removeprefix("sqlite:///")
+    if not os.path.exists(path):
+        return {}
+    try:
+        with sqlite3.connect(path, timeout=5) as conn:
+            return dict(conn.execute("select state, count(*) from crawl_task group by state"))
+    except sqlite3.OperationalError:
+        return {}
+
+
+def _comparable(rows: list[dict[str, Any]], drop: tuple[str, ...]) -> list[dict[str, Any]]:
+    return sorted(({k: v for k, v in r.items() if k not in drop} for r in rows),
+                  key=lambda r: tuple(str(r.get(k)) for k in ("domain", "url", "to_url")))
+
+
+def test_sigkilled_run_resumes_to_the_same_results(simulated_web_factory: Any,
+                                                   tmp_path: Path) -> None:
+    names = [f"slow{i:02d}.gov" for i in range(12)]
+    world = {
+        n.split(".")[0]: {"hosts": [n, f"www.{n}"], "delay": 0.1,
+                          "robots": "User-agent: *\nDisallow:\n",
+                          "pages": {"/": {"body": f"<title>{n}</title><a href='/a'>a</a>"},
+                                    "/a": {"title": f"a of {n}"}}}
+        for n in names
+    }
+    web = simulated_web_factory(world)
+    registry = registry_csv(tmp_path / "r-2026-01-01.csv", names)
+    clean, killed = f"sqlite:///{tmp_path}/clean.db", f"sqlite:///{tmp_path}/killed.db"
+    for db in (clean, killed):
+        govaudit(None, db, "inventory", "load", str(registry))
+    # Two requests in flight for the whole process: domains finish one after another.
+    args = ["crawl", "--only", "sites", "--workers", "1", "--timeout", "5", "--per-host", "1",
+            "--concurrency", "2"]
+    govaudit(web, clean, *args)
+
+    env = {**os.environ, **web.proxy_env(), "GOVAUDIT_DB": killed, "GOVAUDIT_BATCH_UNITS": "1"}
+    proc = subprocess.Popen([GOVAUDIT, *args], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while _tasks(killed).get("done", 0) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    before = _tasks(killed)
+    assert before.get("pending", 0) > 0, "the run finished before it could be killed"
+
+    resumed = govaudit(web, killed, "crawl", "--resume")
+    assert "resuming crawl run 1" in resumed.stderr
+    assert _tasks(killed) == {"done": 12}
+    drop = ("fetched_at", "crawl_run")
+    assert _comparable(export(web, killed, "sites"), drop) == \
+        _comparable(export(web, clean, "sites"), drop)
+    assert _comparable(export(web, killed, "pages"), drop) == \
+        _comparable(export(web, clean, "pages"), drop)
+    with sqlite3.connect(killed.removeprefix("sqlite:///")) as conn:
+        dupes = conn.execute("select domain, count(*) from site_observation group by domain "
+                             "having count(*) > 1").fetchall()
+    assert dupes == []
+    assert govaudit(web, killed, "crawl", "--resume", check=False).returncode == 2
