@@ -531,3 +531,103 @@ def export_findings(app: App, audit_run_id: int | None, rule: str | None, fmt: s
             fail_input(str(exc))
         rows = findings_rows(session, run.id, rule)
     emit(rows, FINDING_COLUMNS, fmt)
+
+
+# ---------------------------------------------------------------- report and demo
+
+
+@cli.command()
+@click.option("--run", "run_id", type=int, help="Crawl run to report (default: the newest).")
+@click.option("--audit-run", "audit_run_id", type=int, help="Audit run (default: the newest).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder to write the static report into.",
+)
+@pass_app
+def report(app: App, run_id: int | None, audit_run_id: int | None, out_dir: Path) -> None:
+    """Render the static HTML report (opens from file://, works offline).
+
+    Prints the absolute path of index.html. Pages: overview, agencies, freeze, plans,
+    inventory, changes, guidelines, methodology, and CSV/JSON downloads.
+    """
+    from reports.render import render_report
+
+    index = render_report(app.db, out_dir, run_id=run_id, audit_run_id=audit_run_id)
+    click.echo(str(index))
+
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "simweb" / "demo"
+
+
+@cli.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("govaudit-demo"),
+    show_default=True,
+    help="Folder for the demo's database and report (replaced on each run).",
+)
+@click.option("--workers", type=click.IntRange(min=1), help="Crawler processes per crawl.")
+@click.pass_context
+def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
+    """The whole audit against the simulated .gov web, offline, in about a minute.
+
+    Starts the simulated web on a free local port, loads the demo registry snapshots,
+    crawls every demo domain and /open page, asks RDAP, audits, then crawls and audits the
+    world again after it changed, and renders the report. Prints the absolute path of the
+    report's index.html on its own line.
+    """
+    import os
+    import shutil
+
+    from simweb.server import SimulatedWeb
+
+    app: App = ctx.obj
+    seeds = DEMO_DIR / "seeds"
+    out_dir = out_dir.resolve()
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    app.db_url = f"sqlite:///{out_dir / 'govaudit-demo.db'}"
+    app.policy_path = app.policy_path or seeds / "policy.toml"
+    app.agencies_path = app.agencies_path or seeds / "agencies.csv"
+    app.waivers_path = app.waivers_path or seeds / "waivers.csv"
+    started = time.monotonic()
+
+    def step(message: str) -> None:
+        click.echo(f"demo [{time.monotonic() - started:5.1f} s] {message}", err=True)
+
+    with SimulatedWeb.demo() as web:
+        os.environ.update(web.proxy_env())  # the crawler processes inherit the proxy
+        step(f"simulated .gov web on {web.proxy_url} ({len(web.hosts())} hosts)")
+        from audit.cli import load_files
+
+        if load_files(
+            app,
+            sorted(seeds.glob("demo-federal-*.csv")),
+            echo=lambda line: step(f"registry: {line}"),
+        ):
+            raise click.ClickException("the demo registry did not load")
+        for epoch in (1, 2):
+            web.set_epoch(epoch)
+            step(f"crawl {epoch} of 2 (the world {'as first seen' if epoch == 1 else 'later'})")
+            try:
+                ctx.invoke(crawl, workers=workers)
+            except SystemExit as exc:
+                if exc.code:
+                    raise click.ClickException(f"demo crawl {epoch} did not finish") from exc
+            if epoch == 1:
+                step("RDAP registration dates")
+                ctx.invoke(rdap)
+            step("audit")
+            ctx.invoke(audit, fmt="table")
+    step("report")
+    from reports.render import render_report
+
+    index = render_report(app.db, out_dir / "report")
+    step(f"done; database {out_dir / 'govaudit-demo.db'}")
+    click.echo(str(index))

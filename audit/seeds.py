@@ -47,6 +47,7 @@ POLICY_SCHEMA: dict[str, Any] = {
         "max_document_bytes": int,
         "follow_depth": int,
         "soft_404_threshold": float,
+        "inline_min_elements": int,
     },
     "crawl": {
         "user_agent": str,

@@ -59,6 +59,7 @@ _PLACEHOLDER = re.compile(
     r"coming\s+soon|under\s+construction|future\s+home\s+of|site\s+not\s+(?:yet\s+)?configured",
     re.IGNORECASE,
 )
+_WORD = re.compile(r"\w")
 _IT_WORKS = re.compile(r"^\s*it\s+works!?\s*$", re.IGNORECASE)
 _IT_WORKS_START = re.compile(r"^\s*it\s+works!", re.IGNORECASE)
 SHORT_PAGE_CHARS = 600
@@ -75,8 +76,10 @@ def parked_reason(title: str | None, body_text: str | None) -> str | None:
 
     In order: a domain-parking page (anywhere in the title or text); a web server's default
     page (Apache "It works!", nginx, IIS...); a "coming soon" / "under construction" title, or
-    that phrase in a short page; a nearly empty page (fewer than NEARLY_EMPTY_CHARS characters
-    of text). ``body_text=None`` means the text is unknown, which is not evidence of anything.
+    that phrase in a short page; a nearly empty page (no words at all, or no title and fewer
+    than NEARLY_EMPTY_CHARS characters of text). A short page with a title and a heading is
+    small, not a placeholder. ``body_text=None`` means the text is unknown, which is not
+    evidence of anything.
     """
     head = _collapse(title)
     text = _collapse(body_text)[:_SCAN_CHARS]
@@ -95,7 +98,9 @@ def parked_reason(title: str | None, body_text: str | None) -> str | None:
         match = _PLACEHOLDER.search(text)
     if match:
         return f"placeholder page: {match.group(0)}"
-    if body_text is not None and len(text) < NEARLY_EMPTY_CHARS:
+    if body_text is not None and (
+        not _WORD.search(text) or (not head and len(text) < NEARLY_EMPTY_CHARS)
+    ):
         return f"nearly empty page ({len(text)} characters of text)"
     return None
 

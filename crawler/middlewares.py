@@ -110,6 +110,8 @@ class RetryAfterMiddleware(RetryMiddleware):
     def process_exception(
         self, request: Request, exception: Exception, spider: Spider | None = None
     ) -> Request | Response | None:
-        if failure_kind(exception)[0] in ("dns", "refused", "robots", "refused-url"):
+        # Retrying these costs a whole timeout (or a refusal) again and tells nothing new:
+        # a slow host is recorded as slow, a missing one as missing.
+        if failure_kind(exception)[0] in ("dns", "refused", "timeout", "robots", "refused-url"):
             return None
         return super().process_exception(request, exception)

@@ -120,38 +120,52 @@ def execute(
     verbose: int = 0,
     on_tick: Callable[[RunProgress, float], None] | None = None,
 ) -> str:
-    """Run the jobs one after another, each over `workers` processes. Returns the run status."""
+    """Run the jobs over `workers` processes; returns the run status.
+
+    Worker i runs the jobs one after another over its own share of domains (the same share
+    for every job), so a host is never crawled by two processes or two spiders at once, and
+    a worker that finishes its share early starts its next job without waiting for the
+    others.
+    """
     started = time.monotonic()
-    status = "finished"
-    for job in jobs:
-        procs = [
-            subprocess.Popen(
-                _worker_command(db.url, run_id, job, i, workers, verbose),
-                stdout=None if verbose else subprocess.DEVNULL,
-                start_new_session=False,
-            )
-            for i in range(workers)
-        ]
-        try:
-            while any(p.poll() is None for p in procs):
-                if on_tick is not None:
-                    on_tick(progress(db, run_id), time.monotonic() - started)
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            for p in procs:
-                if p.poll() is None:
-                    p.send_signal(signal.SIGINT)
-            for p in procs:
-                p.wait()
-            _set_status(db, run_id, "interrupted")
-            raise
-        if any(p.returncode != 0 for p in procs):
-            status = "interrupted"
+    queues = {i: list(jobs) for i in range(workers)}
+    running: dict[int, subprocess.Popen[bytes]] = {}
+    failed = False
+
+    def launch(worker: int) -> None:
+        job = queues[worker].pop(0)
+        running[worker] = subprocess.Popen(
+            _worker_command(db.url, run_id, job, worker, workers, verbose),
+            stdout=None if verbose else subprocess.DEVNULL,
+        )
+
+    for worker in queues:
+        launch(worker)
+    try:
+        while running:
+            for worker, proc in list(running.items()):
+                if proc.poll() is None:
+                    continue
+                del running[worker]
+                failed = failed or proc.returncode != 0
+                if queues[worker]:
+                    launch(worker)
+            if on_tick is not None:
+                on_tick(progress(db, run_id), time.monotonic() - started)
+            if running:
+                time.sleep(0.25)
+    except KeyboardInterrupt:
+        for proc in running.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for proc in running.values():
+            proc.wait()
+        _set_status(db, run_id, "interrupted")
+        raise
     final = progress(db, run_id)
     if on_tick is not None:
         on_tick(final, time.monotonic() - started)
-    if final.done + final.failed < final.total:
-        status = "interrupted"
+    status = "interrupted" if failed or final.done + final.failed < final.total else "finished"
     _set_status(db, run_id, status)
     return status
 

@@ -49,7 +49,9 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
         "TELNETCONSOLE_ENABLED": False,
         "DNSCACHE_ENABLED": True,
         "REACTOR_THREADPOOL_MAXSIZE": 20,
-        "LOG_LEVEL": "DEBUG" if verbose > 1 else ("INFO" if verbose else "WARNING"),
+        # Failed fetches are observations, stored with their kind; Scrapy's own error log of
+        # them is noise unless asked for with -v.
+        "LOG_LEVEL": "DEBUG" if verbose > 1 else ("INFO" if verbose else "CRITICAL"),
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.ScopeGuardMiddleware": 50,
             "crawler.middlewares.DomainSlotMiddleware": 60,

@@ -76,7 +76,9 @@ def make_pdf(
     page_ids = [5 + 2 * i for i in range(len(pages))]
     objects[1] = b"<< /Type /Catalog /Pages 2 0 R >>"
     kids = b" ".join(f"{pid} 0 R".encode() for pid in page_ids)
-    objects[2] = b"<< /Type /Pages /Kids [" + kids + b"] /Count " + str(len(pages)).encode() + b" >>"
+    objects[2] = (
+        b"<< /Type /Pages /Kids [" + kids + b"] /Count " + str(len(pages)).encode() + b" >>"
+    )
     objects[3] = (
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
     )
@@ -94,11 +96,7 @@ def make_pdf(
             + b" >>"
         )
         objects[pid + 1] = (
-            b"<< /Length "
-            + str(len(stream)).encode()
-            + b" >>\nstream\n"
-            + stream
-            + b"endstream"
+            b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"endstream"
         )
 
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")

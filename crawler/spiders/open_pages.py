@@ -66,6 +66,7 @@ class OpenPagesSpider(UnitSpider):
         self.max_bytes = int(plans.get("max_document_bytes", 10 * 1024 * 1024))
         self.follow_depth = int(plans.get("follow_depth", 1))
         self.threshold = float(plans.get("soft_404_threshold", 0.9))
+        self.inline_min_elements = int(plans.get("inline_min_elements", 3))
         self.keep_evidence = keep_evidence
 
     def unit_scope(self, state: UnitState) -> set[str]:
@@ -156,6 +157,7 @@ class OpenPagesSpider(UnitSpider):
                 "feedback_url": extras.feedback_url,
             }
             data["seen"].add(canonical_url(fetch.final_url or fetch.url))
+            self._consider_open_as_plan(state, fetch)
             yield from self._fetch_candidates(state, fetch, depth=1)
             return
         remaining = data["open_queue"]
@@ -215,6 +217,38 @@ class OpenPagesSpider(UnitSpider):
                 state, cand.url, "doc", depth=depth, rank=len(state.data["candidates"])
             )
 
+    def _consider_open_as_plan(self, state: UnitState, fetch: Fetch) -> None:
+        """Some agencies put the plan on /open itself: count the page as the plan document
+        when its own text holds enough of the plan's elements (policy: inline_min_elements),
+        so a page that merely mentions "customer service" is not taken for a plan."""
+        assert fetch.response is not None
+        extracted = extract_text(fetch.response.body[: self.max_bytes], fetch.content_type)
+        found = check_elements(extracted.text, self.elements) if extracted.text else {}
+        if sum(1 for v in found.values() if v) >= self.inline_min_elements:
+            self._add_doc(state, fetch, extracted.kind, extracted.error, found, rank=0)
+            state.data["docs"][fetch.url]["stated_date"] = find_stated_date(extracted.text)
+
+    def _add_doc(
+        self,
+        state: UnitState,
+        fetch: Fetch,
+        kind: str,
+        error: str | None,
+        found: dict[str, str | None],
+        rank: int,
+    ) -> None:
+        assert fetch.response is not None
+        state.data["docs"][fetch.url] = {
+            "fetch": fetch,
+            "rank": rank,
+            "kind": kind,
+            "error": error,
+            "elements": found,
+            "hash": hashlib.sha256(fetch.response.body).hexdigest(),
+            "stated_date": None,
+            "body": fetch.response.body if self.keep_evidence else None,
+        }
+
     def _on_doc(self, state: UnitState, fetch: Fetch) -> Iterator[Any]:
         depth = int(fetch.meta.get("depth", 1))
         if not fetch.ok or fetch.response is None:
@@ -230,16 +264,17 @@ class OpenPagesSpider(UnitSpider):
         body = fetch.response.body[: self.max_bytes]
         extracted = extract_text(body, fetch.content_type)
         found = check_elements(extracted.text, self.elements) if extracted.text else {}
-        state.data["docs"][fetch.url] = {
-            "fetch": fetch,
-            "rank": int(fetch.meta.get("rank", 99)),
-            "kind": extracted.kind,
-            "error": extracted.error,
-            "elements": found,
-            "hash": hashlib.sha256(fetch.response.body).hexdigest(),
-            "stated_date": find_stated_date(extracted.text) if extracted.text else None,
-            "body": fetch.response.body if self.keep_evidence else None,
-        }
+        self._add_doc(
+            state,
+            fetch,
+            extracted.kind,
+            extracted.error,
+            found,
+            rank=int(fetch.meta.get("rank", 99)),
+        )
+        state.data["docs"][fetch.url]["stated_date"] = (
+            find_stated_date(extracted.text) if extracted.text else None
+        )
         if extracted.kind == "html" and depth < 1 + self.follow_depth:
             yield from self._fetch_candidates(state, fetch, depth=depth + 1)
 

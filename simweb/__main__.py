@@ -1,0 +1,85 @@
+"""``python -m simweb``: serve a simulated web as an HTTP proxy until Ctrl-C.
+
+Example::
+
+    python -m simweb --sites simweb/demo/sites --port 8899
+    curl -x http://127.0.0.1:8899 http://www.nsf.gov/
+    curl -x http://127.0.0.1:8899 --cacert /tmp/simweb-.../simweb-ca.pem https://www.ssa.gov/open/
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from simweb.server import RequestRecord, SimulatedWeb
+from simweb.sites import DEMO_SITES_DIR, SiteError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m simweb",
+        description="Serve virtual .gov web sites through an HTTP proxy on 127.0.0.1.",
+    )
+    parser.add_argument(
+        "--sites",
+        action="append",
+        metavar="DIR",
+        help=f"directory (or file) of site YAML files; repeatable (default: {DEMO_SITES_DIR})",
+    )
+    parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free one)")
+    parser.add_argument("--epoch", type=int, default=1, help="world epoch to serve (default 1)")
+    parser.add_argument("--quiet", action="store_true", help="do not print each request")
+    args = parser.parse_args(argv)
+
+    def show(record: RequestRecord) -> None:
+        if record.method == "CONNECT":
+            target = record.path
+        else:
+            default = 80 if record.scheme == "http" else 443
+            port = "" if record.port == default else f":{record.port}"
+            target = f"{record.scheme}://{record.host}{port}{record.path}"
+        note = f" ({record.error})" if record.error else ""
+        print(f"{record.status} {record.method} {target}{note}", flush=True)
+
+    try:
+        web = SimulatedWeb.from_directory(
+            args.sites or [DEMO_SITES_DIR],
+            port=args.port,
+            epoch=args.epoch,
+            on_record=None if args.quiet else show,
+        )
+    except SiteError as exc:
+        print(f"simweb: {exc}", file=sys.stderr)
+        return 2
+    web.start()
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(
+        f"simweb: HTTP proxy {web.proxy_url} serving {len(web.sites)} sites "
+        f"({len(web.hosts())} hosts), epoch {web.epoch}",
+        flush=True,
+    )
+    print(f"simweb: CA certificate {web.ca_pem_path}", flush=True)
+    hosts = web.hosts()
+    example = next((h for h in hosts if h.startswith("www.")), hosts[0] if hosts else "")
+    print(
+        f"simweb: try  curl -x {web.proxy_url} --cacert {web.ca_pem_path} https://{example}/"
+        "  (Ctrl-C to stop)",
+        flush=True,
+    )
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        web.stop()
+    print("simweb: stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
