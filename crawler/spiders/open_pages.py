@@ -298,6 +298,11 @@ class OpenPagesSpider(UnitSpider):
         homes: list[Fetch] = data.get("home_results", [])
         if "home" not in data:
             kinds = sorted({h.error_kind or "?" for h in homes})
+            if kinds == ["robots"]:
+                return {
+                    "status": "unreachable",
+                    "reason": "robots.txt forbids the auditor: could not be checked",
+                }
             return {"status": "unreachable", "reason": f"no homepage answered ({', '.join(kinds)})"}
         if "open" not in data:
             tries: list[tuple[Fetch, str]] = data["open_tries"]
