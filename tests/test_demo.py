@@ -1,0 +1,59 @@
+"""End to end: `govaudit demo` is the main job a newcomer runs (README's first command)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.crawl_world import GOVAUDIT
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    out = tmp_path_factory.mktemp("demo") / "run"
+    result = subprocess.run([GOVAUDIT, "demo", "--out", str(out)], capture_output=True,
+                            text=True, timeout=600, check=False, env={"PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    return {"out": out, "stdout": result.stdout, "stderr": result.stderr}
+
+
+def test_demo_prints_the_report_path_on_its_own_line(demo: dict[str, object]) -> None:
+    last = str(demo["stdout"]).strip().splitlines()[-1]
+    index = Path(last)
+    assert index.is_absolute() and index.name == "index.html" and index.is_file()
+    for page in ("freeze.html", "plans.html", "inventory.html", "changes.html",
+                 "guidelines.html", "about.html", "report.json", "findings.csv"):
+        assert (index.parent / page).is_file(), page
+
+
+def test_demo_world_has_every_situation(demo: dict[str, object]) -> None:
+    db = sqlite3.connect(Path(str(demo["out"])) / "govaudit-demo.db")
+    plan_statuses = {s for (s,) in db.execute("select status from plan_check")}
+    assert plan_statuses == {"published", "incomplete", "no-plan", "no-open-page", "unreachable"}
+    runs = db.execute("select count(*) from crawl_run where status = 'finished'").fetchone()[0]
+    assert runs == 3  # two crawls and one RDAP run
+    rules = {r for (r,) in db.execute("select distinct rule from finding")}
+    assert {"freeze-registration", "late-waiver", "orphan-waiver", "unlisted-domain",
+            "open-page-missing", "plan-missing", "plan-incomplete", "plan-late",
+            "site-unreachable"} <= rules
+    waivers = {(d, w) for d, w in db.execute(
+        "select domain, waiver from finding where rule='freeze-registration' and audit_run_id="
+        "(select max(id) from audit_run)")}
+    assert ("consumerfinance.gov", "waived") in waivers
+    assert ("performance.gov", "late-waiver") in waivers
+    assert ("digitalgov.gov", "no-waiver") in waivers
+
+
+def test_demo_report_json_matches_the_database(demo: dict[str, object]) -> None:
+    index = Path(str(demo["stdout"]).strip().splitlines()[-1])
+    data = json.loads((index.parent / "report.json").read_text())
+    db = sqlite3.connect(Path(str(demo["out"])) / "govaudit-demo.db")
+    latest = db.execute("select max(id) from audit_run").fetchone()[0]
+    count = db.execute("select count(*) from finding where audit_run_id=?", (latest,)).fetchone()
+    assert len(data["findings"]) == count[0]
