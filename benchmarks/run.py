@@ -28,8 +28,13 @@ DOTGOV = Path(os.environ.get("GOVAUDIT_DOTGOV_DATA", REPO.parent / "shared" / "d
 
 def run(args: list[str], db: str, env: dict[str, str] | None = None) -> tuple[float, str]:
     started = time.perf_counter()
-    result = subprocess.run([GOVAUDIT, "--db", db, *args], capture_output=True, text=True,
-                            env={**os.environ, **(env or {})}, check=False)
+    result = subprocess.run(
+        [GOVAUDIT, "--db", db, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
     if result.returncode != 0:
         raise RuntimeError(f"govaudit {' '.join(args)}: {result.stderr[-2000:]}")
     return time.perf_counter() - started, result.stdout
@@ -47,22 +52,30 @@ def bench_registry(tmp: Path, quick: bool) -> dict[str, Any]:
     load, _ = run(["inventory", "load", *files], db)
     full, out = run(["inventory", "list", "--snapshot", "2026-08-22", "--format", "json"], db)
     diff, _ = run(["inventory", "diff", "2014-12-16", "2026-08-18", "--format", "json"], db)
-    return {"files": len(files), "load_all_s": round(load, 2),
-            "list_full_16539_s": round(full, 2), "rows": len(json.loads(out)),
-            "diff_2014_2026_s": round(diff, 2)}
+    return {
+        "files": len(files),
+        "load_all_s": round(load, 2),
+        "list_full_16539_s": round(full, 2),
+        "rows": len(json.loads(out)),
+        "diff_2014_2026_s": round(diff, 2),
+    }
 
 
 def synthetic_world(sites: int, pages: int) -> dict[str, dict[str, Any]]:
     links = "".join(f'<a href="/p{i}">page {i}</a>' for i in range(pages))
-    body = (f"<html lang='en'><head><title>Page</title></head><body><p>Text of the page "
-            f"about programs and services.</p>{links}</body></html>")
+    body = (
+        f"<html lang='en'><head><title>Page</title></head><body><p>Text of the page "
+        f"about programs and services.</p>{links}</body></html>"
+    )
     return {
-        f"site{i:04d}": {"hosts": [f"site{i:04d}.gov", f"www.site{i:04d}.gov"],
-                         "https_redirect": True,
-                         "redirect_host": {f"site{i:04d}.gov": f"www.site{i:04d}.gov"},
-                         "robots": "User-agent: *\nDisallow: /private/\n",
-                         "catch_all": {"status": 200, "body": body},
-                         "pages": {"/govaudit-probe": {"status": 404, "body": "nf"}}}
+        f"site{i:04d}": {
+            "hosts": [f"site{i:04d}.gov", f"www.site{i:04d}.gov"],
+            "https_redirect": True,
+            "redirect_host": {f"site{i:04d}.gov": f"www.site{i:04d}.gov"},
+            "robots": "User-agent: *\nDisallow: /private/\n",
+            "catch_all": {"status": 200, "body": body},
+            "pages": {"/govaudit-probe": {"status": 404, "body": "nf"}},
+        }
         for i in range(sites)
     }
 
@@ -75,24 +88,43 @@ def bench_crawl(tmp: Path, quick: bool) -> dict[str, Any]:
     n_sites, n_pages = (40, 20) if quick else (200, 30)
     folder = write_sites(tmp / "world", synthetic_world(n_sites, n_pages))
     registry = tmp / f"bench-{n_sites}-2026-01-01.csv"
-    registry.write_text("Domain name,Domain type,Organization name\n" + "".join(
-        f"site{i:04d}.gov,Federal - Executive,Bench Agency\n" for i in range(n_sites)))
+    registry.write_text(
+        "Domain name,Domain type,Organization name\n"
+        + "".join(f"site{i:04d}.gov,Federal - Executive,Bench Agency\n" for i in range(n_sites))
+    )
     out: dict[str, Any] = {"sites": n_sites, "pages_per_site_limit": n_pages}
     with SimulatedWeb.from_directory(folder) as web:
         for workers in (1, 2):
             db = f"sqlite:///{tmp}/crawl{workers}.db"
             run(["inventory", "load", str(registry)], db)
             cpu0 = child_cpu()
-            wall, text = run(["crawl", "--only", "sites", "--workers", str(workers),
-                              "--max-pages-per-site", str(n_pages), "--concurrency", "64",
-                              "--timeout", "10"], db, web.proxy_env())
+            wall, text = run(
+                [
+                    "crawl",
+                    "--only",
+                    "sites",
+                    "--workers",
+                    str(workers),
+                    "--max-pages-per-site",
+                    str(n_pages),
+                    "--concurrency",
+                    "64",
+                    "--timeout",
+                    "10",
+                ],
+                db,
+                web.proxy_env(),
+            )
             cpu = child_cpu() - cpu0
             requests = len(web.requests())
             web.clear_log()
             pages = int(text.split(" pages in ")[0].rsplit(" ", 1)[-1])
             out[f"workers_{workers}"] = {
-                "wall_s": round(wall, 1), "pages": pages, "requests": requests,
-                "pages_per_s": round(pages / wall, 1), "requests_per_s": round(requests / wall, 1),
+                "wall_s": round(wall, 1),
+                "pages": pages,
+                "requests": requests,
+                "pages_per_s": round(pages / wall, 1),
+                "requests_per_s": round(requests / wall, 1),
                 "cpu_ms_per_request": round(1000 * cpu / max(1, requests), 2),
             }
     return out
@@ -105,8 +137,13 @@ def bench_per_host_limit(tmp: Path, quick: bool) -> dict[str, Any]:
     from tests.simweb_plugin import write_sites
 
     links = "".join(f'<a href="/p{i}">{i}</a>' for i in range(40))
-    world = {"one": {"hosts": ["one.gov"], "delay": 0.05,
-                     "catch_all": {"status": 200, "body": f"<title>x</title>{links}"}}}
+    world = {
+        "one": {
+            "hosts": ["one.gov"],
+            "delay": 0.05,
+            "catch_all": {"status": 200, "body": f"<title>x</title>{links}"},
+        }
+    }
     folder = write_sites(tmp / "limit", world)
     script = """
 import sys, scrapy
@@ -127,8 +164,11 @@ p = CrawlerProcess(settings); p.crawl(S); p.start()
     out: dict[str, Any] = {}
     with SimulatedWeb.from_directory(folder) as web:
         for kind in ("stock", "polite"):
-            subprocess.run([sys.executable, "-c", script, kind], env={**os.environ,
-                           **web.proxy_env(), "PYTHONPATH": str(REPO)}, check=True)
+            subprocess.run(
+                [sys.executable, "-c", script, kind],
+                env={**os.environ, **web.proxy_env(), "PYTHONPATH": str(REPO)},
+                check=True,
+            )
             out[f"{kind}_max_in_flight"] = web.max_concurrency("one.gov")
             web.clear_log()
     return out

@@ -156,6 +156,8 @@ def _normalised_host(raw_host: str) -> str | None:
         return None
 
 
+# Pure and called for every link of every page: the same URLs recur across a site.
+@lru_cache(maxsize=65536)
 def fetch_refusal(url: str) -> str | None:
     """Why the crawler must not fetch ``url``, or None when it may.
 
@@ -226,6 +228,8 @@ def _canonical_host(raw_host: str) -> str:
 
 
 @lru_cache(maxsize=32768)
+# Pure and called for every link of every page: the same URLs recur across a site.
+@lru_cache(maxsize=65536)
 def canonical_url(url: str) -> str:
     """The de-duplication key of a URL.
 
@@ -268,6 +272,8 @@ def _canonicalise(text: str) -> str | None:
     return result
 
 
+# Pure and called for every link of every page: the same URLs recur across a site.
+@lru_cache(maxsize=65536)
 def host_of(url: str) -> str:
     """Normalised host of an absolute URL (no brackets for IPv6), or "" when it has none."""
     parts = _split(_prepare(url)) if isinstance(url, str) else None
@@ -279,6 +285,8 @@ def host_of(url: str) -> str:
 
 
 @lru_cache(maxsize=32768)
+# Pure and called for every link of every page: the same URLs recur across a site.
+@lru_cache(maxsize=65536)
 def join_url(base: str, href: str) -> str | None:
     """Resolve a link against its base and return it in canonical form, without fragment.
 
