@@ -188,7 +188,7 @@ def bench_report(tmp: Path, quick: bool) -> dict[str, Any]:
     db = f"sqlite:///{tmp}/report.db"
     run(["inventory", "load", str(DOTGOV / "full-2026-08-22.csv")], db)
     run(["audit"], db)
-    wall, out = run(["report", "--out", str(tmp / "report")], db)
+    wall, _ = run(["report", "--out", str(tmp / "report")], db)
     size = sum(p.stat().st_size for p in (tmp / "report").rglob("*") if p.is_file())
     return {"render_s": round(wall, 2), "output_mb": round(size / 1e6, 1)}
 
