@@ -553,9 +553,20 @@ def report(app: App, run_id: int | None, audit_run_id: int | None, out_dir: Path
     Prints the absolute path of index.html. Pages: overview, agencies, freeze, plans,
     inventory, changes, guidelines, methodology, and CSV/JSON downloads.
     """
+    from audit.export import NoData
     from reports.render import render_report
 
-    index = render_report(app.db, out_dir, run_id=run_id, audit_run_id=audit_run_id)
+    try:
+        index = render_report(
+            app.db,
+            out_dir,
+            run_id=run_id,
+            audit_run_id=audit_run_id,
+            policy=app.policy,
+            agencies=app.agencies,
+        )
+    except NoData as exc:
+        fail_input(str(exc))
     click.echo(str(index))
 
 
@@ -628,6 +639,6 @@ def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
     step("report")
     from reports.render import render_report
 
-    index = render_report(app.db, out_dir / "report")
+    index = render_report(app.db, out_dir / "report", policy=app.policy, agencies=app.agencies)
     step(f"done; database {out_dir / 'govaudit-demo.db'}")
     click.echo(str(index))

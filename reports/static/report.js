@@ -1,0 +1,192 @@
+/* govaudit report: sortable and filterable tables, progressive enhancement only.
+   Without JavaScript every table is complete; this script only hides and reorders rows.
+   No network, no eval, no inline handlers (the page's CSP forbids them).
+
+   Markup it understands:
+     <table data-sortable>              sort buttons are added to the column headings
+     <th data-sort-type="num">          numeric sort for that column
+     <td data-sort="...">               sort key when it differs from the text
+     <table data-page-size="2000">      show at most that many matching rows (a very long
+                                        table re-lays out slowly; "Show all" lifts it)
+     <div data-filter-for="TABLE-ID">   filter tools: an <input>, a .filter-status and an
+                                        optional button.show-all; shown only when JS runs
+*/
+(function () {
+  "use strict";
+
+  var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
+  var fmt = function (n) { return n.toLocaleString("en-US"); };
+
+  function Table(table) {
+    this.table = table;
+    this.body = table.tBodies[0];
+    var size = parseInt(table.getAttribute("data-page-size") || "", 10);
+    this.limit = size > 0 ? size : Infinity;
+    this.showAll = false;
+    this.terms = [];
+    this.texts = null;
+    this.tools = null;
+  }
+
+  Table.prototype.matches = function (row) {
+    if (!this.terms.length) { return true; }
+    if (this.texts === null) {
+      var texts = new Map();
+      each(this.body.rows, function (r) { texts.set(r, r.textContent.toLowerCase()); });
+      this.texts = texts;
+    }
+    var text = this.texts.get(row) || "";
+    return this.terms.every(function (t) { return text.indexOf(t) !== -1; });
+  };
+
+  /* Hide the rows that do not match, and those past the page size. Only rows whose state
+     changes are touched, so the browser re-lays out as little as possible. */
+  Table.prototype.refresh = function () {
+    var matched = 0;
+    var shown = 0;
+    var self = this;
+    each(this.body.rows, function (row) {
+      var ok = self.matches(row);
+      if (ok) { matched += 1; }
+      var visible = ok && (self.showAll || matched <= self.limit);
+      if (visible) { shown += 1; }
+      if (row.hidden === visible) { row.hidden = !visible; }
+    });
+    if (!this.tools) { return; }
+    var total = this.body.rows.length;
+    var status = this.tools.querySelector(".filter-status");
+    var more = this.tools.querySelector("button.show-all");
+    if (status) {
+      var text = this.terms.length
+        ? "Showing " + fmt(shown) + " of " + fmt(matched) + " matching rows (" + fmt(total) + " in all)"
+        : (shown === total ? "Showing all " + fmt(total) + " rows"
+          : "Showing the first " + fmt(shown) + " of " + fmt(total) + " rows; filter to narrow them");
+      status.textContent = text;
+    }
+    if (more) { more.hidden = shown === matched; }
+  };
+
+  Table.prototype.makeSortable = function () {
+    var head = this.table.tHead;
+    if (!head || !this.body || !head.rows.length) { return; }
+    var headers = head.rows[head.rows.length - 1].cells;
+    var keys = {};
+    var current = { index: -1, dir: 1 };
+    var self = this;
+
+    function key(row, index, numeric) {
+      var cell = row.cells[index];
+      if (!cell) { return numeric ? -Infinity : ""; }
+      var raw = cell.getAttribute("data-sort");
+      if (raw === null) { raw = cell.textContent; }
+      raw = raw.trim();
+      if (numeric) {
+        var n = parseFloat(raw.replace(/[,%\s]/g, ""));
+        return isNaN(n) ? -Infinity : n;
+      }
+      return raw.toLowerCase();
+    }
+
+    function sortBy(index, numeric) {
+      var rows = Array.prototype.slice.call(self.body.rows);
+      if (!keys[index]) {
+        keys[index] = new Map();
+        rows.forEach(function (row) { keys[index].set(row, key(row, index, numeric)); });
+      }
+      var dir = (current.index === index) ? -current.dir : 1;
+      var map = keys[index];
+      var order = rows.map(function (row, pos) { return [map.get(row), pos, row]; });
+      order.sort(function (a, b) {
+        if (a[0] < b[0]) { return -dir; }
+        if (a[0] > b[0]) { return dir; }
+        return a[1] - b[1];
+      });
+      var frag = document.createDocumentFragment();
+      order.forEach(function (item) { frag.appendChild(item[2]); });
+      self.body.appendChild(frag);
+      current = { index: index, dir: dir };
+      each(headers, function (th, i) {
+        if (i === index) {
+          th.setAttribute("aria-sort", dir === 1 ? "ascending" : "descending");
+        } else {
+          th.removeAttribute("aria-sort");
+        }
+      });
+      if (self.terms.length || self.limit !== Infinity) { self.refresh(); }
+    }
+
+    each(headers, function (th, index) {
+      if (th.colSpan > 1 || th.getAttribute("data-nosort") !== null) { return; }
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "sort";
+      while (th.firstChild) { button.appendChild(th.firstChild); }
+      th.appendChild(button);
+      var numeric = th.getAttribute("data-sort-type") === "num";
+      button.addEventListener("click", function () { sortBy(index, numeric); });
+    });
+  };
+
+  Table.prototype.attachTools = function (tools) {
+    var input = tools.querySelector("input");
+    var more = tools.querySelector("button.show-all");
+    var self = this;
+    var timer = null;
+    this.tools = tools;
+    if (input) {
+      input.addEventListener("input", function () {
+        if (timer) { clearTimeout(timer); }
+        timer = setTimeout(function () {
+          self.terms = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+          self.refresh();
+        }, self.body.rows.length > 2000 ? 150 : 0);
+      });
+    }
+    if (more) {
+      more.addEventListener("click", function () {
+        self.showAll = true;
+        self.refresh();
+      });
+    }
+    tools.hidden = false;
+  };
+
+  function init() {
+    var tables = new Map();
+    function get(table) {
+      if (!tables.has(table)) { tables.set(table, new Table(table)); }
+      return tables.get(table);
+    }
+    each(document.querySelectorAll("table[data-sortable]"), function (t) {
+      if (t.tBodies[0]) { get(t).makeSortable(); }
+    });
+    each(document.querySelectorAll("[data-filter-for]"), function (tools) {
+      var table = document.getElementById(tools.getAttribute("data-filter-for"));
+      if (table && table.tBodies[0]) { get(table).attachTools(tools); }
+    });
+    each(document.querySelectorAll("table[data-page-size]"), function (t) {
+      if (t.tBodies[0]) { get(t); }
+    });
+    tables.forEach(function (t) {
+      if (t.tools || t.limit < t.body.rows.length) { t.refresh(); }
+    });
+    window.addEventListener("beforeprint", function () {
+      each(document.querySelectorAll("details"), function (d) {
+        d.setAttribute("data-was-open", d.open ? "1" : "0");
+        d.open = true;
+      });
+    });
+    window.addEventListener("afterprint", function () {
+      each(document.querySelectorAll("details[data-was-open]"), function (d) {
+        d.open = d.getAttribute("data-was-open") === "1";
+        d.removeAttribute("data-was-open");
+      });
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", init);
+  } else {
+    init();
+  }
+})();
