@@ -104,6 +104,8 @@ def crawl(
     from crawler.run import JOBS, TaskSpec, create_run, default_workers, execute, resumable_run
 
     workers = workers or default_workers()
+    # Read the seeds first: a bad file must be refused before anything is written.
+    _ = app.policy, app.agencies
     if resume:
         run = resumable_run(app.db, run_id)
         if run is None:
@@ -266,6 +268,8 @@ def rdap(
     from audit.models import LinkObservation, RdapResult
     from crawler.run import TaskSpec, create_run, execute
 
+    # Read the seeds first: a bad file must be refused before anything is written.
+    _ = app.policy, app.waivers
     base = rdap_base_url(app, rdap_url)
     if domains:
         names = []

@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import Any
 
 from audit.seeds import FreezeWindow, Waiver
@@ -112,19 +113,27 @@ class Evidence:
 def appearances(
     domain: str, snapshots: Sequence[SnapshotView], federal: bool = True
 ) -> tuple[tuple[Appearance, ...], dt.date | None]:
-    """Stretches in which the domain is listed, over the snapshots that cover it."""
+    """Stretches in which the domain is listed, over the snapshots that cover it.
+
+    Snapshots of one date are one observation: the domain is listed that day when any of
+    them lists it, and `previous` is always of an earlier date. Otherwise two files of one
+    date that disagree (a corrected re-export) would give an empty interval (D, D] or a
+    false disappearance, depending on the order they were loaded in.
+    """
     covering = sorted((s for s in snapshots if s.covers(federal)), key=lambda s: (s.as_of, s.id))
     found: list[Appearance] = []
     previous: SnapshotView | None = None
     listed_before = False
     in_stretch = False
-    for snap in covering:
-        listed = domain in snap.domains
+    for _, same_day in groupby(covering, key=lambda s: s.as_of):
+        group = list(same_day)
+        listing = [s for s in group if domain in s.domains]
+        listed = bool(listing)
         if listed and not in_stretch:
-            found.append(Appearance(snap, previous, returned=listed_before))
+            found.append(Appearance(listing[0], previous, returned=listed_before))
         in_stretch = listed
         listed_before = listed_before or listed
-        previous = snap
+        previous = group[-1]
     return tuple(found), (covering[0].as_of if covering else None)
 
 

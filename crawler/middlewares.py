@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -83,7 +84,7 @@ class RetryAfterMiddleware(RetryMiddleware):
             except ValueError:
                 try:
                     when = parsedate_to_datetime(text)
-                    wait = when.timestamp() - asyncio.get_event_loop().time()
+                    wait = when.timestamp() - time.time()
                 except (TypeError, ValueError):
                     pass
         return max(0.0, min(wait, self.max_wait))

@@ -9,7 +9,6 @@ import io
 import itertools
 import json
 import re
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -1061,8 +1060,9 @@ def test_rerender_removes_stale_agency_pages(tmp_path: Path) -> None:
     db.dispose()
 
 
-def test_full_list_renders_in_seconds(tmp_path: Path) -> None:
-    """16,000 domains (as with the full registry list) and 2,000 crawled sites."""
+def test_full_list_renders_completely(tmp_path: Path) -> None:
+    """16,000 domains (as with the full registry list) and 2,000 crawled sites: every row is
+    there. How long it takes is measured in benchmarks/ (bench_report), not asserted here."""
     db = Database(f"sqlite:///{tmp_path}/big.db")
     n, crawled = 16_000, 2_000
     with db.session() as s:
@@ -1141,13 +1141,10 @@ def test_full_list_renders_in_seconds(tmp_path: Path) -> None:
         s.execute(insert(EndpointObservation), [dict.fromkeys(keys) | e for e in ends])
         s.execute(insert(SiteObservation), obs)
         s.execute(insert(CrawlTask), tasks)
-    started = time.monotonic()
     index = render_report(db, tmp_path / "out", agencies=SEEDS)
-    elapsed = time.monotonic() - started
     rows = (index.parent / "inventory.html").read_text().count("<tr><td>")
     assert rows == n
     assert len(list((index.parent / "agencies").glob("*.html"))) == 150
-    assert elapsed < 30, f"rendering took {elapsed:.1f}s"
     db.dispose()
 
 

@@ -173,6 +173,11 @@ def test_plain_http_through_urllib_proxy_handler(web: SimulatedWeb) -> None:
         assert resp.headers["Content-Type"] == "text/html; charset=utf-8"
         assert int(resp.headers["Content-Length"]) == len(body.encode())
     assert "<title>Soft</title>" in body
+    # The server stamps `finished` just after writing the answer, so the client can be a
+    # moment ahead of it.
+    deadline = time.monotonic() + 5
+    while web.requests("www.beta.gov")[0].finished is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     (record,) = web.requests("www.beta.gov")
     assert (record.scheme, record.port, record.method, record.path) == (
         "http",

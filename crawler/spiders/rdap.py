@@ -22,21 +22,34 @@ def rdap_url(base_url: str, domain: str) -> str:
     return base_url.rstrip("/") + "/domain/" + domain
 
 
-def rdap_state(status: int | None, error_kind: str | None, body: bytes) -> dict[str, Any]:
+def rdap_state(
+    status: int | None,
+    error_kind: str | None,
+    body: bytes,
+    error: str | None = None,
+    retry_after: str | None = None,
+) -> dict[str, Any]:
     """State words: registered, not-registered, rate-limited, malformed, http-error, or the
-    connection failure kind (timeout, dns, refused, tls, other)."""
+    connection failure kind (timeout, dns, refused, tls, other).
+
+    `error` is the failure's message and `retry_after` the server's Retry-After header: both
+    are kept in the stored error text so that a bad answer says what happened.
+    """
     if error_kind is not None:
-        return {"state": error_kind, "registration": None, "error": error_kind}
+        text = f"{error_kind}: {error}" if error else error_kind
+        return {"state": error_kind, "registration": None, "error": text}
     if status == 404:
         return {"state": "not-registered", "registration": None, "error": None}
     if status == 429:
-        return {"state": "rate-limited", "registration": None, "error": "HTTP 429"}
+        wait = f" (Retry-After: {retry_after})" if retry_after else ""
+        return {"state": "rate-limited", "registration": None, "error": f"HTTP 429{wait}"}
     if status is None or not 200 <= status < 300:
         return {"state": "http-error", "registration": None, "error": f"HTTP {status}"}
     try:
         parsed = parse_rdap_domain(body)
     except RdapError as exc:
-        state = "not-registered" if exc.kind == "not-found" else "malformed"
+        # An RDAP error object (RFC 9083 section 6) is an answer, not a malformed one.
+        state = {"not-found": "not-registered", "error": "http-error"}.get(exc.kind, "malformed")
         return {"state": state, "registration": None, "error": str(exc)}
     if parsed.registration is None:
         return {
@@ -83,7 +96,9 @@ class RdapSpider(UnitSpider):
             "fetched_at": fetch.fetched_at,
             "http_status": fetch.status,
             "body": body.decode("utf-8", "replace")[:MAX_BODY_CHARS] if body else None,
-            **rdap_state(fetch.status, fetch.error_kind, body),
+            **rdap_state(
+                fetch.status, fetch.error_kind, body, fetch.error, fetch.header("Retry-After")
+            ),
         }
         return None
 
