@@ -258,15 +258,19 @@ def links_rows(session: Session, run_id: int) -> list[dict[str, Any]]:
     ]
 
 
-def plan_first_seen(session: Session, agency: str, plan_url: str | None) -> dt.datetime | None:
-    """When any crawl first saw this agency's plan (published or incomplete)."""
+def plan_first_seen(
+    session: Session, agency: str, plan_url: str | None, up_to_run: int | None = None
+) -> dt.datetime | None:
+    """When a crawl (this one or an earlier one) first saw a plan of this agency, published
+    or incomplete; None when this check found none. Any URL counts: agencies move plans."""
     if plan_url is None:
         return None
-    return session.scalar(
-        select(func.min(PlanCheck.fetched_at)).where(
-            PlanCheck.agency == agency, PlanCheck.status.in_(["published", "incomplete"])
-        )
+    query = select(func.min(PlanCheck.fetched_at)).where(
+        PlanCheck.agency == agency, PlanCheck.status.in_(["published", "incomplete"])
     )
+    if up_to_run is not None:
+        query = query.where(PlanCheck.run_id <= up_to_run)
+    return session.scalar(query)
 
 
 def plan_row(
@@ -310,7 +314,10 @@ def plans_rows(session: Session, run_id: int, deadline: dt.date | None) -> list[
     checks = session.scalars(
         select(PlanCheck).where(PlanCheck.run_id == run_id).order_by(PlanCheck.agency)
     ).all()
-    return [plan_row(c, plan_first_seen(session, c.agency, c.plan_url), deadline) for c in checks]
+    return [
+        plan_row(c, plan_first_seen(session, c.agency, c.plan_url, run_id), deadline)
+        for c in checks
+    ]
 
 
 def latest_audit(session: Session, audit_run_id: int | None = None) -> AuditRun:

@@ -12,10 +12,11 @@ no-plan, no-open-page, unreachable. "Couldn't check" is never reported as "absen
 from __future__ import annotations
 
 import hashlib
+import re
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from crawler.items import PlanResult
 from crawler.parsing.plan import (
@@ -32,6 +33,11 @@ from crawler.spiders.sites import probe_path
 
 MAX_CANDIDATES = 6
 CONNECTION_KINDS = {"dns", "refused", "tls", "timeout", "other"}
+# HTTP answers that say nothing about whether a page exists: access refused, rate limited,
+# server trouble. A page that answered one of these could not be checked.
+UNCHECKED_STATUSES = {401, 403, 407, 408, 429}
+# A link (text, title attribute, URL) or a page title that names the Customer Service Plan.
+PLAN_NAME = re.compile(r"customer[\s_+.-]*service[\s_+.-]*plan", re.IGNORECASE)
 
 
 def homepage_urls(domain: str) -> list[str]:
@@ -95,7 +101,7 @@ class OpenPagesSpider(UnitSpider):
         return self.fetch(state, state.data["homes"].pop(0), "home", follow_refresh=True)
 
     def handle(self, state: UnitState, fetch: Fetch) -> Iterable[Any] | None:
-        state.data["visits"].append(fetch.record())
+        state.data["visits"].append({**fetch.record(), "latency_ms": fetch.latency_ms})
         return getattr(self, f"_on_{fetch.purpose}")(state, fetch)
 
     def _on_home(self, state: UnitState, fetch: Fetch) -> Iterator[Any]:
@@ -199,6 +205,7 @@ class OpenPagesSpider(UnitSpider):
             if key in state.data["seen"]:
                 continue
             state.data["seen"].add(key)
+            named = _names_plan(cand.text, unquote(cand.url))
             state.data["candidates"].append(
                 {
                     "url": cand.url,
@@ -206,6 +213,7 @@ class OpenPagesSpider(UnitSpider):
                     "match": cand.match,
                     "depth": depth,
                     "from": page.final_url or page.url,
+                    "names_plan": named,
                 }
             )
             if not self.may_fetch(state, cand.url):
@@ -214,7 +222,12 @@ class OpenPagesSpider(UnitSpider):
                 )
                 continue
             yield self.fetch(
-                state, cand.url, "doc", depth=depth, rank=len(state.data["candidates"])
+                state,
+                cand.url,
+                "doc",
+                depth=depth,
+                rank=len(state.data["candidates"]),
+                names_plan=named,
             )
 
     def _consider_open_as_plan(self, state: UnitState, fetch: Fetch) -> None:
@@ -225,7 +238,7 @@ class OpenPagesSpider(UnitSpider):
         extracted = extract_text(fetch.response.body[: self.max_bytes], fetch.content_type)
         found = check_elements(extracted.text, self.elements) if extracted.text else {}
         if sum(1 for v in found.values() if v) >= self.inline_min_elements:
-            self._add_doc(state, fetch, extracted.kind, extracted.error, found, rank=0)
+            self._add_doc(state, fetch, extracted.kind, extracted.error, found, rank=0, named=False)
             state.data["docs"][fetch.url]["stated_date"] = find_stated_date(extracted.text)
 
     def _add_doc(
@@ -236,11 +249,13 @@ class OpenPagesSpider(UnitSpider):
         error: str | None,
         found: dict[str, str | None],
         rank: int,
+        named: bool,
     ) -> None:
         assert fetch.response is not None
         state.data["docs"][fetch.url] = {
             "fetch": fetch,
             "rank": rank,
+            "named": named,
             "kind": kind,
             "error": error,
             "elements": found,
@@ -258,12 +273,18 @@ class OpenPagesSpider(UnitSpider):
                     "status": fetch.status,
                     "error": fetch.error_kind,
                     "final_url": fetch.final_url,
+                    "names_plan": bool(fetch.meta.get("names_plan")),
+                    # dead: the link's target does not exist (404, 410, ...). unchecked: it
+                    # could not be fetched (timeout, 5xx, 403, ...) or leads outside the
+                    # agency's domains, so nothing is known about it.
+                    "verdict": "unchecked" if _unchecked_fetch(fetch) else "dead",
                 }
             )
             return
         body = fetch.response.body[: self.max_bytes]
         extracted = extract_text(body, fetch.content_type)
         found = check_elements(extracted.text, self.elements) if extracted.text else {}
+        facts = fetch.page_facts() if extracted.kind == "html" else None
         self._add_doc(
             state,
             fetch,
@@ -271,6 +292,7 @@ class OpenPagesSpider(UnitSpider):
             extracted.error,
             found,
             rank=int(fetch.meta.get("rank", 99)),
+            named=bool(fetch.meta.get("names_plan")) or _names_plan(facts.title if facts else None),
         )
         state.data["docs"][fetch.url]["stated_date"] = (
             find_stated_date(extracted.text) if extracted.text else None
@@ -305,30 +327,10 @@ class OpenPagesSpider(UnitSpider):
                 }
             return {"status": "unreachable", "reason": f"no homepage answered ({', '.join(kinds)})"}
         if "open" not in data:
-            tries: list[tuple[Fetch, str]] = data["open_tries"]
-            statuses = [f.status for f, _ in tries if f.status is not None]
-            home: Fetch = data["home"]
-            if home.status in (401, 403) and statuses and all(s in (401, 403) for s in statuses):
-                return {"status": "unreachable", "reason": "blocked"}
-            if tries and all(v.startswith("error:") for _, v in tries):
-                kinds = sorted({v.split(":", 1)[1] for _, v in tries})
-                return {
-                    "status": "unreachable",
-                    "reason": f"/open could not be fetched ({', '.join(kinds)})",
-                }
-            described = "; ".join(f"{f.url}: {v}" for f, v in tries)
-            return {"status": "no-open-page", "reason": described or "no /open URL tried"}
-        docs = [d for d in data["docs"].values() if any(d["elements"].values())]
+            return self._no_open_verdict(state)
+        docs = [d for d in data["docs"].values() if self._is_plan(d)]
         if not docs:
-            if data["dead"]:
-                dead = ", ".join(f"{d['url']} ({d['status'] or d['error']})" for d in data["dead"])
-                return {"status": "no-plan", "reason": f"plan link is dead: {dead}"}
-            if data.get("candidates"):
-                return {
-                    "status": "no-plan",
-                    "reason": "candidate links contain none of the plan elements",
-                }
-            return {"status": "no-plan", "reason": "no Customer Service Plan linked from /open"}
+            return self._no_plan_verdict(state)
         best = max(
             docs, key=lambda d: (sum(1 for n in self.required if d["elements"].get(n)), -d["rank"])
         )
@@ -339,6 +341,67 @@ class OpenPagesSpider(UnitSpider):
         )
         return {"status": status, "reason": reason, "best": best, "missing": missing}
 
+    def _no_open_verdict(self, state: UnitState) -> dict[str, str]:
+        """No real /open page: absent (no-open-page) only when the site said so; when the
+        site's own /open could not be checked (errors, 401/403/429, 5xx), unreachable."""
+        data = state.data
+        tries: list[tuple[Fetch, str]] = data["open_tries"]
+        statuses = [f.status for f, _ in tries if f.status is not None]
+        home: Fetch = data["home"]
+        if home.status in (401, 403) and statuses and all(s in (401, 403) for s in statuses):
+            return {"status": "unreachable", "reason": "blocked"}
+        if tries and all(v.startswith("error:") for _, v in tries):
+            kinds = sorted({v.split(":", 1)[1] for _, v in tries})
+            return {
+                "status": "unreachable",
+                "reason": f"/open could not be fetched ({', '.join(kinds)})",
+            }
+        described = "; ".join(f"{f.url}: {v}" for f, v in tries)
+        # The site's own origin (where its homepage answered) is the one that counts: an
+        # unanswered http:// variant of an https-only site proves nothing either way.
+        origin = data.get("origin", "")
+        unchecked = [
+            (f, v)
+            for f, v in tries
+            if _unchecked_verdict(v) and (f.url.startswith(origin + "/") or not origin)
+        ]
+        if unchecked or (tries and all(_unchecked_verdict(v) for _, v in tries)):
+            return {"status": "unreachable", "reason": f"/open could not be checked: {described}"}
+        return {"status": "no-open-page", "reason": described or "no /open URL tried"}
+
+    def _is_plan(self, doc: dict[str, Any]) -> bool:
+        """A fetched document counts as the plan when it holds enough of the plan's elements
+        (inline_min_elements, as for /open itself), or at least one when its link, URL or
+        title names a Customer Service Plan. So a "Customer Service" contact page or a hub
+        that only mentions EO 13571 is not taken for an (incomplete) plan."""
+        count = sum(1 for v in doc["elements"].values() if v)
+        return count >= self.inline_min_elements or (count >= 1 and doc["named"])
+
+    def _no_plan_verdict(self, state: UnitState) -> dict[str, str]:
+        """A real /open page but no plan document. A plan link that could not be fetched
+        (timeout, 5xx, 403, off the agency's domains) means the plan could not be checked."""
+        data = state.data
+        failed: list[dict[str, Any]] = data["dead"]
+
+        def listed(entries: list[dict[str, Any]]) -> str:
+            return ", ".join(f"{d['url']} ({d['status'] or d['error']})" for d in entries)
+
+        named_unchecked = [d for d in failed if d["names_plan"] and d["verdict"] == "unchecked"]
+        if named_unchecked:
+            return {
+                "status": "unreachable",
+                "reason": f"plan link could not be checked: {listed(named_unchecked)}",
+            }
+        named_dead = [d for d in failed if d["names_plan"] and d["verdict"] == "dead"]
+        if named_dead:
+            return {"status": "no-plan", "reason": f"plan link is dead: {listed(named_dead)}"}
+        if data.get("candidates"):
+            reason = "candidate links contain none of the plan elements"
+            if failed:
+                reason += f" (not answered: {listed(failed)})"
+            return {"status": "no-plan", "reason": reason}
+        return {"status": "no-plan", "reason": "no Customer Service Plan linked from /open"}
+
     def _result(self, state: UnitState) -> PlanResult:
         data = state.data
         verdict = self._verdict(state)
@@ -347,7 +410,10 @@ class OpenPagesSpider(UnitSpider):
         probe: Fingerprint | None = data.get("probe")
         blobs = list(data["blobs"])
         if best is not None and best["body"] is not None:
-            blobs.append(_blob(best["fetch"]))
+            blob = _blob(best["fetch"])
+            # The plan may be /open itself, whose body is kept already.
+            if not any(b["url"] == blob["url"] and b["sha256"] == blob["sha256"] for b in blobs):
+                blobs.append(blob)
         check = {
             "domain": state.domain,
             "status": verdict["status"],
@@ -401,3 +467,24 @@ def _blob(fetch: Fetch) -> dict[str, Any]:
         "body": zlib.compress(body, 6),
         "fetched_at": fetch.fetched_at,
     }
+
+
+def _names_plan(*texts: str | None) -> bool:
+    return any(t and PLAN_NAME.search(t) for t in texts)
+
+
+def _unchecked_verdict(verdict: str) -> bool:
+    """An /open verdict that says nothing about whether the page exists."""
+    if verdict.startswith("error:"):
+        return True
+    if verdict.startswith("http-"):
+        code = verdict[5:]
+        return not code.isdigit() or int(code) in UNCHECKED_STATUSES or int(code) >= 500
+    return False
+
+
+def _unchecked_fetch(fetch: Fetch) -> bool:
+    """A failed document fetch that says nothing about whether the document exists."""
+    if fetch.error_kind is not None or fetch.left_scope or fetch.status is None:
+        return True
+    return fetch.status in UNCHECKED_STATUSES or fetch.status >= 500
