@@ -22,12 +22,12 @@ SHOTS = REPO / "docs" / "screenshots"
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        result = subprocess.run([GOVAUDIT, "demo", "--out", f"{tmp}/demo"], check=True,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [GOVAUDIT, "demo", "--out", f"{tmp}/demo"], check=True, capture_output=True, text=True
+        )
         index = Path(result.stdout.strip().splitlines()[-1])
         print(screenshot(index, SHOTS / "overview.png", height=1100))
-        print(screenshot(index.parent / "agencies" / "dol.html", SHOTS / "agency.png",
-                         height=1100))
+        print(screenshot(index.parent / "agencies" / "dol.html", SHOTS / "agency.png", height=1100))
 
 
 if __name__ == "__main__":

@@ -33,12 +33,11 @@ CliCall = Callable[..., Result]
 @pytest.fixture
 def cli_run(db_url: str) -> CliCall:
     """Run `govaudit ARGS` in-process against the test database."""
-    from audit.cli import cli
     from audit import commands  # noqa: F401  (registers the command groups)
+    from audit.cli import cli
 
     def run(*args: str, db: str | None = None, env: dict[str, str] | None = None) -> Result:
         runner = CliRunner()
-        return runner.invoke(cli, ["--db", db or db_url, *args], env=env,
-                             catch_exceptions=False)
+        return runner.invoke(cli, ["--db", db or db_url, *args], env=env, catch_exceptions=False)
 
     return run

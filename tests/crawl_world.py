@@ -41,12 +41,22 @@ ALPHA_HOME = f"""<!doctype html><html lang="en"><head><title>Alpha Agency</title
 <a href="https://www.beta.gov/">beta</a> <a href="https://www.example.com/">elsewhere</a>
 {FOOTER}</body></html>"""
 
-PROSE = ("<p>The agency serves the public with programs, grants, data and guidance. Find "
-         "services, read news and reports, contact our offices, and learn about our mission "
-         "and the people we serve across the country.</p>")
+PROSE = (
+    "<p>The agency serves the public with programs, grants, data and guidance. Find "
+    "services, read news and reports, contact our offices, and learn about our mission "
+    "and the people we serve across the country.</p>"
+)
 
-REGISTRY_DOMAINS = ["alpha.gov", "beta.gov", "gamma.gov", "delta.gov", "epsilon.gov",
-                    "zeta.gov", "eta.gov", "theta.gov"]
+REGISTRY_DOMAINS = [
+    "alpha.gov",
+    "beta.gov",
+    "gamma.gov",
+    "delta.gov",
+    "epsilon.gov",
+    "zeta.gov",
+    "eta.gov",
+    "theta.gov",
+]
 
 
 def sites() -> dict[str, dict[str, Any]]:
@@ -58,61 +68,101 @@ def sites() -> dict[str, dict[str, Any]]:
             "redirect_host": {"alpha.gov": "www.alpha.gov"},
             "headers": {"Strict-Transport-Security": "max-age=31536000"},
             "robots": "User-agent: *\nDisallow: /private/\nCrawl-delay: 1\n"
-                      "Sitemap: https://www.alpha.gov/sitemap.xml\n",
+            "Sitemap: https://www.alpha.gov/sitemap.xml\n",
             "pages": {
                 "/": {"body": ALPHA_HOME},
                 "/sitemap.xml": {"body_file": "sitemap.xml"},
-                "/.well-known/security.txt": {"text": "Contact: mailto:sec@alpha.gov\n"
-                                              "Policy: https://www.alpha.gov/vdp\n"},
+                "/.well-known/security.txt": {
+                    "text": "Contact: mailto:sec@alpha.gov\nPolicy: https://www.alpha.gov/vdp\n"
+                },
                 "/docs/one": {"body": page.format(t="One", b='<a href="/docs/two">Two</a>')},
                 "/docs/two": {"body": page.format(t="Two", b='<a href="/docs/three">3</a>')},
                 "/docs/three": {"body": page.format(t="Three", b="deep")},
                 "/private/secret": {"body": page.format(t="Secret", b="no")},
-                **{p: {"title": p.strip("/")} for p in
-                   ("/privacy", "/accessibility", "/foia", "/no-fear", "/about", "/contact",
-                    "/open", "/search")},
+                **{
+                    p: {"title": p.strip("/")}
+                    for p in (
+                        "/privacy",
+                        "/accessibility",
+                        "/foia",
+                        "/no-fear",
+                        "/about",
+                        "/contact",
+                        "/open",
+                        "/search",
+                    )
+                },
             },
         },
-        "beta": {"hosts": ["beta.gov", "www.beta.gov"], "schemes": ["http"],
-                 "pages": {"/": {"body": page.format(t="Beta (http only)", b=PROSE)}}},
-        "gamma": {"hosts": ["gamma.gov", "www.gamma.gov"],
-                  "redirect_host": {"gamma.gov": "https://www.alpha.gov",
-                                    "www.gamma.gov": "https://www.alpha.gov"}},
+        "beta": {
+            "hosts": ["beta.gov", "www.beta.gov"],
+            "schemes": ["http"],
+            "pages": {"/": {"body": page.format(t="Beta (http only)", b=PROSE)}},
+        },
+        "gamma": {
+            "hosts": ["gamma.gov", "www.gamma.gov"],
+            "redirect_host": {
+                "gamma.gov": "https://www.alpha.gov",
+                "www.gamma.gov": "https://www.alpha.gov",
+            },
+        },
         "delta": {"hosts": ["delta.gov", "www.delta.gov"], "down": True},
         "epsilon": {"hosts": ["epsilon.gov", "www.epsilon.gov"], "status_all": 403},
-        "zeta": {"hosts": ["zeta.gov", "www.zeta.gov"],
-                 "catch_all": {"status": 200, "body": page.format(t="Zeta home", b=PROSE)},
-                 "pages": {"/": {"body": page.format(t="Zeta home", b=PROSE)}}},
-        "eta": {"hosts": ["eta.gov", "www.eta.gov"],
-                "pages": {"/": {"body": page.format(t="Apache2 Debian Default Page: It works",
-                                                    b="It works!")}}},
+        "zeta": {
+            "hosts": ["zeta.gov", "www.zeta.gov"],
+            "catch_all": {"status": 200, "body": page.format(t="Zeta home", b=PROSE)},
+            "pages": {"/": {"body": page.format(t="Zeta home", b=PROSE)}},
+        },
+        "eta": {
+            "hosts": ["eta.gov", "www.eta.gov"],
+            "pages": {
+                "/": {"body": page.format(t="Apache2 Debian Default Page: It works", b="It works!")}
+            },
+        },
     }
 
 
 FILES = {
     "sitemap.xml": '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/'
-                   'sitemap/0.9"><url><loc>https://www.alpha.gov/</loc></url><url><loc>'
-                   'https://www.alpha.gov/about</loc></url><url><loc>https://www.alpha.gov/'
-                   'docs/one</loc></url></urlset>',
+    'sitemap/0.9"><url><loc>https://www.alpha.gov/</loc></url><url><loc>'
+    "https://www.alpha.gov/about</loc></url><url><loc>https://www.alpha.gov/"
+    "docs/one</loc></url></urlset>",
 }
 
 
 def registry_csv(path: Path, domains: list[str], agency: str = "Test Agency") -> Path:
-    lines = ["Domain name,Domain type,Organization name,Suborganization name,City,State,"
-             "Security contact email"]
+    lines = [
+        "Domain name,Domain type,Organization name,Suborganization name,City,State,"
+        "Security contact email"
+    ]
     lines += [f"{d},Federal - Executive,{agency},,Washington,DC,(blank)" for d in domains]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
 
-def govaudit(web: SimulatedWeb | None, db_url: str, *args: str, check: bool = True,
-             timeout: float = 240, **popen: Any) -> subprocess.CompletedProcess[str]:
+def govaudit(
+    web: SimulatedWeb | None,
+    db_url: str,
+    *args: str,
+    check: bool = True,
+    timeout: float = 240,
+    **popen: Any,
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, **(web.proxy_env() if web else {}), "GOVAUDIT_DB": db_url}
-    result = subprocess.run([GOVAUDIT, *args], env=env, capture_output=True, text=True,
-                            timeout=timeout, check=False, **popen)
+    result = subprocess.run(
+        [GOVAUDIT, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        **popen,
+    )
     if check and result.returncode != 0:
-        raise AssertionError(f"govaudit {' '.join(args)} exited {result.returncode}:\n"
-                             f"{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"govaudit {' '.join(args)} exited {result.returncode}:\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
     return result
 
 

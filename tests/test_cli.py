@@ -12,10 +12,24 @@ import pytest
 from tests.conftest import CliCall
 
 COMMANDS = [
-    [], ["db"], ["db", "upgrade"], ["inventory"], ["inventory", "load"], ["inventory", "list"],
-    ["inventory", "diff"], ["inventory", "stats"], ["crawl"], ["rdap"], ["audit"],
-    ["audit", "freeze"], ["export"], ["export", "sites"], ["export", "pages"],
-    ["export", "links"], ["export", "plans"], ["export", "findings"],
+    [],
+    ["db"],
+    ["db", "upgrade"],
+    ["inventory"],
+    ["inventory", "load"],
+    ["inventory", "list"],
+    ["inventory", "diff"],
+    ["inventory", "stats"],
+    ["crawl"],
+    ["rdap"],
+    ["audit"],
+    ["audit", "freeze"],
+    ["export"],
+    ["export", "sites"],
+    ["export", "pages"],
+    ["export", "links"],
+    ["export", "plans"],
+    ["export", "findings"],
 ]
 
 
@@ -38,15 +52,30 @@ def test_schema_created_and_upgrade_is_idempotent(cli_run: CliCall, db_url: str)
     assert cli_run("db", "upgrade").stdout.strip() == "schema upgraded"
     assert cli_run("db", "upgrade").stdout.strip() == "schema already up to date"
     path = db_url.removeprefix("sqlite:///")
-    tables = {r[0] for r in sqlite3.connect(path).execute(
-        "select name from sqlite_master where type='table'")}
-    assert {"agency", "domain", "registry_snapshot", "registry_entry", "crawl_run",
-            "crawl_task", "plan_check", "finding", "alembic_version"} <= tables
+    tables = {
+        r[0]
+        for r in sqlite3.connect(path).execute("select name from sqlite_master where type='table'")
+    }
+    assert {
+        "agency",
+        "domain",
+        "registry_snapshot",
+        "registry_entry",
+        "crawl_run",
+        "crawl_task",
+        "plan_check",
+        "finding",
+        "alembic_version",
+    } <= tables
 
 
 def test_console_script_runs(tmp_path: Path) -> None:
     exe = Path(sys.executable).parent / "govaudit"
-    result = subprocess.run([str(exe), "--db", f"sqlite:///{tmp_path}/x.db", "--help"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [str(exe), "--db", f"sqlite:///{tmp_path}/x.db", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0
     assert "M-11-24" in result.stdout

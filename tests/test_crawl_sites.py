@@ -36,8 +36,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
     db = f"sqlite:///{tmp}/crawl.db"
     registry = registry_csv(tmp / "registry-2026-01-01.csv", REGISTRY_DOMAINS)
     govaudit(None, db, "inventory", "load", str(registry))
-    result = govaudit(web, db, "crawl", "--only", "sites", "--workers", "2", "--timeout", "5",
-                      "--user-agent", "govaudit-test (+https://example.invalid/contact)")
+    result = govaudit(
+        web,
+        db,
+        "crawl",
+        "--only",
+        "sites",
+        "--workers",
+        "2",
+        "--timeout",
+        "5",
+        "--user-agent",
+        "govaudit-test (+https://example.invalid/contact)",
+    )
     rows = {r["domain"]: r for r in export(web, db, "sites")}
     yield {"web": web, "db": db, "rows": rows, "output": result.stdout}
     web.stop()
@@ -47,9 +58,14 @@ def test_every_domain_gets_one_row_and_a_status(world: Any) -> None:
     rows = world["rows"]
     assert sorted(rows) == sorted(REGISTRY_DOMAINS)
     expected = {
-        "alpha.gov": "active", "beta.gov": "active", "gamma.gov": "redirect",
-        "delta.gov": "unreachable", "epsilon.gov": "error", "zeta.gov": "active",
-        "eta.gov": "parked", "theta.gov": "unreachable",
+        "alpha.gov": "active",
+        "beta.gov": "active",
+        "gamma.gov": "redirect",
+        "delta.gov": "unreachable",
+        "epsilon.gov": "error",
+        "zeta.gov": "active",
+        "eta.gov": "parked",
+        "theta.gov": "unreachable",
     }
     assert {d: r["status"] for d, r in rows.items()} == expected
     assert rows["epsilon.gov"]["status_reason"] == "blocked"
@@ -95,15 +111,24 @@ def test_bounded_crawl_broken_links_hostnames_unlisted(world: Any) -> None:
     # beta.gov is in the registry; usa.gov is not in this test's registry.
     assert alpha["unlisted_gov_domains"] == ["newthing.gov", "usa.gov"]
     assert alpha["broken_links"] == 1
-    pages = {p["url"]: p for p in export(world["web"], world["db"], "pages")
-             if p["domain"] == "alpha.gov"}
+    pages = {
+        p["url"]: p
+        for p in export(world["web"], world["db"], "pages")
+        if p["domain"] == "alpha.gov"
+    }
     assert pages["https://www.alpha.gov/missing"]["status"] == 404
     assert pages["https://www.alpha.gov/docs/two"]["depth"] == 2
     assert "https://www.alpha.gov/docs/three" not in pages  # depth 3 > --max-depth 2
     links = export(world["web"], world["db"], "links")
     broken = [lk for lk in links if lk["kind"] == "broken"]
-    assert broken == [{**broken[0], "from_url": "https://www.alpha.gov/",
-                       "to_url": "https://www.alpha.gov/missing", "status": 404}]
+    assert broken == [
+        {
+            **broken[0],
+            "from_url": "https://www.alpha.gov/",
+            "to_url": "https://www.alpha.gov/missing",
+            "status": 404,
+        }
+    ]
     kinds = {lk["kind"] for lk in links}
     assert {"refused:ip-literal", "refused:localhost", "gov-unlisted"} <= kinds
 
@@ -127,29 +152,60 @@ def test_no_request_leaves_scope(world: Any) -> None:
     assert "data.alpha.gov" not in hosts and "newthing.gov" not in hosts
 
 
-def test_per_host_concurrency_never_above_the_setting(simulated_web_factory: Any,
-                                                      tmp_path: Path) -> None:
+def test_per_host_concurrency_never_above_the_setting(
+    simulated_web_factory: Any, tmp_path: Path
+) -> None:
     links = "".join(f'<a href="/p{i}">{i}</a>' for i in range(40))
     world = {
-        "busy": {"hosts": ["busy.gov", "www.busy.gov"], "delay": 0.05,
-                 "https_redirect": True, "redirect_host": {"busy.gov": "www.busy.gov"},
-                 "robots": "User-agent: *\nAllow: /\n",
-                 "catch_all": {"status": 200, "body": "<title>page</title>ok"},
-                 "pages": {"/": {"body": f"<html><title>Busy</title><body>{links}</body>"}}},
-        "other": {"hosts": ["other.gov", "www.other.gov"], "delay": 0.05,
-                  "catch_all": {"status": 200, "body": "<title>o</title>" + links}},
+        "busy": {
+            "hosts": ["busy.gov", "www.busy.gov"],
+            "delay": 0.05,
+            "https_redirect": True,
+            "redirect_host": {"busy.gov": "www.busy.gov"},
+            "robots": "User-agent: *\nAllow: /\n",
+            "catch_all": {"status": 200, "body": "<title>page</title>ok"},
+            "pages": {"/": {"body": f"<html><title>Busy</title><body>{links}</body>"}},
+        },
+        "other": {
+            "hosts": ["other.gov", "www.other.gov"],
+            "delay": 0.05,
+            "catch_all": {"status": 200, "body": "<title>o</title>" + links},
+        },
     }
     web = simulated_web_factory(world)
     db = f"sqlite:///{tmp_path}/c.db"
-    govaudit(None, db, "inventory", "load",
-             str(registry_csv(tmp_path / "r-2026-01-01.csv", ["busy.gov", "other.gov"])))
-    govaudit(web, db, "crawl", "--only", "sites", "--workers", "1", "--per-host", "2",
-             "--concurrency", "32", "--max-pages-per-site", "30", "--timeout", "5")
+    govaudit(
+        None,
+        db,
+        "inventory",
+        "load",
+        str(registry_csv(tmp_path / "r-2026-01-01.csv", ["busy.gov", "other.gov"])),
+    )
+    govaudit(
+        web,
+        db,
+        "crawl",
+        "--only",
+        "sites",
+        "--workers",
+        "1",
+        "--per-host",
+        "2",
+        "--concurrency",
+        "32",
+        "--max-pages-per-site",
+        "30",
+        "--timeout",
+        "5",
+    )
     for host in ("www.busy.gov", "busy.gov", "www.other.gov", "other.gov"):
         assert web.max_concurrency(host) <= 2, host
     # The pages of one registrable domain share one download slot across its hosts.
-    busy = sorted((r.started, r.finished or r.started) for r in web.requests()
-                  if r.host.endswith("busy.gov") and r.method != "CONNECT" and not r.error)
+    busy = sorted(
+        (r.started, r.finished or r.started)
+        for r in web.requests()
+        if r.host.endswith("busy.gov") and r.method != "CONNECT" and not r.error
+    )
     overlap = max(sum(1 for s, f in busy if s <= t < f) for t, _ in busy)
     assert overlap <= 2
     assert len(busy) > 30  # the limit was exercised, not idle
@@ -167,18 +223,26 @@ def _tasks(db: str) -> dict[str, int]:
 
 
 def _comparable(rows: list[dict[str, Any]], drop: tuple[str, ...]) -> list[dict[str, Any]]:
-    return sorted(({k: v for k, v in r.items() if k not in drop} for r in rows),
-                  key=lambda r: tuple(str(r.get(k)) for k in ("domain", "url", "to_url")))
+    return sorted(
+        ({k: v for k, v in r.items() if k not in drop} for r in rows),
+        key=lambda r: tuple(str(r.get(k)) for k in ("domain", "url", "to_url")),
+    )
 
 
-def test_sigkilled_run_resumes_to_the_same_results(simulated_web_factory: Any,
-                                                   tmp_path: Path) -> None:
+def test_sigkilled_run_resumes_to_the_same_results(
+    simulated_web_factory: Any, tmp_path: Path
+) -> None:
     names = [f"slow{i:02d}.gov" for i in range(12)]
     world = {
-        n.split(".")[0]: {"hosts": [n, f"www.{n}"], "delay": 0.1,
-                          "robots": "User-agent: *\nDisallow:\n",
-                          "pages": {"/": {"body": f"<title>{n}</title><a href='/a'>a</a>"},
-                                    "/a": {"title": f"a of {n}"}}}
+        n.split(".")[0]: {
+            "hosts": [n, f"www.{n}"],
+            "delay": 0.1,
+            "robots": "User-agent: *\nDisallow:\n",
+            "pages": {
+                "/": {"body": f"<title>{n}</title><a href='/a'>a</a>"},
+                "/a": {"title": f"a of {n}"},
+            },
+        }
         for n in names
     }
     web = simulated_web_factory(world)
@@ -187,13 +251,29 @@ def test_sigkilled_run_resumes_to_the_same_results(simulated_web_factory: Any,
     for db in (clean, killed):
         govaudit(None, db, "inventory", "load", str(registry))
     # Two requests in flight for the whole process: domains finish one after another.
-    args = ["crawl", "--only", "sites", "--workers", "1", "--timeout", "5", "--per-host", "1",
-            "--concurrency", "2"]
+    args = [
+        "crawl",
+        "--only",
+        "sites",
+        "--workers",
+        "1",
+        "--timeout",
+        "5",
+        "--per-host",
+        "1",
+        "--concurrency",
+        "2",
+    ]
     govaudit(web, clean, *args)
 
     env = {**os.environ, **web.proxy_env(), "GOVAUDIT_DB": killed, "GOVAUDIT_BATCH_UNITS": "1"}
-    proc = subprocess.Popen([GOVAUDIT, *args], env=env, start_new_session=True,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [GOVAUDIT, *args],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     while _tasks(killed).get("done", 0) < 3 and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -206,12 +286,15 @@ def test_sigkilled_run_resumes_to_the_same_results(simulated_web_factory: Any,
     assert "resuming crawl run 1" in resumed.stderr
     assert _tasks(killed) == {"done": 12}
     drop = ("fetched_at", "crawl_run")
-    assert _comparable(export(web, killed, "sites"), drop) == \
-        _comparable(export(web, clean, "sites"), drop)
-    assert _comparable(export(web, killed, "pages"), drop) == \
-        _comparable(export(web, clean, "pages"), drop)
+    assert _comparable(export(web, killed, "sites"), drop) == _comparable(
+        export(web, clean, "sites"), drop
+    )
+    assert _comparable(export(web, killed, "pages"), drop) == _comparable(
+        export(web, clean, "pages"), drop
+    )
     with sqlite3.connect(killed.removeprefix("sqlite:///")) as conn:
-        dupes = conn.execute("select domain, count(*) from site_observation group by domain "
-                             "having count(*) > 1").fetchall()
+        dupes = conn.execute(
+            "select domain, count(*) from site_observation group by domain having count(*) > 1"
+        ).fetchall()
     assert dupes == []
     assert govaudit(web, killed, "crawl", "--resume", check=False).returncode == 2

@@ -17,8 +17,14 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     out = tmp_path_factory.mktemp("demo") / "run"
-    result = subprocess.run([GOVAUDIT, "demo", "--out", str(out)], capture_output=True,
-                            text=True, timeout=600, check=False, env={"PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [GOVAUDIT, "demo", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     return {"out": out, "stdout": result.stdout, "stderr": result.stderr}
 
@@ -27,8 +33,16 @@ def test_demo_prints_the_report_path_on_its_own_line(demo: dict[str, object]) ->
     last = str(demo["stdout"]).strip().splitlines()[-1]
     index = Path(last)
     assert index.is_absolute() and index.name == "index.html" and index.is_file()
-    for page in ("freeze.html", "plans.html", "inventory.html", "changes.html",
-                 "guidelines.html", "about.html", "report.json", "findings.csv"):
+    for page in (
+        "freeze.html",
+        "plans.html",
+        "inventory.html",
+        "changes.html",
+        "guidelines.html",
+        "about.html",
+        "report.json",
+        "findings.csv",
+    ):
         assert (index.parent / page).is_file(), page
 
 
@@ -39,12 +53,24 @@ def test_demo_world_has_every_situation(demo: dict[str, object]) -> None:
     runs = db.execute("select count(*) from crawl_run where status = 'finished'").fetchone()[0]
     assert runs == 3  # two crawls and one RDAP run
     rules = {r for (r,) in db.execute("select distinct rule from finding")}
-    assert {"freeze-registration", "late-waiver", "orphan-waiver", "unlisted-domain",
-            "open-page-missing", "plan-missing", "plan-incomplete", "plan-late",
-            "site-unreachable"} <= rules
-    waivers = {(d, w) for d, w in db.execute(
-        "select domain, waiver from finding where rule='freeze-registration' and audit_run_id="
-        "(select max(id) from audit_run)")}
+    assert {
+        "freeze-registration",
+        "late-waiver",
+        "orphan-waiver",
+        "unlisted-domain",
+        "open-page-missing",
+        "plan-missing",
+        "plan-incomplete",
+        "plan-late",
+        "site-unreachable",
+    } <= rules
+    waivers = {
+        (d, w)
+        for d, w in db.execute(
+            "select domain, waiver from finding where rule='freeze-registration' and audit_run_id="
+            "(select max(id) from audit_run)"
+        )
+    }
     assert ("consumerfinance.gov", "waived") in waivers
     assert ("performance.gov", "late-waiver") in waivers
     assert ("digitalgov.gov", "no-waiver") in waivers

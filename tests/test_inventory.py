@@ -50,23 +50,31 @@ def file_state(db_url: str) -> tuple[str, bool]:
 # ---------------------------------------------------------------- header variants (unit)
 
 HEADERS = {
-    "2014": ("Domain Name,Domain Type,Agency,City,State",
-             "USDA.GOV,Federal Agency,Department of Agriculture,Washington,DC"),
-    "2016": ("Domain Name,Domain Type,Agency,City,State,Status",
-             "USDA.GOV,Federal Agency,Department of Agriculture,Washington,DC,ACTIVE"),
-    "2018-bom": ("\ufeffDomain Name,Domain Type,Agency,Organization,City,State",
-                 "USDA.GOV,Federal Agency - Executive,Department of Agriculture,OCIO,"
-                 "Washington,DC"),
-    "2020": ("Domain Name,Domain Type,Agency,Organization,City,State,Security Contact Email",
-             "USDA.GOV,Federal Agency - Executive,Department of Agriculture,OCIO,Washington,DC,"
-             "(blank)"),
-    "2024": ("Domain name,Domain type,Agency,Organization name,City,State,Security contact email",
-             "usda.gov,Federal - Executive,Department of Agriculture,OCIO,Washington,DC,"
-             "sec@usda.gov"),
-    "2026": ("Domain name,Domain type,Organization name,Suborganization name,City,State,"
-             "Security contact email",
-             "usda.gov,Federal - Executive,Department of Agriculture,OCIO,Washington,DC,"
-             "sec@usda.gov"),
+    "2014": (
+        "Domain Name,Domain Type,Agency,City,State",
+        "USDA.GOV,Federal Agency,Department of Agriculture,Washington,DC",
+    ),
+    "2016": (
+        "Domain Name,Domain Type,Agency,City,State,Status",
+        "USDA.GOV,Federal Agency,Department of Agriculture,Washington,DC,ACTIVE",
+    ),
+    "2018-bom": (
+        "\ufeffDomain Name,Domain Type,Agency,Organization,City,State",
+        "USDA.GOV,Federal Agency - Executive,Department of Agriculture,OCIO,Washington,DC",
+    ),
+    "2020": (
+        "Domain Name,Domain Type,Agency,Organization,City,State,Security Contact Email",
+        "USDA.GOV,Federal Agency - Executive,Department of Agriculture,OCIO,Washington,DC,(blank)",
+    ),
+    "2024": (
+        "Domain name,Domain type,Agency,Organization name,City,State,Security contact email",
+        "usda.gov,Federal - Executive,Department of Agriculture,OCIO,Washington,DC,sec@usda.gov",
+    ),
+    "2026": (
+        "Domain name,Domain type,Organization name,Suborganization name,City,State,"
+        "Security contact email",
+        "usda.gov,Federal - Executive,Department of Agriculture,OCIO,Washington,DC,sec@usda.gov",
+    ),
 }
 
 
@@ -88,8 +96,11 @@ def test_every_header_variant_maps_by_name(variant: str) -> None:
 
 
 def test_columns_in_another_order_and_quoted_commas() -> None:
-    data = ('State,City,"Domain name",Agency\n"Washington,",' '"patrick, afb",  Bücher.GOV. ,'
-            'Some  Agency \n').encode()
+    data = (
+        'State,City,"Domain name",Agency\n"Washington,",'
+        '"patrick, afb",  Bücher.GOV. ,'
+        "Some  Agency \n"
+    ).encode()
     [entry] = parse_registry(data, "x-2020-01-01.csv").rows
     assert entry.domain == "xn--bcher-kva.gov"
     assert entry.state == "Washington,"
@@ -176,8 +187,9 @@ def test_diff_equals_an_independent_computation(
 
 
 def test_stats_counts_domains_per_agency(loaded_db: str, cli_run: CliCall) -> None:
-    result = cli_run("inventory", "stats", "--snapshot", "2026-08-18", "--format", "json",
-                     db=loaded_db)
+    result = cli_run(
+        "inventory", "stats", "--snapshot", "2026-08-18", "--format", "json", db=loaded_db
+    )
     stats = json.loads(result.stdout)["agencies"]
     assert sum(r["domains"] for r in stats) == 1321
     hhs = next(r for r in stats if r["agency"] == "Department of Health and Human Services")
@@ -185,8 +197,9 @@ def test_stats_counts_domains_per_agency(loaded_db: str, cli_run: CliCall) -> No
 
 
 def test_list_filters_by_agency_and_formats(loaded_db: str, cli_run: CliCall) -> None:
-    out = cli_run("inventory", "list", "--agency", "agriculture", "--format", "csv",
-                  db=loaded_db).stdout
+    out = cli_run(
+        "inventory", "list", "--agency", "agriculture", "--format", "csv", db=loaded_db
+    ).stdout
     rows = list(csv.DictReader(out.splitlines()))
     assert rows and all("Agriculture" in (r["agency"] + r["organization"]) for r in rows)
     table = cli_run("inventory", "list", "--agency", "agriculture", db=loaded_db).stdout
@@ -216,13 +229,15 @@ def test_broken_exports_each_get_their_behaviour(
     assert "would remove 956 of the 1293 domains" in result.stderr
     assert file_state(db_url) == state
 
-    missing_state = cli_run("inventory", "load",
-                            str(broken / "federal-2020-11-23-missing-state-column.csv"))
+    missing_state = cli_run(
+        "inventory", "load", str(broken / "federal-2020-11-23-missing-state-column.csv")
+    )
     assert missing_state.exit_code == 0
     assert "no 'state' column" in missing_state.stderr
 
-    empty_rows = cli_run("inventory", "load",
-                         str(broken / "federal-2019-02-06-full-list-with-empty-rows.csv"))
+    empty_rows = cli_run(
+        "inventory", "load", str(broken / "federal-2019-02-06-full-list-with-empty-rows.csv")
+    )
     assert empty_rows.exit_code == 0
     assert "4351 empty row" in empty_rows.stdout
 
@@ -230,8 +245,9 @@ def test_broken_exports_each_get_their_behaviour(
     assert dup.exit_code == 0
     assert "1 duplicate domain" in dup.stdout
     assert "duplicate of abilityone.gov (first on line 1236)" in dup.stderr
-    rows = json.loads(cli_run("inventory", "list", "--snapshot", "2019-02-06", "--format",
-                              "json").stdout)
+    rows = json.loads(
+        cli_run("inventory", "list", "--snapshot", "2019-02-06", "--format", "json").stdout
+    )
     assert sum(1 for r in rows if r["domain"] == "abilityone.gov") == 1
 
     allowed = cli_run("inventory", "load", "--allow-shrink", truncated)

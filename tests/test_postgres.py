@@ -33,16 +33,16 @@ def pg_url() -> Iterator[str]:
         conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-def test_inventory_on_postgresql_matches_sqlite(pg_url: str, db_url: str,
-                                                dotgov_dir: Path) -> None:
+def test_inventory_on_postgresql_matches_sqlite(pg_url: str, db_url: str, dotgov_dir: Path) -> None:
     files = [str(dotgov_dir / "federal-2022-06-24.csv"), str(dotgov_dir / "federal-2024-06-25.csv")]
     outputs = []
     for url in (pg_url, db_url):
         govaudit(None, url, "inventory", "load", *files)
         again = govaudit(None, url, "inventory", "load", files[0])
         assert "nothing added" in again.stdout
-        diff = govaudit(None, url, "inventory", "diff", "2022-06-24", "2024-06-25",
-                        "--format", "json").stdout
+        diff = govaudit(
+            None, url, "inventory", "diff", "2022-06-24", "2024-06-25", "--format", "json"
+        ).stdout
         listing = govaudit(None, url, "inventory", "list", "--format", "json").stdout
         outputs.append((json.loads(diff), json.loads(listing)))
     assert outputs[0] == outputs[1]
@@ -52,15 +52,22 @@ def test_inventory_on_postgresql_matches_sqlite(pg_url: str, db_url: str,
 def test_refused_file_changes_nothing_on_postgresql(pg_url: str, dotgov_dir: Path) -> None:
     govaudit(None, pg_url, "inventory", "load", str(dotgov_dir / "federal-2022-06-24.csv"))
     before = govaudit(None, pg_url, "inventory", "list", "--format", "json").stdout
-    result = govaudit(None, pg_url, "inventory", "load",
-                      str(dotgov_dir / "broken" / "federal-2024-02-28-truncated.csv"), check=False)
+    result = govaudit(
+        None,
+        pg_url,
+        "inventory",
+        "load",
+        str(dotgov_dir / "broken" / "federal-2024-02-28-truncated.csv"),
+        check=False,
+    )
     assert result.returncode == 2
     assert govaudit(None, pg_url, "inventory", "list", "--format", "json").stdout == before
 
 
 @pytest.mark.integration
-def test_crawl_and_audit_on_postgresql(pg_url: str, tmp_path: Path,
-                                       simulated_web_factory: Any) -> None:
+def test_crawl_and_audit_on_postgresql(
+    pg_url: str, tmp_path: Path, simulated_web_factory: Any
+) -> None:
     web = simulated_web_factory(sites(), files=FILES)
     registry = registry_csv(tmp_path / "r-2026-01-01.csv", REGISTRY_DOMAINS)
     govaudit(None, pg_url, "inventory", "load", str(registry))

@@ -19,7 +19,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 def test_bundled_seeds_are_valid() -> None:
     policy = load_policy()
-    assert [w.name for w in policy.windows][0] == "M-11-24 initial 90 days"
+    assert policy.windows[0].name == "M-11-24 initial 90 days"
     first = policy.windows[0]
     assert (first.start, first.end) == (dt.date(2011, 6, 13), dt.date(2011, 9, 11))
     assert policy.plan_deadline == dt.date(2011, 10, 24)
@@ -32,7 +32,10 @@ def test_bundled_seeds_are_valid() -> None:
 
 
 def test_policy_overlay_replaces_lists_and_keeps_other_keys(tmp_path: Path) -> None:
-    top = write(tmp_path, "p.toml", """
+    top = write(
+        tmp_path,
+        "p.toml",
+        """
 [[freeze.windows]]
 name = "2027 freeze"
 start = 2027-01-01
@@ -41,7 +44,8 @@ authority = "test"
 
 [crawl]
 max_depth = 5
-""")
+""",
+    )
     policy = load_policy(top)
     assert [w.name for w in policy.windows] == ["2027 freeze"]
     assert policy.section("crawl")["max_depth"] == 5
@@ -54,13 +58,19 @@ max_depth = 5
     ("text", "line", "message"),
     [
         ("[crawl]\nmax_dept = 3\n", 2, "unknown key 'crawl.max_dept'"),
-        ("[deadlines]\n\ncustomer_service_plan = \"soon\"\n", 3, "must be a date"),
-        ("[[freeze.windows]]\nname = \"a\"\nstart = 2011-06-13\nend = 2011-06-01\n", 4,
-         "ends (2011-06-01) before it starts"),
-        ("[[freeze.windows]]\nname = \"a\"\nstart = 2011-01-01\nend = 2011-02-01\n\n"
-         "[[freeze.windows]]\nname = \"b\"\nstart = 2012-01-01\nend = 2011-02-01\n", 9,
-         "'b' ends"),
-        ("[plans]\ncandidate_patterns = [\"(unclosed\"]\n", 2, "bad regular expression"),
+        ('[deadlines]\n\ncustomer_service_plan = "soon"\n', 3, "must be a date"),
+        (
+            '[[freeze.windows]]\nname = "a"\nstart = 2011-06-13\nend = 2011-06-01\n',
+            4,
+            "ends (2011-06-01) before it starts",
+        ),
+        (
+            '[[freeze.windows]]\nname = "a"\nstart = 2011-01-01\nend = 2011-02-01\n\n'
+            '[[freeze.windows]]\nname = "b"\nstart = 2012-01-01\nend = 2011-02-01\n',
+            9,
+            "'b' ends",
+        ),
+        ('[plans]\ncandidate_patterns = ["(unclosed"]\n', 2, "bad regular expression"),
         ("nonsense = 1\n", 1, "unknown key 'nonsense'"),
     ],
 )
@@ -97,8 +107,12 @@ def test_bad_waivers_name_file_and_line(tmp_path: Path, row: str, message: str) 
 
 
 def test_waivers_load(tmp_path: Path) -> None:
-    path = write(tmp_path, "w.csv", "domain,granted_on,granted_by,reference,note\n"
-                 "NewProgram.GOV,2011-07-01,Federal CIO,W-1,\"a, note\"\n")
+    path = write(
+        tmp_path,
+        "w.csv",
+        "domain,granted_on,granted_by,reference,note\n"
+        'NewProgram.GOV,2011-07-01,Federal CIO,W-1,"a, note"\n',
+    )
     [waiver] = load_waivers(path)
     assert waiver.domain == "newprogram.gov"
     assert waiver.granted_on == dt.date(2011, 7, 1)
