@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -185,26 +183,12 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for r in rows:
-        writer.writerow(
-            [
-                json.dumps(v, default=str)
-                if isinstance(v, (dict, list))
-                else ("" if v is None else v)
-                for v in (r.get(c) for c in columns)
-            ]
-        )
-    return buf.getvalue()
-
-
 def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(list(rows), indent=2, default=str))
     elif fmt == "csv":
+        from audit.export import to_csv
+
         click.echo(to_csv(rows, columns), nl=False)
     else:
         click.echo(format_table(rows, columns))

@@ -5,7 +5,10 @@ Every column is documented in README.md (section "Exports"). These functions onl
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+import json
 from collections import defaultdict
 from typing import Any
 
@@ -97,6 +100,24 @@ FINDING_COLUMNS = [
     "evidence",
     "audit_run",
 ]
+
+
+def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """The CSV of `govaudit export` and the report's downloads: JSON for objects and lists,
+    an empty cell for null."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for r in rows:
+        writer.writerow(
+            [
+                json.dumps(v, default=str)
+                if isinstance(v, dict | list)
+                else ("" if v is None else v)
+                for v in (r.get(c) for c in columns)
+            ]
+        )
+    return buf.getvalue()
 
 
 class NoData(LookupError):

@@ -59,6 +59,16 @@ class AuditInput:
         )
 
 
+def waiver_evidence(w: Waiver) -> dict[str, Any]:
+    return {
+        "granted_on": w.granted_on.isoformat(),
+        "granted_by": w.granted_by,
+        "reference": w.reference,
+        "note": w.note,
+        "source": w.source,
+    }
+
+
 def plan_evidence(row: dict[str, Any]) -> dict[str, Any]:
     """The evidence a plan finding carries: URLs visited with status and time, the plan."""
     return {

@@ -7,8 +7,6 @@ scripts or images, and a Content-Security-Policy in every page that forbids them
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import shutil
@@ -123,21 +121,7 @@ def make_env() -> Environment:
 # ---------------------------------------------------------------------------- downloads
 
 
-def to_csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
-    """Same format as `govaudit export --format csv`: JSON for dicts/lists, "" for None."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(columns)
-    for r in rows:
-        writer.writerow(
-            [
-                json.dumps(v, default=str)
-                if isinstance(v, dict | list)
-                else ("" if v is None else v)
-                for v in (r.get(c) for c in columns)
-            ]
-        )
-    return buf.getvalue()
+from audit.export import to_csv  # noqa: E402  (re-exported: one CSV format everywhere)
 
 
 def _write(path: Path, text: str) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit.findings import AuditInput, FindingDraft
+from audit.findings import AuditInput, FindingDraft, waiver_evidence
 from audit.freeze import IN_FREEZE, LATE_WAIVER, NO_WAIVER, POSSIBLY, WAIVED
 
 RULE_ID = "freeze-registration"
@@ -34,12 +34,7 @@ def check(data: AuditInput) -> list[FindingDraft]:
         evidence["note"] = c.note
         if row.waiver_used is not None:
             w = row.waiver_used
-            evidence["waiver"] = {
-                "granted_on": w.granted_on.isoformat(),
-                "granted_by": w.granted_by,
-                "reference": w.reference,
-                "source": w.source,
-            }
+            evidence["waiver"] = waiver_evidence(w)
         when = (
             f"on {c.registration_date}"
             if c.registration_date

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit.findings import AuditInput, FindingDraft
+from audit.findings import AuditInput, FindingDraft, waiver_evidence
 from audit.freeze import LATE_WAIVER
 
 RULE_ID = "late-waiver"
@@ -33,13 +33,7 @@ def check(data: AuditInput) -> list[FindingDraft]:
                 f"({c.reference_date or 'unknown date'})",
                 evidence={
                     **row.evidence.as_json(),
-                    "waiver": {
-                        "granted_on": w.granted_on.isoformat(),
-                        "granted_by": w.granted_by,
-                        "reference": w.reference,
-                        "note": w.note,
-                        "source": w.source,
-                    },
+                    "waiver": waiver_evidence(w),
                     "reference_date": c.reference_date.isoformat() if c.reference_date else None,
                 },
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit.findings import AuditInput, FindingDraft
+from audit.findings import AuditInput, FindingDraft, waiver_evidence
 
 RULE_ID = "orphan-waiver"
 SEVERITY = "low"
@@ -27,13 +27,7 @@ def check(data: AuditInput) -> list[FindingDraft]:
                 summary=f"waiver {w.reference or ''} ({w.granted_on}) names {w.domain}, which no "
                 "snapshot lists" + (f" and RDAP answers {rdap.state}" if rdap else ""),
                 evidence={
-                    "waiver": {
-                        "granted_on": w.granted_on.isoformat(),
-                        "granted_by": w.granted_by,
-                        "reference": w.reference,
-                        "note": w.note,
-                        "source": w.source,
-                    },
+                    "waiver": waiver_evidence(w),
                     "snapshots_checked": [s.source_name for s in data.snapshots],
                     "rdap": (
                         {

@@ -29,7 +29,7 @@ from crawler.parsing.plan import (
 from crawler.parsing.soft404 import Fingerprint, fingerprint, is_soft_404, similarity
 from crawler.parsing.urls import canonical_url
 from crawler.spiders.base import Fetch, UnitSpider, UnitState
-from crawler.spiders.sites import probe_path
+from crawler.spiders.sites import endpoint_urls, probe_path
 
 MAX_CANDIDATES = 6
 CONNECTION_KINDS = {"dns", "refused", "tls", "timeout", "other"}
@@ -38,15 +38,6 @@ CONNECTION_KINDS = {"dns", "refused", "tls", "timeout", "other"}
 UNCHECKED_STATUSES = {401, 403, 407, 408, 429}
 # A link (text, title attribute, URL) or a page title that names the Customer Service Plan.
 PLAN_NAME = re.compile(r"customer[\s_+.-]*service[\s_+.-]*plan", re.IGNORECASE)
-
-
-def homepage_urls(domain: str) -> list[str]:
-    return [
-        f"https://www.{domain}/",
-        f"https://{domain}/",
-        f"http://www.{domain}/",
-        f"http://{domain}/",
-    ]
 
 
 class OpenPagesSpider(UnitSpider):
@@ -85,7 +76,7 @@ class OpenPagesSpider(UnitSpider):
             state.data = {
                 "scope": scope,
                 "visits": [],
-                "homes": homepage_urls(domain),
+                "homes": endpoint_urls(domain),
                 "open_tries": [],
                 "docs": {},
                 "dead": [],
