@@ -33,6 +33,28 @@ def db_url(tmp_path: Path) -> str:
 CliCall = Callable[..., Result]
 
 
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """`govaudit demo` run once per session, as a newcomer runs it (no proxy in the
+    environment: the demo starts its own simulated web)."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("demo") / "run"
+    govaudit = str(Path(sys.executable).parent / "govaudit")
+    result = subprocess.run(
+        [govaudit, "demo", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    index = Path(result.stdout.strip().splitlines()[-1])
+    return {"out": out, "index": index, "stdout": result.stdout, "stderr": result.stderr}
+
+
 @pytest.fixture
 def cli_run(db_url: str) -> CliCall:
     """Run `govaudit ARGS` in-process against the test database."""

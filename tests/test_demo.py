@@ -4,29 +4,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.crawl_world import GOVAUDIT
-
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    out = tmp_path_factory.mktemp("demo") / "run"
-    result = subprocess.run(
-        [GOVAUDIT, "demo", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={"PATH": "/usr/bin:/bin"},
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return {"out": out, "stdout": result.stdout, "stderr": result.stderr}
+@pytest.fixture
+def demo(demo_run: dict[str, object]) -> dict[str, object]:
+    return demo_run
 
 
 def test_demo_prints_the_report_path_on_its_own_line(demo: dict[str, object]) -> None:

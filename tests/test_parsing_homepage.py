@@ -278,3 +278,13 @@ def test_open_gov_path_match() -> None:
 def test_parse_page_never_raises(body: bytes | str) -> None:
     facts = parse_page(body, "https://www.example.gov/")
     assert all(link.startswith(("http://", "https://")) for link in facts.links)
+
+
+def test_title_is_raw_text_as_a_browser_shows_it() -> None:
+    """<title> is RCDATA: markup in it is its text (kept verbatim as evidence)."""
+    hostile = b"<html><head><title><script>alert(1)</script></title></head><body>x</body></html>"
+    assert parse_page(hostile, "https://x.gov/").title == "<script>alert(1)</script>"
+    entity = b"<title>A &amp; B</title>"
+    assert parse_page(entity, "https://x.gov/").title == "A & B"
+    svg_first = b"<html><body><svg><title>icon</title></svg></body></html>"
+    assert parse_page(svg_first, "https://x.gov/").title is None

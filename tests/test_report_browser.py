@@ -257,3 +257,32 @@ def test_screenshot(out: Path, tmp_path: Path) -> None:
         png = pool.submit(screenshot, out / "index.html", tmp_path / "shot.png", 1024).result()
     data = png.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+
+
+def test_report_of_a_real_crawl_is_clean_and_accessible(
+    demo_run: dict[str, object], watched: Watched
+) -> None:
+    """The demo's report, rendered from two crawls of the simulated web, RDAP and audits:
+    every page loads with no error and no request leaving file://, the crawled title
+    `<script>alert(1)</script>` of onguardonline.gov shows as text, and axe-core finds no
+    serious or critical violation."""
+    out = Path(str(demo_run["index"])).parent
+    pages = all_pages(out)
+    assert len(pages) > 20
+    axe = axe_sync.Axe()
+    problems: list[str] = []
+    for path in pages:
+        where = str(path.relative_to(out))
+        page = watched.open(path)
+        page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+        watched.assert_clean(where)
+        results = axe.run(page, options={"resultTypes": ["violations"], "preload": False})
+        problems += [
+            f"{where}: {v['id']} ({v['impact']})"
+            for v in results.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+    assert not problems, "\n".join(problems)
+    page = watched.open(out / "agencies" / "federal-trade-commission.html")
+    assert page.get_by_text("<script>alert(1)</script>", exact=True).count() >= 1
+    watched.assert_clean("agencies/federal-trade-commission.html")

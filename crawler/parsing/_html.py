@@ -5,6 +5,7 @@ Private to ``crawler.parsing``: the public modules re-export nothing from here.
 
 from __future__ import annotations
 
+import html
 import re
 
 from lxml import etree
@@ -116,6 +117,20 @@ def visible_text(sel: Selector) -> str:
     except ValueError:
         return ""
     return collapse(" ".join(parts))
+
+
+_RCDATA_TITLE = re.compile(r"<title\b[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+_SVG_OPEN = re.compile(r"<svg\b", re.IGNORECASE)
+
+
+def raw_title(raw: str) -> str | None:
+    """The title as a browser shows it: <title> holds raw text (RCDATA) up to the first
+    </title>, so "<script>alert(1)</script>" in it is the title's text, not markup. Kept
+    verbatim as evidence; the report escapes it. None when the first title is inside SVG."""
+    match = _RCDATA_TITLE.search(raw, 0, 262144)
+    if match is None or _SVG_OPEN.search(raw, 0, match.start()):
+        return None
+    return collapse(html.unescape(match.group(1))) or None
 
 
 def page_title(sel: Selector) -> str | None:

@@ -20,6 +20,7 @@ from crawler.parsing._html import (
     decode_body,
     element_text,
     page_title,
+    raw_title,
     selector_from_text,
 )
 from crawler.parsing.urls import host_of, join_url
@@ -308,7 +309,7 @@ def parse_page(body: bytes | str, url: str, encoding: str | None = None) -> Page
                 required[name] = absolute
 
     return PageFacts(
-        title=page_title(sel),
+        title=raw_title(raw) or page_title(sel),
         description=_meta(sel, "description"),
         language=collapse(lang) or None,
         canonical_url=canonical,
