@@ -234,6 +234,37 @@ def rdap_base_url(app: App, given: str | None) -> str:
     fail_input(f"{path}: no RDAP service for .gov")
 
 
+IANA_BOOTSTRAP_URL = "https://data.iana.org/rdap/dns.json"
+
+
+def refresh_bootstrap(app: App, url: str) -> Path:
+    """Replace the bundled IANA RDAP bootstrap copy with the current one (RFC 9224).
+
+    Fetched with the environment's proxy settings and normal TLS verification; written only
+    when it parses and names an RDAP service for .gov, so a bad download changes nothing.
+    """
+    import json as _json
+    import os
+    import urllib.request
+
+    from audit.seeds import SEEDS_DIR
+
+    target = SEEDS_DIR / str(app.policy.section("rdap").get("bootstrap_file", "rdap-dns.json"))
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            raw = answer.read(5_000_000)
+        data = _json.loads(raw)
+        gov = [u for tlds, urls in data["services"] if "gov" in tlds for u in urls]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        fail_input(f"{url}: not a usable RDAP bootstrap file ({exc})")
+    if not gov:
+        fail_input(f"{url}: the bootstrap file names no RDAP service for .gov")
+    tmp = target.with_suffix(".tmp")
+    tmp.write_bytes(raw)
+    os.replace(tmp, target)
+    return target
+
+
 @cli.command()
 @click.option(
     "--domain", "domains", multiple=True, metavar="D", help="Ask only for D (repeatable)."
@@ -249,6 +280,18 @@ def rdap_base_url(app: App, given: str | None) -> str:
     help="RDAP base URL (default: the IANA bootstrap for .gov in seeds/).",
 )
 @click.option("--timeout", type=click.FloatRange(min=0.1), help="Download timeout, seconds.")
+@click.option(
+    "--refresh-bootstrap",
+    "refresh",
+    is_flag=True,
+    help="First replace seeds/rdap-dns.json with the current IANA bootstrap file.",
+)
+@click.option(
+    "--bootstrap-url",
+    default=IANA_BOOTSTRAP_URL,
+    metavar="URL",
+    help=f"Where --refresh-bootstrap reads it (default {IANA_BOOTSTRAP_URL}).",
+)
 @pass_app
 def rdap(
     app: App,
@@ -256,6 +299,8 @@ def rdap(
     only_unknown: bool,
     rdap_url: str | None,
     timeout: float | None,
+    refresh: bool,
+    bootstrap_url: str,
 ) -> None:
     """Ask the registry's RDAP service for each domain's registration date.
 
@@ -270,6 +315,8 @@ def rdap(
 
     # Read the seeds first: a bad file must be refused before anything is written.
     _ = app.policy, app.waivers
+    if refresh:
+        click.echo(f"rdap: bootstrap refreshed: {refresh_bootstrap(app, bootstrap_url)}", err=True)
     base = rdap_base_url(app, rdap_url)
     if domains:
         names = []
@@ -378,7 +425,10 @@ def audit(
     _override_seeds(app, policy, waivers)
     if ctx.invoked_subcommand is not None:
         return
-    audit_id, drafts, data = run_audit(app.db, app.policy, app.waivers, run_id)
+    from audit.seeds import SEEDS_DIR
+
+    waivers_file = str(app.waivers_path or SEEDS_DIR / "waivers.csv")
+    audit_id, drafts, data = run_audit(app.db, app.policy, app.waivers, run_id, waivers_file)
     counts = Counter((d.rule, d.severity) for d in drafts)
     if fmt == "json":
         click.echo(

@@ -170,7 +170,11 @@ def summary(data: AuditInput, drafts: list[FindingDraft]) -> dict[str, Any]:
 
 
 def run_audit(
-    db: Database, policy: Policy, waivers: list[Waiver], crawl_run_id: int | None = None
+    db: Database,
+    policy: Policy,
+    waivers: list[Waiver],
+    crawl_run_id: int | None = None,
+    waivers_source: str | None = None,
 ) -> tuple[int, list[FindingDraft], AuditInput]:
     with db.session() as session:
         data = gather(session, policy, waivers, crawl_run_id)
@@ -182,7 +186,7 @@ def run_audit(
             snapshot_id=newest.id if newest else None,
             policy=policy.as_json(),
             policy_hash=policy.sha256,
-            policy_sources=list(policy.sources),
+            policy_sources=[*policy.sources, *([waivers_source] if waivers_source else [])],
             summary=summary(data, drafts),
         )
         session.add(run)
