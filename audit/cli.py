@@ -390,8 +390,16 @@ def ensure_registry(app: App) -> None:
 
 def main() -> None:
     from audit import commands  # noqa: F401  (registers the other command groups)
+    from audit.db import DatabaseUnavailable, DatabaseURLError
 
-    cli(prog_name="govaudit")
+    try:
+        cli(prog_name="govaudit")
+    except DatabaseURLError as exc:
+        click.echo(f"govaudit: error: {exc}", err=True)
+        sys.exit(2)
+    except DatabaseUnavailable as exc:
+        click.echo(f"govaudit: error: {exc}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

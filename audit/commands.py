@@ -133,7 +133,8 @@ def crawl(
                     name = normalise_gov_domain(raw)
                 except DomainError as exc:
                     fail_input(f"--domain {raw}: {exc}")
-                wanted.append(registry.get(name, {"domain": name, "agency": None}))
+                if all(w["domain"] != name for w in wanted):
+                    wanted.append(registry.get(name, {"domain": name, "agency": None}))
         else:
             wanted = list(entries)
         if agency:
@@ -428,7 +429,12 @@ def audit(
     from audit.seeds import SEEDS_DIR
 
     waivers_file = str(app.waivers_path or SEEDS_DIR / "waivers.csv")
-    audit_id, drafts, data = run_audit(app.db, app.policy, app.waivers, run_id, waivers_file)
+    from audit.export import NoData
+
+    try:
+        audit_id, drafts, data = run_audit(app.db, app.policy, app.waivers, run_id, waivers_file)
+    except NoData as exc:
+        fail_input(str(exc))
     counts = Counter((d.rule, d.severity) for d in drafts)
     if fmt == "json":
         click.echo(
@@ -634,7 +640,8 @@ DEMO_DIR = Path(__file__).resolve().parent.parent / "simweb" / "demo"
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("govaudit-demo"),
     show_default=True,
-    help="Folder for the demo's database and report (replaced on each run).",
+    help="Folder for the demo's database and report (a previous demo's folder is replaced; "
+    "any other non-empty folder is refused).",
 )
 @click.option("--workers", type=click.IntRange(min=1), help="Crawler processes per crawl.")
 @click.pass_context
@@ -654,9 +661,16 @@ def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
     app: App = ctx.obj
     seeds = DEMO_DIR / "seeds"
     out_dir = out_dir.resolve()
-    if out_dir.exists():
+    marker = out_dir / ".govaudit-demo"
+    if out_dir.exists() and any(out_dir.iterdir()):
+        if not marker.exists():
+            fail_input(
+                f"--out {out_dir}: not empty and not a previous demo's folder; "
+                "give a new or empty folder"
+            )
         shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    marker.write_text("made by govaudit demo; replaced by the next demo run\n")
     app.db_url = f"sqlite:///{out_dir / 'govaudit-demo.db'}"
     app.policy_path = app.policy_path or seeds / "policy.toml"
     app.agencies_path = app.agencies_path or seeds / "agencies.csv"

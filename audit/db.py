@@ -75,6 +75,14 @@ def has_schema(engine: Engine) -> bool:
     return inspect(engine).has_table("alembic_version")
 
 
+class DatabaseURLError(ValueError):
+    """The database URL cannot be used (bad form, unknown driver)."""
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database could not be opened (server down, no permission, not a database)."""
+
+
 class Database:
     """One database URL, opened (and migrated) on first use."""
 
@@ -90,8 +98,23 @@ class Database:
                 path = Path(self.url.removeprefix("sqlite:///"))
                 if str(path) not in ("", ":memory:"):
                     path.parent.mkdir(parents=True, exist_ok=True)
-            self._engine = make_engine(self.url)
-            upgrade(self._engine)
+            from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+            from sqlalchemy.exc import DatabaseError as DriverDatabaseError
+
+            try:
+                self._engine = make_engine(self.url)
+                upgrade(self._engine)
+            except (ArgumentError, NoSuchModuleError) as exc:
+                self._engine = None
+                raise DatabaseURLError(
+                    f"--db {self.url!r}: not a usable database URL ({exc})"
+                ) from exc
+            except (OperationalError, DriverDatabaseError) as exc:
+                self._engine = None
+                reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+                raise DatabaseUnavailable(
+                    f"--db {self.url}: cannot open the database ({reason})"
+                ) from exc
             self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         return self._engine
 

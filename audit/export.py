@@ -129,6 +129,13 @@ def latest_run(session: Session, job: str = "sites", run_id: int | None = None) 
         run = session.get(CrawlRun, run_id)
         if run is None:
             raise NoData(f"no crawl run {run_id}")
+        has_job = session.scalar(
+            select(func.count())
+            .select_from(CrawlTask)
+            .where(CrawlTask.run_id == run_id, CrawlTask.job == job)
+        )
+        if not has_job:
+            raise NoData(f"crawl run {run_id} has no {job} results")
         return run
     run = session.scalars(
         select(CrawlRun)

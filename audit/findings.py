@@ -48,9 +48,15 @@ class AuditInput:
 
     @cached_property
     def freeze_rows(self) -> list[FreezeRow]:
-        domains = dict(self.registry)
+        # The M-11-24 freeze bound federal agencies: other domain types (cities, states...)
+        # are classified only when the policy says `federal_only = false`.
+        federal_only = bool(self.policy.section("freeze").get("federal_only", True))
+        domains: dict[str, tuple[str | None, bool | None]] = {
+            name: value for name, value in self.registry.items() if value[1] or not federal_only
+        }
         for name in self.unlisted:
-            domains.setdefault(name, (None, True))
+            if name not in self.registry:
+                domains[name] = (None, None)
         crawl = {d: {"unlisted": ev} for d, ev in self.unlisted.items()}
         for d, seen in self.first_alive.items():
             crawl.setdefault(d, {})["first_alive"] = seen

@@ -111,7 +111,7 @@ class Evidence:
 
 
 def appearances(
-    domain: str, snapshots: Sequence[SnapshotView], federal: bool = True
+    domain: str, snapshots: Sequence[SnapshotView], federal: bool | None = True
 ) -> tuple[tuple[Appearance, ...], dt.date | None]:
     """Stretches in which the domain is listed, over the snapshots that cover it.
 
@@ -120,7 +120,10 @@ def appearances(
     date that disagree (a corrected re-export) would give an empty interval (D, D] or a
     false disappearance, depending on the order they were loaded in.
     """
-    covering = sorted((s for s in snapshots if s.covers(federal)), key=lambda s: (s.as_of, s.id))
+    # A domain of unknown type (in no snapshot) is looked for in every snapshot.
+    covering = sorted(
+        (s for s in snapshots if s.covers(federal is not False)), key=lambda s: (s.as_of, s.id)
+    )
     found: list[Appearance] = []
     previous: SnapshotView | None = None
     listed_before = False
@@ -226,12 +229,14 @@ class FreezeRow:
     waiver: str | None
     waiver_used: Waiver | None
     evidence: Evidence
+    federal: bool | None = True  # None: in no registry snapshot, so its type is unknown
 
     def as_json(self) -> dict[str, Any]:
         c = self.classification
         return {
             "domain": self.domain,
             "agency": self.agency,
+            "federal": self.federal,
             "window": c.window.name,
             "classification": c.classification,
             "waiver": self.waiver,
@@ -248,14 +253,15 @@ class FreezeRow:
 
 
 def freeze_table(
-    domains: dict[str, tuple[str | None, bool]],
+    domains: dict[str, tuple[str | None, bool | None]],
     snapshots: Sequence[SnapshotView],
     rdap: dict[str, RdapView],
     windows: Sequence[FreezeWindow],
     waivers: Sequence[Waiver],
     crawl: dict[str, dict[str, Any]] | None = None,
 ) -> list[FreezeRow]:
-    """Classify every domain (name -> (agency, is_federal)) against every window."""
+    """Classify every domain (name -> (agency, is_federal or None when unknown)) against
+    every window."""
     by_domain: dict[str, list[Waiver]] = {}
     for w in waivers:
         by_domain.setdefault(w.domain, []).append(w)
@@ -269,5 +275,5 @@ def freeze_table(
             status, used = (None, None)
             if c.classification in (IN_FREEZE, POSSIBLY):
                 status, used = waiver_status(c, by_domain.get(domain, []))
-            rows.append(FreezeRow(domain, agency, c, status, used, evidence))
+            rows.append(FreezeRow(domain, agency, c, status, used, evidence, federal))
     return rows

@@ -80,6 +80,12 @@ def gather(
         run = latest_run(session, "sites", crawl_run_id)
     except NoData:
         run = None
+    try:
+        open_run = latest_run(session, "open", crawl_run_id)
+    except NoData:
+        open_run = None
+    if crawl_run_id is not None and run is None and open_run is None:
+        raise NoData(f"crawl run {crawl_run_id} does not exist or has no site or /open results")
     if run is not None:
         data.crawl_run_id = run.id
         data.sites = sites_rows(session, run.id)
@@ -113,10 +119,6 @@ def gather(
                 "crawl_run": first_run,
                 "fetched_at": first_at.isoformat(timespec="seconds"),
             }
-    try:
-        open_run = latest_run(session, "open", crawl_run_id)
-    except NoData:
-        open_run = None
     if open_run is not None:
         data.open_run_id = open_run.id
         data.plans = plans_rows(session, open_run.id, policy.plan_deadline)

@@ -37,7 +37,8 @@ POLICY_SCHEMA: dict[str, Any] = {
     "executive_order": {"name": str, "date": dt.date, "title": str, "url": str},
     "deadlines": {"senior_official": dt.date, "customer_service_plan": dt.date},
     "freeze": {
-        "windows": [{"name": str, "start": dt.date, "end": dt.date, "authority": str, "note": str}]
+        "federal_only": bool,
+        "windows": [{"name": str, "start": dt.date, "end": dt.date, "authority": str, "note": str}],
     },
     "plans": {
         "open_paths": _STR_LIST,
@@ -70,6 +71,24 @@ _TYPE_NAMES = {
     float: "a number",
     bool: "true or false",
     dt.date: "a date (YYYY-MM-DD, unquoted)",
+}
+
+
+# Ranges of numeric settings: (minimum, maximum), None for no bound. A crawl with zero
+# requests per host would never end; a negative page budget means nothing.
+BOUNDS: dict[tuple[str, str], tuple[float | None, float | None]] = {
+    ("crawl", "max_pages_per_site"): (1, None),
+    ("crawl", "max_depth"): (0, None),
+    ("crawl", "concurrent_requests"): (1, None),
+    ("crawl", "concurrent_requests_per_host"): (1, None),
+    ("crawl", "download_timeout"): (0.1, None),
+    ("crawl", "download_maxsize"): (1024, None),
+    ("crawl", "retry_times"): (0, 20),
+    ("plans", "max_document_bytes"): (1024, None),
+    ("plans", "follow_depth"): (0, 5),
+    ("plans", "soft_404_threshold"): (0.0, 1.0),
+    ("plans", "inline_min_elements"): (1, None),
+    ("inventory", "max_shrink"): (0.0, 1.0),
 }
 
 
@@ -144,12 +163,23 @@ def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SeedError(f"{path}: not valid TOML ({exc})") from exc
+        # Python 3.11 puts the position in the message: "... (at line 2, column 13)".
+        where = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        line = where.group(1) if where else "1"
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise SeedError(f"{path}:{line}: not valid TOML ({message})") from exc
 
     def fail(where: list[str | int], message: str) -> None:
         raise SeedError(f"{path}:{_line_of(text, where)}: {message}")
 
     _check(data, POLICY_SCHEMA, [], fail)
+    for (table, key), (low, high) in BOUNDS.items():
+        value = data.get(table, {}).get(key)
+        if value is None:
+            continue
+        if (low is not None and value < low) or (high is not None and value > high):
+            span = f"at least {low}" if high is None else f"between {low} and {high}"
+            fail([table, key], f"{table}.{key} must be {span}, not {value!r}")
     return text, data
 
 

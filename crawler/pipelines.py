@@ -8,6 +8,7 @@ from typing import Any
 
 from scrapy.crawler import Crawler
 from sqlalchemy import insert, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from audit.db import Database
 from audit.models import (
@@ -65,12 +66,39 @@ class ObservationPipeline:
         batch, self.buffer = self.buffer, []
         with self.db.session() as session:
             for item in batch:
-                if isinstance(item, SiteResult):
-                    self._site(session, item)
-                elif isinstance(item, PlanResult):
-                    self._plan(session, item)
-                elif isinstance(item, RdapObservation):
-                    self._rdap(session, item)
+                # One savepoint per unit: a unit the database refuses is marked failed with
+                # the reason instead of sinking the whole batch (and every resume after it).
+                try:
+                    with session.begin_nested():
+                        self._store(session, item)
+                except SQLAlchemyError as exc:
+                    logger.error("govaudit: could not store %s: %s", _key(item), exc)
+                    job, key = _job_key(item)
+                    if item.run_id is not None:
+                        # Only a pending task: a unit stored before (by an earlier batch or
+                        # a stray process) stays done.
+                        session.execute(
+                            update(CrawlTask)
+                            .where(
+                                CrawlTask.run_id == item.run_id,
+                                CrawlTask.job == job,
+                                CrawlTask.key == key,
+                                CrawlTask.state == "pending",
+                            )
+                            .values(
+                                state="failed",
+                                finished_at=utcnow(),
+                                error=f"not stored: {type(exc).__name__}: {str(exc)[:500]}",
+                            )
+                        )
+
+    def _store(self, session: Any, item: Any) -> None:
+        if isinstance(item, SiteResult):
+            self._site(session, item)
+        elif isinstance(item, PlanResult):
+            self._plan(session, item)
+        elif isinstance(item, RdapObservation):
+            self._rdap(session, item)
 
     @staticmethod
     def _finish(
@@ -118,3 +146,15 @@ class ObservationPipeline:
         )
         if item.run_id is not None:
             self._finish(session, item.run_id, "rdap", item.domain, item.state, None)
+
+
+def _job_key(item: Any) -> tuple[str, str]:
+    if isinstance(item, SiteResult):
+        return "sites", item.domain
+    if isinstance(item, PlanResult):
+        return "open", item.agency
+    return "rdap", item.domain
+
+
+def _key(item: Any) -> str:
+    return "/".join(_job_key(item))

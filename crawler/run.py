@@ -60,7 +60,11 @@ def resumable_run(db: Database, run_id: int | None) -> CrawlRun | None:
         if run_id is not None:
             query = query.where(CrawlRun.id == run_id)
         else:
-            query = query.where(CrawlRun.status != "finished").order_by(CrawlRun.id.desc())
+            # Only site and /open crawls: an unfinished RDAP run is re-asked with `rdap`.
+            crawl_runs = select(CrawlTask.run_id).where(CrawlTask.job.in_(JOBS))
+            query = query.where(
+                CrawlRun.status != "finished", CrawlRun.id.in_(crawl_runs)
+            ).order_by(CrawlRun.id.desc())
         return session.scalars(query.limit(1)).first()
 
 

@@ -13,6 +13,7 @@ import argparse
 import hashlib
 import json
 import os
+import signal
 import sys
 from typing import Any
 
@@ -73,6 +74,20 @@ def save_stats(db: Database, run_id: int, key: str, stats: dict[str, Any]) -> No
         run.stats = merged
 
 
+def die_with_parent() -> None:
+    """Linux: get SIGKILL when the `govaudit crawl` that started us dies, even by SIGKILL, so
+    a resumed run never meets an old run's workers still crawling the same hosts."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.worker")
     parser.add_argument("--db", required=True)
@@ -82,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("-v", "--verbose", type=int, default=0)
     args = parser.parse_args(argv)
+    die_with_parent()
 
     from scrapy.crawler import AsyncCrawlerProcess
 

@@ -79,3 +79,41 @@ def test_console_script_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0
     assert "M-11-24" in result.stdout
+
+
+def test_bad_database_url_is_bad_input(tmp_path: Path) -> None:
+    exe = Path(sys.executable).parent / "govaudit"
+    result = subprocess.run(
+        [str(exe), "--db", "nonsense", "inventory", "stats"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("govaudit: error: --db 'nonsense': not a usable")
+    junk = tmp_path / "junk.db"
+    junk.write_text("not a database")
+    result = subprocess.run(
+        [str(exe), "--db", f"sqlite:///{junk}", "inventory", "stats"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1 and "cannot open the database" in result.stderr
+    assert junk.read_text() == "not a database"
+
+
+def test_audit_of_an_unknown_run_is_refused(cli_run: CliCall) -> None:
+    result = cli_run("audit", "--run", "999")
+    assert result.exit_code == 2
+    assert "crawl run 999 does not exist" in result.stderr
+    assert cli_run("export", "findings").exit_code == 2  # no audit was stored
+
+
+def test_demo_refuses_a_folder_it_did_not_make(cli_run: CliCall, tmp_path: Path) -> None:
+    precious = tmp_path / "thesis"
+    precious.mkdir()
+    (precious / "chapter1.txt").write_text("keep me")
+    result = cli_run("demo", "--out", str(precious))
+    assert result.exit_code == 2 and "not a previous demo's folder" in result.stderr
+    assert (precious / "chapter1.txt").read_text() == "keep me"

@@ -319,6 +319,7 @@ def test_freeze_table_sets_a_waiver_status_only_for_in_or_possibly() -> None:
     assert by["x.gov"].as_json() == {
         "domain": "x.gov",
         "agency": "Agency X",
+        "federal": True,
         "window": "initial",
         "classification": POSSIBLY,
         "waiver": NO_WAIVER,
@@ -412,7 +413,8 @@ def test_freeze_registration_severity_and_fields() -> None:
         ("intime.gov", "initial"): (IN_FREEZE, WAIVED, "info"),
         ("late.gov", "extension"): (IN_FREEZE, LATE_WAIVER, "medium"),
         ("maybe.gov", "initial"): (POSSIBLY, NO_WAIVER, "medium"),
-        ("brandnew.gov", "extension"): (IN_FREEZE, NO_WAIVER, "high"),
+        # In no snapshot, so its type is unknown: at most medium.
+        ("brandnew.gov", "extension"): (IN_FREEZE, NO_WAIVER, "medium"),
     }
     for key, (classification, status, severity) in expect.items():
         d = found[key]
@@ -598,3 +600,43 @@ def test_property_an_rdap_date_overrides_the_snapshots(
     c = classify(evidence("x.gov", history, answer=rdap(when=when)), window)
     assert c.classification == (IN_FREEZE if window.contains(when) else OUTSIDE)
     assert c.basis == "rdap" and c.registration_date == when
+
+
+def test_a_federal_freeze_does_not_judge_other_domain_types() -> None:
+    """M-11-24 bound federal agencies: a city's domain registered in the window is no finding,
+    unless the policy says `[freeze] federal_only = false`."""
+    import datetime as _dt
+
+    from audit.findings import AuditInput
+    from audit.freeze import RdapView, SnapshotView
+    from audit.runner import evaluate
+    from audit.seeds import load_policy
+
+    before = SnapshotView(1, _dt.date(2010, 1, 1), "full-2010.csv", "full", frozenset())
+    after = SnapshotView(
+        2, _dt.date(2012, 1, 1), "full-2012.csv", "full", frozenset({"city.gov", "fed.gov"})
+    )
+    when = _dt.datetime(2011, 7, 1)
+    rdap = {
+        d: RdapView("registered", when, when, f"https://rdap/{d}") for d in ("city.gov", "fed.gov")
+    }
+
+    def flagged(policy: object) -> set[str]:
+        data = AuditInput(
+            policy=policy,
+            waivers=[],
+            snapshots=[before, after],  # type: ignore[arg-type]
+            registry={"city.gov": ("City of X", False), "fed.gov": ("A", True)},
+            rdap=rdap,
+        )
+        return {f.domain or "" for f in evaluate(data, ["freeze-registration"])}
+
+    assert flagged(load_policy()) == {"fed.gov"}
+    from audit.seeds import Policy
+
+    everyone = load_policy()
+    everyone = Policy(
+        {**everyone.data, "freeze": {**everyone.data["freeze"], "federal_only": False}},
+        everyone.sources,
+    )
+    assert flagged(everyone) == {"city.gov", "fed.gov"}

@@ -226,7 +226,9 @@ def test_check_elements_empty_text() -> None:
         ("Customer Service Plan\nPublished October 24, 2011\n", date(2011, 10, 24)),
         ("Issued: 10/24/2011", date(2011, 10, 24)),
         ("Date: 2011-10-24", date(2011, 10, 24)),
-        ("Updated September 2011", date(2011, 9, 1)),
+        # An update or review date is not the publication date.
+        ("Updated September 2011", None),
+        ("Page last reviewed: March 3, 2023", None),
         ("Released on Oct. 24th, 2011 by OMB", date(2011, 10, 24)),
         ("Dated 24 October 2011", date(2011, 10, 24)),
         ("Posted: Sept. 30, 2011", date(2011, 9, 30)),
@@ -237,13 +239,13 @@ def test_check_elements_empty_text() -> None:
             "October 24, 2011.",
             date(2011, 10, 24),
         ),
-        ("Executive Order 13571 of April 27, 2011. Our plan, November 2011.", date(2011, 11, 1)),
-        # A keyword-anchored date beats an earlier unanchored one.
-        ("Meeting on March 3, 2011. Last updated: June 1, 2012", date(2012, 6, 1)),
+        ("Executive Order 13571 of April 27, 2011. Our plan, November 2011.", None),
+        ("Meeting on March 3, 2011. Last updated: June 1, 2012", None),
         ("Revised 2012-02-30 then published 2012-03-01", date(2012, 3, 1)),
         ("Our plan for 2011", None),
-        # "Target date" in a milestone table is not a publication date; the first date is.
-        ("Plan of June 3, 2011. Milestone Target date Launch May 2012", date(2011, 6, 3)),
+        # A milestone is not a publication date.
+        ("Plan of June 3, 2011. Milestone Target date Launch May 2012", None),
+        ("Signature initiative: launch by December 2012", None),
         ("13571", None),
         ("", None),
         ("Published 13/45/2011", None),

@@ -61,8 +61,14 @@ def test_unrelated_pages_are_dissimilar(not_found: Fingerprint, real_page: Finge
 
 
 def test_soft_404_by_title(real_page: Fingerprint, probe: Fingerprint) -> None:
+    # Same title and much the same content (a catch-all page with a varying line): soft 404.
+    body = load("soft404_random_path.html").replace(
+        b"</body>", b"<p>You asked for /open</p></body>"
+    )
+    assert is_soft_404(fingerprint(200, body, None), probe) is True
+    # A site-wide title alone does not make a real page a catch-all.
     same_title = fingerprint(200, load("ssa_open.html"), "page not found | example agency")
-    assert is_soft_404(same_title, probe) is True
+    assert is_soft_404(same_title, probe) is False
     assert is_soft_404(real_page, probe) is False
 
 

@@ -72,6 +72,9 @@ max_depth = 5
         ),
         ('[plans]\ncandidate_patterns = ["(unclosed"]\n', 2, "bad regular expression"),
         ("nonsense = 1\n", 1, "unknown key 'nonsense'"),
+        ("[crawl]\nconcurrent_requests_per_host = 0\n", 2, "must be at least 1, not 0"),
+        ("[inventory]\nmax_shrink = 1.5\n", 2, "must be between 0.0 and 1.0"),
+        ("[crawl]\nmax_depth = \n", 2, "not valid TOML (Invalid value)"),
     ],
 )
 def test_bad_policy_names_file_and_line(tmp_path: Path, text: str, line: int, message: str) -> None:

@@ -18,7 +18,7 @@ _SEVERITY = {
     (IN_FREEZE, NO_WAIVER): "high",
     (IN_FREEZE, LATE_WAIVER): "medium",
     (POSSIBLY, NO_WAIVER): "medium",
-    (POSSIBLY, LATE_WAIVER): "low",
+    (POSSIBLY, LATE_WAIVER): "medium",
 }
 
 
@@ -29,9 +29,14 @@ def check(data: AuditInput) -> list[FindingDraft]:
         if c.classification not in (IN_FREEZE, POSSIBLY):
             continue
         severity = "info" if row.waiver == WAIVED else _SEVERITY[(c.classification, row.waiver)]
+        if row.federal is None and severity == "high":
+            # In no registry snapshot: it may not be a federal domain at all.
+            severity = "medium"
         evidence = row.evidence.as_json()
         evidence["basis"] = c.basis
         evidence["note"] = c.note
+        if row.federal is None:
+            evidence["note"] += "; in no registry snapshot, so its type (federal or not) is unknown"
         if row.waiver_used is not None:
             w = row.waiver_used
             evidence["waiver"] = waiver_evidence(w)

@@ -435,10 +435,11 @@ def find_stated_date(text: str) -> dt.date | None:
     """The publication date a document states about itself, or None.
 
     Recognises "October 24, 2011", "Oct. 24, 2011", "24 October 2011", "2011-10-24",
-    "10/24/2011" (U.S. order) and "September 2011" (read as the first of the month). In order
-    of preference: a date within a few words after published/issued/released/dated/posted or
-    "Date:"; then after updated/revised/modified; then the first date in the text that is not
-    part of a citation ("Executive Order 13571 of April 27, 2011").
+    "10/24/2011" (U.S. order) and "September 2011" (read as the first of the month), only
+    within a few words after published/issued/released/dated/posted or "Date:". An "updated"
+    or "last reviewed" date, or a date anywhere else (a milestone, a citation such as
+    "Executive Order 13571 of April 27, 2011"), is not when the plan was published: the audit
+    then falls back to the first crawl that saw the plan.
     """
     if not text:
         return None
@@ -446,14 +447,7 @@ def find_stated_date(text: str) -> dt.date | None:
     dates = _all_dates(flat)
     if not dates:
         return None
-    for words in (_STRONG_DATE_WORDS, _WEAK_DATE_WORDS):
-        date = _date_after_keyword(flat, words, dates)
-        if date is not None:
-            return date
-    for start, _, date in dates:
-        if not _CITATION_BEFORE.search(flat[max(start - 60, 0) : start]):
-            return date
-    return None
+    return _date_after_keyword(flat, _STRONG_DATE_WORDS, dates)
 
 
 def _matches_any(patterns: Sequence[re.Pattern[str]], *fields: str) -> bool:

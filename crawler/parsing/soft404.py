@@ -96,13 +96,15 @@ def is_soft_404(page: Fingerprint, random_path: Fingerprint | None, threshold: f
     1. the page itself answered 2xx (a 404 is a hard 404, not a soft one);
     2. there is a random-path probe and it also answered 2xx (a site that answers 404 for
        missing paths does not serve soft 404s);
-    3. the two look like the same page: equal non-empty titles (case- and space-insensitive)
-       or shingle similarity at least ``threshold``.
+    3. the two look like the same page: shingle similarity at least ``threshold``, or equal
+       non-empty titles (case- and space-insensitive) with at least half the content shared
+       (a site-wide title alone does not make a real page a catch-all).
 
     Without a probe there is no evidence, so the answer is False.
     """
     if random_path is None or not _is_2xx(page.status) or not _is_2xx(random_path.status):
         return False
+    score = similarity(page, random_path)
     if page.title and random_path.title and page.title.casefold() == random_path.title.casefold():
-        return True
-    return similarity(page, random_path) >= threshold
+        return score >= min(0.5, threshold)
+    return score >= threshold

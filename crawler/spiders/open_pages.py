@@ -130,6 +130,7 @@ class OpenPagesSpider(UnitSpider):
             f"https://www.{state.domain}",
             f"https://{state.domain}",
             f"http://www.{state.domain}",
+            f"http://{state.domain}",
         ]
         urls: list[str] = []
         for origin in origins:
@@ -174,7 +175,8 @@ class OpenPagesSpider(UnitSpider):
         final = canonical_url(fetch.final_url or fetch.url)
         if home is not None and home.final_url and final == canonical_url(home.final_url):
             return "homepage"
-        if urlsplit(final).path in ("", "/"):
+        home_host = urlsplit(home.final_url).hostname if home and home.final_url else None
+        if urlsplit(final).path in ("", "/") and urlsplit(final).hostname == home_host:
             return "homepage"
         facts = fetch.page_facts()
         page = fingerprint(fetch.status or 0, fetch.response.body, facts.title if facts else None)
