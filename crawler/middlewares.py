@@ -99,7 +99,9 @@ class RetryAfterMiddleware(RetryMiddleware):
                 "max_retry_times", self.max_retry_times
             ):
                 return response
-            await asyncio.sleep(self._wait_for(request, response))
+            wait = self._wait_for(request, response)
+            self._hold_slot(request, wait)
+            await asyncio.sleep(wait)
             return self._retry(request, f"HTTP {response.status}") or response
         if response.status in self.retry_http_codes:
             # A host that does not exist or refuses connections will not get better soon.
@@ -107,6 +109,18 @@ class RetryAfterMiddleware(RetryMiddleware):
                 return response
             return self._retry(request, f"HTTP {response.status}") or response
         return response
+
+    def _hold_slot(self, request: Request, wait: float) -> None:
+        """Hold the host's whole download slot for the wait, not just this request: the
+        server asked the client to come back later, not one URL. (Scrapy waits until
+        `lastseen + delay`; a slot with no delay would not wait at all.)"""
+        engine = getattr(self.crawler, "engine", None)
+        key = request.meta.get("download_slot")
+        slot = engine.downloader.slots.get(key) if engine is not None and key else None
+        if slot is None or wait <= 0:
+            return
+        slot.delay = max(slot.delay, 0.001)
+        slot.lastseen = max(slot.lastseen, time.monotonic() + wait - slot.delay)
 
     def process_exception(
         self, request: Request, exception: Exception, spider: Spider | None = None

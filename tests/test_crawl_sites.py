@@ -298,3 +298,48 @@ def test_sigkilled_run_resumes_to_the_same_results(
         ).fetchall()
     assert dupes == []
     assert govaudit(web, killed, "crawl", "--resume", check=False).returncode == 2
+
+
+def test_retry_after_holds_the_whole_host(simulated_web_factory: Any, tmp_path: Path) -> None:
+    """A 429 with Retry-After: 2 asks the client to come back later: no request to that host
+    starts before the time is up, and the page is fetched on the retry."""
+    links = "".join(f'<a href="/p{i}">{i}</a>' for i in range(8))
+    world = {
+        "hold": {
+            "hosts": ["hold.gov", "www.hold.gov"],
+            "schemes": ["http"],
+            "robots": "User-agent: *\nAllow: /\n",
+            "catch_all": {"status": 200, "body": "<title>page</title>ok"},
+            "pages": {
+                "/": {"body": f"<html><title>Hold</title><body>{links}</body>"},
+                "/p0": {
+                    "sequence": [
+                        {"status": 429, "headers": {"Retry-After": "2"}},
+                        {"status": 200, "body": "<title>p0</title>"},
+                    ]
+                },
+            },
+        },
+    }
+    web = simulated_web_factory(world)
+    db = f"sqlite:///{tmp_path}/h.db"
+    govaudit(
+        None,
+        db,
+        "inventory",
+        "load",
+        str(registry_csv(tmp_path / "r-2026-01-01.csv", ["hold.gov"])),
+    )
+    govaudit(
+        web, db, "crawl", "--only", "sites", "--workers", "1", "--per-host", "1", "--timeout", "5"
+    )
+    log = sorted(
+        (r for r in web.requests() if r.host.endswith("hold.gov") and r.method != "CONNECT"),
+        key=lambda r: r.started,
+    )
+    refused = next(r for r in log if r.status == 429)
+    later = [r for r in log if r.started > refused.started]
+    assert later, "nothing was fetched after the 429"
+    assert min(r.started for r in later) >= (refused.finished or refused.started) + 1.8
+    pages = {p["url"]: p for p in export(web, db, "pages")}
+    assert pages["http://www.hold.gov/p0"]["status"] == 200
