@@ -65,6 +65,24 @@ class AuditInput:
         )
 
 
+def freeze_finding(
+    row: FreezeRow, rule: str, severity: str, summary: str, evidence: dict[str, Any]
+) -> FindingDraft:
+    """A finding about one domain in one freeze window, with the row's classification."""
+    c = row.classification
+    return FindingDraft(
+        rule=rule,
+        severity=severity,
+        domain=row.domain,
+        agency=row.agency,
+        window=c.window.name,
+        classification=c.classification,
+        waiver=row.waiver,
+        summary=summary,
+        evidence=evidence,
+    )
+
+
 def waiver_evidence(w: Waiver) -> dict[str, Any]:
     return {
         "granted_on": w.granted_on.isoformat(),

@@ -404,6 +404,20 @@ class SimulatedWeb:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 5)
 
+    def _start(self, host: str, port: int, scheme: str, req: _Request, path: str) -> RequestRecord:
+        """Log a request served by a site, as it starts."""
+        return self._record(
+            RequestRecord(
+                host=host,
+                port=port,
+                scheme=scheme,
+                method=req.method,
+                path=path,
+                started=time.monotonic(),
+                user_agent=req.header("User-Agent") or "",
+            )
+        )
+
     def _record(self, record: RequestRecord) -> RequestRecord:
         with self._log_lock:
             self._log.append(record)
@@ -501,17 +515,7 @@ class SimulatedWeb:
             await _write(writer, _plain_answer(400, "bad request target"), head=False, close=True)
             return False
         keep = req.keep_alive()
-        record = self._record(
-            RequestRecord(
-                host=host,
-                port=port,
-                scheme=scheme,
-                method=req.method,
-                path=path,
-                started=time.monotonic(),
-                user_agent=req.header("User-Agent") or "",
-            )
-        )
+        record = self._start(host, port, scheme, req, path)
         site, status, token = self._route(host, scheme, port)
         if site is None:
             record.refused = token == "destination_ip_prohibited"
@@ -570,17 +574,7 @@ class SimulatedWeb:
                 await _write(writer, _plain_answer(400, "bad request target"), False, True)
                 return
             keep = inner.keep_alive()
-            rec = self._record(
-                RequestRecord(
-                    host=host,
-                    port=port,
-                    scheme=scheme,
-                    method=inner.method,
-                    path=path,
-                    started=time.monotonic(),
-                    user_agent=inner.header("User-Agent") or "",
-                )
-            )
+            rec = self._start(host, port, scheme, inner, path)
             if site.at(self._epoch).down:  # the epoch changed while the tunnel was open
                 self._finish(rec, 0)
                 return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit.findings import AuditInput, FindingDraft, waiver_evidence
+from audit.findings import AuditInput, FindingDraft, freeze_finding, waiver_evidence
 from audit.freeze import IN_FREEZE, LATE_WAIVER, NO_WAIVER, POSSIBLY, WAIVED
 
 RULE_ID = "freeze-registration"
@@ -48,17 +48,13 @@ def check(data: AuditInput) -> list[FindingDraft]:
             else ""
         )
         findings.append(
-            FindingDraft(
-                rule=RULE_ID,
-                severity=severity,
-                domain=row.domain,
-                agency=row.agency,
-                window=c.window.name,
-                classification=c.classification,
-                waiver=row.waiver,
-                summary=f"{row.domain} registered {when} ({c.classification}, "
+            freeze_finding(
+                row,
+                RULE_ID,
+                severity,
+                f"{row.domain} registered {when} ({c.classification}, "
                 f"{c.window.name}): {row.waiver}",
-                evidence=evidence,
+                evidence,
             )
         )
     return findings

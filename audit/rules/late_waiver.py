@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from audit.findings import AuditInput, FindingDraft, waiver_evidence
+from audit.findings import AuditInput, FindingDraft, freeze_finding, waiver_evidence
 from audit.freeze import LATE_WAIVER
 
 RULE_ID = "late-waiver"
@@ -21,17 +21,13 @@ def check(data: AuditInput) -> list[FindingDraft]:
             continue
         c, w = row.classification, row.waiver_used
         findings.append(
-            FindingDraft(
-                rule=RULE_ID,
-                severity=SEVERITY,
-                domain=row.domain,
-                agency=row.agency,
-                window=c.window.name,
-                classification=c.classification,
-                waiver=row.waiver,
-                summary=f"waiver for {row.domain} granted {w.granted_on}, after the registration "
+            freeze_finding(
+                row,
+                RULE_ID,
+                SEVERITY,
+                f"waiver for {row.domain} granted {w.granted_on}, after the registration "
                 f"({c.reference_date or 'unknown date'})",
-                evidence={
+                {
                     **row.evidence.as_json(),
                     "waiver": waiver_evidence(w),
                     "reference_date": c.reference_date.isoformat() if c.reference_date else None,
