@@ -13,7 +13,9 @@ from govaudit.output import emit
 @click.group(invoke_without_command=True)
 @file_option("--policy", "A policy TOML laid over seeds/policy.toml.")
 @file_option("--waivers", "Use this waivers.csv.")
-@click.option("--run", "run_id", type=int, help="Audit this crawl run (default: the newest).")
+@click.option(
+    "--run", "run_id", type=int, help="Audit this crawl run (default: the newest finished)."
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )

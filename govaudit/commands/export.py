@@ -18,7 +18,9 @@ def export() -> None:
 EXPORT_FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
 )
-RUN_OPTION = click.option("--run", "run_id", type=int, help="Crawl run (default: the newest).")
+RUN_OPTION = click.option(
+    "--run", "run_id", type=int, help="Crawl run (default: the newest finished)."
+)
 
 
 def _export_rows(app: App, job: str, run_id: int | None, build: Any) -> list[dict[str, Any]]:

@@ -10,7 +10,9 @@ from govaudit.app import App, fail_input, pass_app
 
 
 @click.command()
-@click.option("--run", "run_id", type=int, help="Crawl run to report (default: the newest).")
+@click.option(
+    "--run", "run_id", type=int, help="Crawl run to report (default: the newest finished)."
+)
 @click.option("--audit-run", "audit_run_id", type=int, help="Audit run (default: the newest).")
 @click.option(
     "--out",
