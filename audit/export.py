@@ -467,9 +467,7 @@ def plans_rows(
         seen = None
         if check["status"] in HAS_PLAN:
             seen = plan_first_seen(session, agency, run_id, policy)
-        rows.append(
-            plan_row(check, seen[0] if seen else None, deadline, seen[1] if seen else None)
-        )
+        rows.append(plan_row(check, seen[0] if seen else None, deadline, seen[1] if seen else None))
     return rows
 
 

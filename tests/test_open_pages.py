@@ -118,20 +118,20 @@ async def _collect(agen: AsyncIterator[Any]) -> list[Any]:
     return [item async for item in agen]
 
 
-def drive(
+def spider_result(
     pages: dict[str, dict[str, Any]],
     domain: str = "alpha.gov",
     *,
     catch_all: dict[str, Any] | None = None,
     keep_evidence: bool = True,
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    agency: str = "Alpha Agency",
+) -> tuple[PlanResult, list[str]]:
     """Run OpenPagesSpider for one agency against `pages` (URL -> answer); unknown URLs get
-    `catch_all` or a 404, and judge what it stored. Returns the plan check, the evidence
-    blobs the check rests on (the /open page and the plan) and the URLs requested."""
+    `catch_all` or a 404. Returns what the spider stores and the URLs requested."""
     spider = OpenPagesSpider(
         run_id=7,
-        tasks=[("Alpha Agency", domain)],
-        agency_domains={"Alpha Agency": {domain}},
+        tasks=[(agency, domain)],
+        agency_domains={agency: {domain}},
         plans=PLANS,
         keep_evidence=keep_evidence,
     )
@@ -167,7 +167,20 @@ def drive(
             elif isinstance(out, PlanResult):
                 results.append(out)
     assert len(results) == 1, f"expected one result, got {results}"
-    result = results[0]
+    return results[0], asked
+
+
+def drive(
+    pages: dict[str, dict[str, Any]],
+    domain: str = "alpha.gov",
+    *,
+    catch_all: dict[str, Any] | None = None,
+    keep_evidence: bool = True,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    """`spider_result`, then what it stored judged by audit.plan_status. Returns the plan
+    check, the evidence blobs the check rests on (the /open page and the plan) and the URLs
+    requested."""
+    result, asked = spider_result(pages, domain, catch_all=catch_all, keep_evidence=keep_evidence)
     observation = {**result.observation, "agency": result.agency, "fetched_at": utcnow()}
     facts = facts_from_rows(observation, result.tries, result.documents)
     judgement = judge_plan(facts, PlanPolicy.from_section(PLANS))
