@@ -379,11 +379,15 @@ def judged_plan_checks(
 
 
 def plan_first_seen(
-    session: Session, agency: str, up_to_run: int, policy: PlanPolicy
+    session: Session,
+    agency: str,
+    up_to_run: int,
+    policy: PlanPolicy,
+    current: Mapping[str, Any] | None = None,
 ) -> tuple[dt.datetime, dt.datetime | None] | None:
     """When a crawl (this one or an earlier one) first saw a plan of this agency, published
     or incomplete under `policy`, and when that crawl run ended; None when none did. Any
-    URL counts: agencies move plans."""
+    URL counts: agencies move plans. `current`: run `up_to_run`'s check, already judged."""
     runs = sorted(
         set(
             session.scalars(
@@ -401,7 +405,10 @@ def plan_first_seen(
         )
     )
     for run_id in runs:
-        check = judged_plan_checks(session, run_id, policy, [agency]).get(agency)
+        if run_id == up_to_run and current is not None:
+            check: Mapping[str, Any] | None = current
+        else:
+            check = judged_plan_checks(session, run_id, policy, [agency]).get(agency)
         if check is not None and check["status"] in HAS_PLAN:
             run = session.get(CrawlRun, run_id)
             return check["fetched_at"], run.finished_at if run is not None else None
@@ -466,7 +473,7 @@ def plans_rows(
         check = checks[agency]
         seen = None
         if check["status"] in HAS_PLAN:
-            seen = plan_first_seen(session, agency, run_id, policy)
+            seen = plan_first_seen(session, agency, run_id, policy, check)
         rows.append(plan_row(check, seen[0] if seen else None, deadline, seen[1] if seen else None))
     return rows
 

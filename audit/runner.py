@@ -132,6 +132,7 @@ def gather(
         data.open_run_id = open_run.id
         plans = policy.section("plans")
         checks = judged_plan_checks(session, open_run.id, PlanPolicy.from_section(plans))
+        data.plan_checks = checks
         data.plans = plans_rows(session, open_run.id, policy.plan_deadline, plans, checks)
     return data
 
@@ -147,17 +148,17 @@ def _store_plan_checks(session: Session, data: AuditInput, audit_run_id: int) ->
     )
     if not observed:
         return
-    plans = PlanPolicy.from_section(data.policy.section("plans"))
-    checks = judged_plan_checks(session, run_id, plans, observed)
+    checks = [c for agency, c in data.plan_checks.items() if agency in observed]
     session.execute(
         PlanCheck.__table__.delete().where(
             PlanCheck.run_id == run_id, PlanCheck.agency.in_(sorted(observed))
         )
     )
-    session.execute(
-        PlanCheck.__table__.insert(),
-        [{**check, "audit_run_id": audit_run_id} for check in checks.values()],
-    )
+    if checks:
+        session.execute(
+            PlanCheck.__table__.insert(),
+            [{**check, "audit_run_id": audit_run_id} for check in checks],
+        )
 
 
 def evaluate(data: AuditInput, rules: list[str] | None = None) -> list[FindingDraft]:
