@@ -39,8 +39,7 @@ DEADLINE = dt.date(2011, 10, 24)
 
 
 def cli(db_url: str, *args: str) -> str:
-    from audit import commands  # noqa: F401  (registers the command groups)
-    from audit.cli import cli as govaudit_cli
+    from govaudit.cli import cli as govaudit_cli
 
     result = CliRunner().invoke(govaudit_cli, ["--db", db_url, *args])
     assert result.exit_code == 0, f"govaudit {' '.join(args)}: {result.output}"
