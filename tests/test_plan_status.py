@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,8 +90,29 @@ def open_plan_site(domain: str, plan: bytes) -> dict[str, dict[str, Any]]:
 # ============================================================================================
 
 
-def test_changed_element_patterns_rejudge_the_plan_without_a_crawl(tmp_path: Path) -> None:
-    db_url = f"sqlite:///{tmp_path}/plans.db"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A throw-away database: SQLite, and PostgreSQL when GOVAUDIT_TEST_PG_URL is set."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/plans.db"
+        return
+    admin = os.environ.get("GOVAUDIT_TEST_PG_URL")
+    if not admin:
+        pytest.skip("GOVAUDIT_TEST_PG_URL is not set (make test starts PostgreSQL and sets it)")
+    import psycopg
+
+    name = f"govaudit_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"{admin.rsplit('/', 1)[0]}/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def test_changed_element_patterns_rejudge_the_plan_without_a_crawl(
+    any_db_url: str, tmp_path: Path
+) -> None:
+    db_url = any_db_url
     db = Database(db_url)
     result, _ = spider_result(open_plan_site("alpha.gov", plan_html()), "alpha.gov")
     store(db, 1, result, dt.datetime(2026, 1, 5))
