@@ -44,6 +44,8 @@ class AuditInput:
     # the latest /open crawl: plan rows (audit.export.plan_row)
     open_run_id: int | None = None
     plans: list[dict[str, Any]] = field(default_factory=list)
+    # agency -> its judged plan check (audit.plan_status.check_fields), for plan_check
+    plan_checks: dict[str, dict[str, Any]] = field(default_factory=dict)
     today: dt.date = field(default_factory=dt.date.today)
 
     @cached_property

@@ -47,7 +47,7 @@ def snapshot_entries(app: App) -> tuple[int, list[dict[str, Any]]]:
 @click.option(
     "--keep-evidence",
     is_flag=True,
-    help="Store the raw /open and plan bodies (compressed) as evidence.",
+    help="Store the raw bodies of /open and of every plan candidate (compressed) as evidence.",
 )
 @pass_app
 def crawl(

@@ -76,8 +76,9 @@ def export_plans(app: App, run_id: int | None, fmt: str) -> None:
     from audit.export import PLAN_COLUMNS, plans_rows
 
     deadline = app.policy.plan_deadline
+    plans = app.policy.section("plans")
     emit(
-        _export_rows(app, "open", run_id, lambda s, r: plans_rows(s, r, deadline)),
+        _export_rows(app, "open", run_id, lambda s, r: plans_rows(s, r, deadline, plans)),
         PLAN_COLUMNS,
         fmt,
     )
