@@ -44,6 +44,9 @@ class AuditInput:
     # the latest /open crawl: plan rows (audit.export.plan_row)
     open_run_id: int | None = None
     plans: list[dict[str, Any]] = field(default_factory=list)
+    # the latest accessibility run: one dict per page (audit.a11y.a11y_pages)
+    a11y_run_id: int | None = None
+    a11y_pages: list[dict[str, Any]] = field(default_factory=list)
     today: dt.date = field(default_factory=dt.date.today)
 
     @cached_property

@@ -122,7 +122,20 @@ def gather(
     if open_run is not None:
         data.open_run_id = open_run.id
         data.plans = plans_rows(session, open_run.id, policy.plan_deadline)
+    _gather_a11y(session, data)
     return data
+
+
+def _gather_a11y(session: Session, data: AuditInput) -> None:
+    """The newest accessibility run's pages, when `govaudit a11y` has run."""
+    from audit.a11y import a11y_pages
+
+    try:
+        a11y_run = latest_run(session, "a11y")
+    except NoData:
+        return
+    data.a11y_run_id = a11y_run.id
+    data.a11y_pages = a11y_pages(session, a11y_run.id)
 
 
 def evaluate(data: AuditInput, rules: list[str] | None = None) -> list[FindingDraft]:
