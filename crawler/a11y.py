@@ -39,11 +39,25 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
     "--disable-dev-shm-usage",
+    # The browser's own traffic (updates, sign-in, safe browsing, connectivity checks) would
+    # go through the crawl's proxy to hosts that are not being audited: keep it quiet.
+    "--no-pings",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--safebrowsing-disable-auto-update",
+    "--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,"
+    "AutofillServerCommunication,CertificateTransparencyComponentUpdater,"
+    "NetworkTimeServiceQuerying,CaptivePortalDetection,SignInProfileCreation,"
+    "AccountConsistency,PushMessaging",
 ]
 # Resources a check never needs: axe judges the DOM and computed styles, not the pixels.
 SKIPPED_RESOURCES = frozenset({"image", "font", "media"})
 SNIPPET_CHARS = 300
 ROBOTS_BYTES = 500_000
+# Port 9 (discard) on loopback: nothing answers, so a request sent there fails at once.
+BLACKHOLE_PROXY = "http://127.0.0.1:9"
 
 
 @dataclass(frozen=True)
@@ -116,6 +130,10 @@ def trusting_home(pem_file: Path, home: Path) -> dict[str, str]:
 
     nssdb = home / ".pki" / "nssdb"
     nssdb.mkdir(parents=True, exist_ok=True)
+    if shutil.which("certutil") is None:
+        raise FileNotFoundError(
+            "certutil not found: install Debian's libnss3-tools to trust a CA bundle in Chromium"
+        )
     subprocess.run(
         ["certutil", "-N", "-d", f"sql:{nssdb}", "--empty-password"],
         check=True,
@@ -143,10 +161,16 @@ def chromium_launch_options(ca_bundle: Path | None, home: Path) -> dict[str, Any
     options: dict[str, Any] = {"executable_path": CHROMIUM, "args": list(CHROMIUM_ARGS)}
     if ca_bundle is not None:
         options["env"] = trusting_home(ca_bundle, home)
-    proxy = proxy_from_env()
-    if proxy:
-        options["proxy"] = {"server": proxy, "bypass": ""}
+    if proxy_from_env():
+        # Through a proxy, the browser's own background traffic (updates, sign-in) goes to a
+        # port where nothing listens; pages get the crawl's proxy per context.
+        options["proxy"] = {"server": BLACKHOLE_PROXY}
     return options
+
+
+def context_proxy() -> dict[str, str] | None:
+    proxy = proxy_from_env()
+    return {"server": proxy, "bypass": ""} if proxy else None
 
 
 def summarise_violations(raw: Iterable[dict[str, Any]]) -> list[Violation]:
@@ -232,7 +256,10 @@ class AccessibilityChecker:
     async def check(self, browser: Any, target: PageTarget) -> PageCheck:
         started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         context = await browser.new_context(
-            user_agent=self.user_agent, bypass_csp=True, java_script_enabled=True
+            user_agent=self.user_agent,
+            bypass_csp=True,
+            java_script_enabled=True,
+            proxy=context_proxy(),
         )
         try:
             return await asyncio.wait_for(
