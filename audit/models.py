@@ -349,6 +349,31 @@ class PlanCheck(Base):
     audit_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
+class A11yCheck(Base):
+    """One page checked with axe-core in a browser (`govaudit a11y`): what axe reported.
+
+    `state` is "checked" (violations may be empty: none found) or "couldn't check" with the
+    reason (timeout, network error, HTTP error, blocked by robots.txt): never "no violations".
+    """
+
+    __tablename__ = "a11y_check"
+    __table_args__ = (UniqueConstraint("run_id", "url"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+    agency: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))  # homepage | open | plan
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    axe_version: Mapped[str | None] = mapped_column(Text)
+    # [{rule, impact, wcag: [tags], nodes, example_target, example_html}]
+    violations: Mapped[list[Any]] = mapped_column(default=list)
+
+
 class EvidenceBlob(Base):
     """A raw body kept with --keep-evidence (zlib-compressed), so a finding can be re-shown."""
 

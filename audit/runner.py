@@ -134,6 +134,7 @@ def gather(
         checks = judged_plan_checks(session, open_run.id, PlanPolicy.from_section(plans))
         data.plan_checks = checks
         data.plans = plans_rows(session, open_run.id, policy.plan_deadline, plans, checks)
+    _gather_a11y(session, data)
     return data
 
 
@@ -159,6 +160,18 @@ def _store_plan_checks(session: Session, data: AuditInput, audit_run_id: int) ->
             PlanCheck.__table__.insert(),
             [{**check, "audit_run_id": audit_run_id} for check in checks],
         )
+
+
+def _gather_a11y(session: Session, data: AuditInput) -> None:
+    """The newest accessibility run's pages, when `govaudit a11y` has run."""
+    from audit.a11y import a11y_pages
+
+    try:
+        a11y_run = latest_run(session, "a11y")
+    except NoData:
+        return
+    data.a11y_run_id = a11y_run.id
+    data.a11y_pages = a11y_pages(session, a11y_run.id)
 
 
 def evaluate(data: AuditInput, rules: list[str] | None = None) -> list[FindingDraft]:

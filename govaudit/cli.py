@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from govaudit.app import App, existing_file
+from govaudit.commands.a11y import a11y
 from govaudit.commands.audit import audit
 from govaudit.commands.crawl import crawl
 from govaudit.commands.db import db
@@ -77,7 +78,7 @@ def cli(
     ctx.call_on_close(lambda: app._db.dispose() if app._db is not None else None)
 
 
-for command in (db, inventory, crawl, rdap, audit, export, report, demo):
+for command in (db, inventory, crawl, rdap, a11y, audit, export, report, demo):
     cli.add_command(command)
 
 

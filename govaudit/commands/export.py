@@ -12,7 +12,7 @@ from govaudit.output import emit
 
 @click.group()
 def export() -> None:
-    """Stored results as CSV or JSON: sites, pages, links, plans, findings."""
+    """Stored results as CSV or JSON: sites, pages, links, plans, findings, a11y."""
 
 
 EXPORT_FORMAT = click.option(
@@ -103,3 +103,18 @@ def export_findings(app: App, audit_run_id: int | None, rule: str | None, fmt: s
             fail_input(str(exc))
         rows = findings_rows(session, run.id, rule)
     emit(rows, FINDING_COLUMNS, fmt)
+
+
+@export.command("a11y")
+@click.option("--run", "run_id", type=int, help="Accessibility run (default: the newest).")
+@EXPORT_FORMAT
+@pass_app
+def export_a11y(app: App, run_id: int | None, fmt: str) -> None:
+    """One row per violated axe rule per page (a page with none: one row, empty rule)."""
+    from audit.a11y import A11Y_COLUMNS, a11y_pages, export_rows
+
+    emit(
+        _export_rows(app, "a11y", run_id, lambda s, r: export_rows(a11y_pages(s, r))),
+        A11Y_COLUMNS,
+        fmt,
+    )
