@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.crawl_world import FILES, GOVAUDIT, REGISTRY_DOMAINS, govaudit, registry_csv, sites
+from tests.test_postgres import pg_url  # noqa: F401 - the throw-away PostgreSQL database
 
 pytestmark = pytest.mark.integration
 
@@ -386,3 +387,72 @@ def test_inventory_fetch_downloads_the_current_lists(
     env.pop("SSL_CERT_FILE")
     env["SSL_CERT_FILE"] = "/nonexistent-ca.pem"
     assert fetch().returncode == 2
+
+
+def _lock_holds_and_goes_stale(url: str) -> None:
+    from sqlalchemy import update
+
+    from audit.db import Database
+    from audit.models import JobLock, utcnow
+    from govaudit.job_lock import Locked, acquire
+
+    db = Database(url)
+    try:
+        first = acquire(db, stale_after=600)
+        with pytest.raises(Locked) as refused:
+            acquire(db, stale_after=600)
+        assert f"pid {os.getpid()}" in str(refused.value)
+        # Another machine's holder: alive while its heartbeat is fresh, stale once it is old.
+        with db.session() as session:
+            session.execute(update(JobLock).values(host="other-host", pid=1))
+        with pytest.raises(Locked, match="held by host other-host, pid 1"):
+            acquire(db, stale_after=600)
+        with db.session() as session:
+            old = utcnow().replace(year=2020)
+            session.execute(update(JobLock).values(heartbeat_at=old))
+        second = acquire(db, stale_after=600)
+        assert second.took_over is not None and second.took_over.host == "other-host"
+        first.release()  # the old holder's release must not drop the new holder's lock
+        with pytest.raises(Locked):
+            acquire(db, stale_after=600)
+        second.release()
+        acquire(db, stale_after=600).release()
+    finally:
+        db.dispose()
+
+
+def test_lock_on_sqlite(tmp_path: Path) -> None:
+    _lock_holds_and_goes_stale(f"sqlite:///{tmp_path}/lock.db")
+
+
+@pytest.mark.postgres
+def test_lock_and_job_on_postgresql(
+    pg_url: str,  # noqa: F811 - the fixture imported above
+    simulated_web_factory: Any,
+    tmp_path: Path,
+) -> None:
+    _lock_holds_and_goes_stale(pg_url)
+    web = simulated_web_factory(sites(), files=FILES)
+    world = job_world(tmp_path, SMALL)
+    text = world["config"].read_text().replace(f"sqlite:///{tmp_path}/job.db", pg_url)
+    world["config"].write_text(text)
+    result = run_job(web, world["config"], check=True)
+    data = summary(result)
+    assert data["status"] == "done" and data["crawl"]["tasks"] == 4
+    assert (world["out"] / "latest" / "index.html").is_file()
+    password = pg_url.split("://", 1)[1].split("@", 1)[0].split(":", 1)[1]
+    log = (tmp_path / "job.log").read_text()
+    assert ":***@" in log and f":{password}@" not in log
+    import psycopg
+
+    with psycopg.connect(pg_url) as conn:
+        settings = conn.execute("select settings::text from crawl_run").fetchall()
+        conn.execute(
+            "insert into job_lock (name, token, host, pid, started_at, heartbeat_at) "
+            "values ('run', 'x', 'cron-host-2', 4242, now() at time zone 'utc', "
+            "now() at time zone 'utc')"
+        )
+    assert settings and all(f":{password}@" not in s for (s,) in settings)
+    locked = run_job(web, world["config"])
+    assert locked.returncode == 3
+    assert "held by host cron-host-2, pid 4242" in locked.stderr
