@@ -21,7 +21,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # key -> (type, default). Tables are one level deep. "path"/"paths" are strings resolved
 # against the file's folder.
 SCHEMA: dict[str, Any] = {
-    "db": ("str", None),
+    "db": ("db", None),
     "registry": ("paths", []),
     "bundled_registry": ("bool", True),
     "policy": ("path", None),
@@ -53,6 +53,7 @@ MINIMUM.update({"crawl.timeout": 0.1, "crawl.max_pages_per_site": 1, "crawl.max_
 MINIMUM.update({"lock.stale_after": 10})
 TYPE_WORDS = {
     "str": "a string",
+    "db": "a database URL (a string)",
     "path": "a string (a path)",
     "paths": "a string or a list of strings (paths)",
     "bool": "true or false",
@@ -111,6 +112,13 @@ def _convert(kind: str, value: Any, base: Path | None, where: str, key: str) -> 
         return ConfigError(f"{where}: {key} must be {TYPE_WORDS[kind]}, not {value!r}")
 
     from_env = isinstance(value, str) and base is None
+    if kind == "db":
+        if not isinstance(value, str):
+            raise wrong()
+        # A relative SQLite path in the file is relative to the file, like every other path.
+        if base is not None and value.startswith("sqlite:///") and value[10:11] not in ("/", ":"):
+            return f"sqlite:///{base / value[10:]}"
+        return value
     if kind in ("str", "path"):
         if not isinstance(value, str):
             raise wrong()
