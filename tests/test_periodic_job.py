@@ -456,3 +456,32 @@ def test_lock_and_job_on_postgresql(
     locked = run_job(web, world["config"])
     assert locked.returncode == 3
     assert "held by host cron-host-2, pid 4242" in locked.stderr
+
+
+def test_the_example_config_names_files_that_exist() -> None:
+    import glob
+
+    from govaudit.job_config import load_config
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "govaudit.toml"
+    config = load_config(example, environ={})
+    assert config["db"].startswith("sqlite:///") and "/examples/../govaudit-run/" in config["db"]
+    assert [len(glob.glob(p)) for p in config["registry"]] == [3]
+    for key in ("policy", "agencies", "waivers"):
+        assert Path(config[key]).is_file(), key
+    assert config["crawl.contact"] and config["log.level"] == "INFO"
+    # Variables win over the file; a list is comma-separated.
+    overridden = load_config(
+        example,
+        environ={
+            "GOVAUDIT_DB": "sqlite:///elsewhere.db",
+            "GOVAUDIT_LOG_LEVEL": "debug",
+            "GOVAUDIT_RDAP": "false",
+            "GOVAUDIT_REGISTRY": "a.csv,b",
+            "GOVAUDIT_CRAWL_PER_HOST": "1",
+        },
+    )
+    assert overridden["db"] == "sqlite:///elsewhere.db" and overridden["log.level"] == "DEBUG"
+    assert overridden["rdap"] is False and overridden["crawl.per_host"] == 1
+    assert [Path(p).name for p in overridden["registry"]] == ["a.csv", "b"]
+    assert overridden.crawl_overrides()["concurrent_requests_per_host"] == 1
