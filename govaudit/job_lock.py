@@ -24,6 +24,9 @@ from audit.models import JobLock, utcnow
 
 LOCK_NAME = "run"
 HEARTBEAT_SECONDS = 20.0
+# Tokens this process holds: a row naming our own pid but none of these tokens was left by an
+# earlier process that had our pid (a container restarted, pids reused), so it is stale.
+_HELD: set[str] = set()
 
 
 @dataclass
@@ -69,6 +72,7 @@ class JobLockHandle:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="job-lock-heartbeat", daemon=True)
         self._thread.start()
+        _HELD.add(token)
 
     def _beat(self) -> None:
         while not self._stop.wait(HEARTBEAT_SECONDS):
@@ -91,6 +95,7 @@ class JobLockHandle:
             )
 
     def release(self) -> None:
+        _HELD.discard(self.token)
         self._stop.set()
         self._thread.join(timeout=5)
         with self.db.session() as session:
@@ -105,9 +110,12 @@ class JobLockHandle:
         self.release()
 
 
-def is_stale(holder: Holder, stale_after: float, host: str) -> bool:
-    if holder.host == host and not _pid_alive(holder.pid):
-        return True
+def is_stale(holder: Holder, token: str, stale_after: float, host: str) -> bool:
+    if holder.host == host:
+        if holder.pid == os.getpid() and token not in _HELD:
+            return True
+        if not _pid_alive(holder.pid):
+            return True
     return (utcnow() - holder.heartbeat_at).total_seconds() > stale_after
 
 
@@ -128,7 +136,7 @@ def acquire(db: Database, stale_after: float = 900.0) -> JobLockHandle:
             return acquire(db, stale_after)
         holder = Holder(row.host, row.pid, row.started_at, row.heartbeat_at, row.job_run_id)
         old_token = row.token
-    if not is_stale(holder, stale_after, host):
+    if not is_stale(holder, old_token, stale_after, host):
         raise Locked(holder)
     with db.session() as session:
         taken = session.execute(

@@ -417,6 +417,25 @@ def _lock_holds_and_goes_stale(url: str) -> None:
             acquire(db, stale_after=600)
         second.release()
         acquire(db, stale_after=600).release()
+        # A row naming this very pid but not held by this process: an earlier process that
+        # had our pid (a restarted container) left it; it is stale, not ours.
+        import socket
+
+        with db.session() as session:
+            now = utcnow()
+            session.add(
+                JobLock(
+                    name="run",
+                    token="left-behind",
+                    host=socket.gethostname(),
+                    pid=os.getpid(),
+                    started_at=now,
+                    heartbeat_at=now,
+                )
+            )
+        third = acquire(db, stale_after=600)
+        assert third.took_over is not None and third.took_over.pid == os.getpid()
+        third.release()
     finally:
         db.dispose()
 

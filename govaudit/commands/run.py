@@ -41,7 +41,12 @@ def _empty_summary(status: str, seconds: float) -> dict[str, Any]:
     help="TOML configuration (see examples/govaudit.toml; env GOVAUDIT_CONFIG). Every key can "
     "also be set by a GOVAUDIT_* variable.",
 )
-@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE")
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Append the log to FILE (also [log] file); the log goes to stderr as well.",
+)
 @click.option(
     "--log-level",
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
