@@ -464,7 +464,15 @@ def test_lock_and_job_on_postgresql(
     assert ":***@" in log and f":{password}@" not in log
     import psycopg
 
+    again = summary(run_job(web, world["config"], check=True))
+    assert again["run"] == 2 and again["findings"]["new"] == 0
     with psycopg.connect(pg_url) as conn:
+        findings = conn.execute("select count(*) from finding").fetchone()
+    pruned = govaudit(None, pg_url, "prune", "--keep", "1")
+    assert "of 1 older run(s)" in pruned.stdout
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("select distinct run_id from page_observation").fetchall() == [(2,)]
+        assert conn.execute("select count(*) from finding").fetchone() == findings
         settings = conn.execute("select settings::text from crawl_run").fetchall()
         conn.execute(
             "insert into job_lock (name, token, host, pid, started_at, heartbeat_at) "
