@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +14,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DB_URL = "sqlite:///govaudit.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+_URL_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^@/\s]*@")
+
+
+def mask_passwords(text: str) -> str:
+    """`text` with the password of every URL in it replaced by ***: logs, messages and stored
+    settings never carry a database password."""
+    return _URL_PASSWORD.sub(r"\1***@", text)
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -107,13 +117,13 @@ class Database:
             except (ArgumentError, NoSuchModuleError) as exc:
                 self._engine = None
                 raise DatabaseURLError(
-                    f"--db {self.url!r}: not a usable database URL ({exc})"
+                    mask_passwords(f"--db {self.url!r}: not a usable database URL ({exc})")
                 ) from exc
             except (OperationalError, DriverDatabaseError) as exc:
                 self._engine = None
                 reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
                 raise DatabaseUnavailable(
-                    f"--db {self.url}: cannot open the database ({reason})"
+                    mask_passwords(f"--db {self.url}: cannot open the database ({reason})")
                 ) from exc
             self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         return self._engine

@@ -18,6 +18,7 @@ from govaudit.commands.export import export
 from govaudit.commands.inventory import inventory
 from govaudit.commands.rdap import rdap
 from govaudit.commands.report import report
+from govaudit.commands.run import prune, run
 
 
 def _version() -> str:
@@ -78,7 +79,7 @@ def cli(
     ctx.call_on_close(lambda: app._db.dispose() if app._db is not None else None)
 
 
-for command in (db, inventory, crawl, rdap, a11y, audit, export, report, demo):
+for command in (db, inventory, crawl, rdap, a11y, audit, export, report, demo, run, prune):
     cli.add_command(command)
 
 

@@ -9,8 +9,8 @@ from typing import Any
 import click
 
 from govaudit.app import App, fail_input, pass_app
-from govaudit.commands.inventory import ensure_registry
 from govaudit.output import ProgressLine
+from govaudit.registry_files import ensure_registry
 
 
 def snapshot_entries(app: App) -> tuple[int, list[dict[str, Any]]]:
