@@ -29,6 +29,9 @@ SCHEMA: dict[str, Any] = {
     "waivers": ("path", None),
     "output": ("path", "govaudit-out"),
     "rdap": ("bool", True),
+    "a11y": ("bool", True),
+    "a11y_concurrency": ("int", 2),
+    "a11y_timeout": ("float", 60.0),
     "retention": ("int", 4),
     "workers": ("int", None),
     "crawl": {
@@ -50,7 +53,7 @@ SCHEMA: dict[str, Any] = {
 }
 MINIMUM = {"retention": 2, "workers": 1, "crawl.concurrency": 1, "crawl.per_host": 1}
 MINIMUM.update({"crawl.timeout": 0.1, "crawl.max_pages_per_site": 1, "crawl.max_depth": 0})
-MINIMUM.update({"lock.stale_after": 10})
+MINIMUM.update({"lock.stale_after": 10, "a11y_concurrency": 1, "a11y_timeout": 1})
 TYPE_WORDS = {
     "str": "a string",
     "db": "a database URL (a string)",

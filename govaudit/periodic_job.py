@@ -29,7 +29,7 @@ from govaudit.app import App, BadInput
 from govaudit.job_config import JobConfig
 from govaudit.job_lock import acquire
 
-STEPS = ("registry", "crawl", "rdap", "audit", "report", "prune", "done")
+STEPS = ("registry", "crawl", "rdap", "a11y", "audit", "report", "prune", "done")
 # Test hook: hold (sleep until killed) at a named point, so tests can SIGKILL a job inside a
 # step deterministically: "audit-written" (audit stored, job not told) or "report-written"
 # (report rendered, `latest` not switched yet).
@@ -78,11 +78,13 @@ class PeriodicJob:
         log: logging.Logger,
         rdap: bool = True,
         on_tick: Callable[[str], Tick | None] | None = None,
+        a11y: bool = True,
     ) -> None:
         self.app = app
         self.config = config
         self.log = log
         self.rdap = rdap
+        self.a11y = a11y
         self.on_tick = on_tick or (lambda label: None)
         self.job: JobRun | None = None
 
@@ -390,6 +392,61 @@ class PeriodicJob:
         if status != "finished":
             raise JobFailed(f"rdap run {run_id} did not finish: a crawler process failed")
         return {"asked": sum(counts.values()), **{str(k): v for k, v in sorted(counts.items())}}
+
+    def step_a11y(self) -> dict[str, Any] | None:
+        """Accessibility of the crawl's active homepages and /open pages (`govaudit a11y`).
+
+        An optional observation: without a browser on the machine the step is skipped with a
+        warning (the audit then has no accessibility facts), never a failed job.
+        """
+        from crawler.a11y import chromium_missing
+        from govaudit.a11y_job import (
+            a11y_options,
+            a11y_targets,
+            create_a11y_run,
+            execute_a11y_run,
+        )
+
+        if not self.a11y:
+            self.log.info("a11y: skipped (--quick or a11y = false)")
+            return {"skipped": True}
+        missing = chromium_missing()
+        if missing:
+            self.log.warning("a11y: skipped: %s (or set a11y = false)", missing)
+            return {"skipped": True, "reason": missing}
+        options = a11y_options(
+            self.app,
+            concurrency=int(self.config["a11y_concurrency"]),
+            timeout=float(self.config["a11y_timeout"]),
+        )
+        run_id = self._job_crawl_run("a11y_run")
+        if run_id is None:
+            assert self.job is not None
+            snapshot_id, targets = a11y_targets(self.app, self.job.state.get("crawl_run"))
+            if not targets:
+                self.log.info("a11y: no active site or /open page to check")
+                return {"pages": 0}
+            run_id = create_a11y_run(
+                self.app,
+                snapshot_id,
+                targets,
+                options,
+                {"job_run": [self.job.id, "a11y_run"]},
+            )
+            self.log.info("a11y: run %s: %s pages", run_id, len(targets))
+        else:
+            self.log.info("a11y: continuing run %s", run_id)
+        self._save(a11y_run=run_id)
+        counts = execute_a11y_run(self.app, run_id, options)
+        with self.app.db.session() as session:
+            from audit.a11y import a11y_pages
+
+            for page in a11y_pages(session, run_id):
+                if page["state"] != "checked":
+                    self.log.warning("a11y: couldn't check %s: %s", page["url"], page["reason"])
+        if counts["pending"]:
+            raise JobFailed(f"a11y run {run_id} did not finish ({counts['pending']} pending)")
+        return counts
 
     def step_audit(self) -> dict[str, Any]:
         from collections import Counter

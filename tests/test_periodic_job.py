@@ -28,7 +28,9 @@ AGENCIES = (
 )
 
 
-def job_world(tmp_path: Path, domains: list[str] | None = None) -> dict[str, Path]:
+def job_world(
+    tmp_path: Path, domains: list[str] | None = None, a11y: bool = False
+) -> dict[str, Path]:
     """A config, registry folder and agencies file for the small simulated web."""
     registry = tmp_path / "registry"
     registry.mkdir()
@@ -43,6 +45,8 @@ bundled_registry = false
 agencies = "agencies.csv"
 output = "out"
 rdap = false
+a11y = {"true" if a11y else "false"}
+a11y_timeout = 30
 workers = 1
 retention = 2
 
@@ -512,3 +516,26 @@ def test_the_example_config_names_files_that_exist() -> None:
     assert overridden["rdap"] is False and overridden["crawl.per_host"] == 1
     assert [Path(p).name for p in overridden["registry"]] == ["a.csv", "b"]
     assert overridden.crawl_overrides()["concurrent_requests_per_host"] == 1
+
+
+@pytest.mark.browser
+def test_the_a11y_step_checks_the_crawled_pages_and_quick_skips_it(
+    simulated_web_factory: Any, tmp_path: Path
+) -> None:
+    web = simulated_web_factory(sites(), files=FILES)
+    world = job_world(tmp_path, SMALL, a11y=True)
+    env = {"SSL_CERT_FILE": str(web.ca_pem_path)}
+    run_job(web, world["config"], env=env, check=True)
+    log = (tmp_path / "job.log").read_text()
+    assert "run 1: step a11y done in" in log
+    checked = query(world["db"], "select url, kind, state from a11y_check order by url")
+    assert ("https://www.alpha.gov/", "homepage", "checked") in checked
+    # beta.gov serves http only: its homepage is checked over http.
+    assert ("http://www.beta.gov/", "homepage", "checked") in checked
+    assert {kind for _, kind, _ in checked} <= {"homepage", "open", "plan"}
+
+    quick = run_job(web, world["config"], "--quick", env=env, check=True)
+    assert summary(quick)["status"] == "done"
+    assert "a11y: skipped (--quick or a11y = false)" in (tmp_path / "job.log").read_text()
+    runs = query(world["db"], "select count(distinct run_id) from a11y_check")
+    assert runs == [(1,)]

@@ -53,6 +53,11 @@ def _empty_summary(status: str, seconds: float) -> dict[str, Any]:
     help="The job's own log level (default INFO; Scrapy's is [log] scrapy_level, WARNING).",
 )
 @click.option("--no-rdap", is_flag=True, help="Skip the RDAP step.")
+@click.option(
+    "--quick",
+    is_flag=True,
+    help="Skip the slow optional step: accessibility in a browser (a11y = true otherwise).",
+)
 @pass_app
 def run(
     app: App,
@@ -60,8 +65,10 @@ def run(
     log_file: Path | None,
     log_level: str | None,
     no_rdap: bool,
+    quick: bool,
 ) -> None:
-    """The scheduled job: load new registry files, crawl, RDAP, audit, report, prune.
+    """The scheduled job: load new registry files, crawl, RDAP, accessibility, audit, report,
+    prune.
 
     The report goes to OUT/runs/<UTC timestamp>/ and OUT/latest is then repointed to it in
     one atomic rename. One run at a time per database (a lock in the database; a stale lock
@@ -111,6 +118,7 @@ def run(
         config,
         log,
         rdap=config["rdap"] and not no_rdap,
+        a11y=config["a11y"] and not quick,
         on_tick=lambda label: ProgressLine(label),
     )
     try:
