@@ -99,7 +99,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     die_with_parent()
 
+    import warnings
+
     from scrapy.crawler import AsyncCrawlerProcess
+    from scrapy.exceptions import ScrapyDeprecationWarning
+
+    # Scrapy 2.19 still honours the setting (crawler/tls.py needs it) but warns about it.
+    warnings.filterwarnings(
+        "ignore", message=".*DOWNLOADER_CLIENTCONTEXTFACTORY", category=ScrapyDeprecationWarning
+    )
 
     from crawler.settings import scrapy_settings
 

@@ -26,6 +26,7 @@ from audit.models import utcnow
 from crawler.fetch_errors import failure_kind, proxy_failure
 from crawler.parsing.homepage import PageFacts, parse_page
 from crawler.parsing.urls import fetch_refusal, host_of
+from crawler.tls import certificate_check
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class Fetch:
     meta: dict[str, Any]
     left_scope: bool = False
     facts: PageFacts | None = None
+    tls: dict[str, Any] | None = None  # certificate check of an https answer (crawler/tls.py)
 
     @property
     def ok(self) -> bool:
@@ -235,6 +237,9 @@ class UnitSpider(scrapy.Spider):
             hsts = response.headers.get(b"Strict-Transport-Security")
             if hsts:
                 hop["hsts"] = hsts.decode("latin-1")
+            tls = certificate_check(response)
+            if tls is not None:
+                hop["tls"] = tls
             chain.append(hop)
             if len(chain) > MAX_HOPS:
                 yield from self._deliver(
@@ -299,6 +304,7 @@ class UnitSpider(scrapy.Spider):
             meta=meta["extra"],
             left_scope=left_scope,
             facts=facts,
+            tls=certificate_check(response) if response is not None else None,
         )
         result = self.handle(state, fetch)
         if result is not None:

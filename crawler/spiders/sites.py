@@ -88,9 +88,12 @@ class SitesSpider(UnitSpider):
         first = fetch.chain[0] if fetch.chain else None
         https = fetch.url.startswith("https://")
         hsts = None
+        tls = None
         if https and fetch.error_kind is None:
-            # HSTS counts on the endpoint's own first answer, before any redirect.
+            # HSTS and the certificate count on the endpoint's own first answer, before any
+            # redirect.
             hsts = first.get("hsts") if first else fetch.header("Strict-Transport-Security")
+            tls = first.get("tls") if first else fetch.tls
         text = None
         if fetch.response is not None and fetch.is_html:
             text = _visible_text(fetch.response.body)[:BODY_TEXT_CHARS]
@@ -107,6 +110,8 @@ class SitesSpider(UnitSpider):
             and any(str(h.get("location", "")).startswith("https://") for h in fetch.chain)
             and (fetch.final_url or "").startswith("https://"),
             "hsts": hsts,
+            "tls": tls["state"] if tls else None,
+            "tls_detail": tls,
             "response_ms": fetch.latency_ms,
             "server": fetch.header("Server"),
             "content_type": fetch.content_type,
