@@ -13,11 +13,15 @@ from audit.cli import App, cli, emit, ensure_registry, fail_input, pass_app
 
 
 def _snapshot_entries(app: App) -> tuple[int, list[dict[str, Any]]]:
+    """The newest snapshot's domains that govaudit audits: federal ones (and those of no
+    stated type). A full registry list also names cities, counties, states...: they are
+    known (not "unlisted"), not crawled."""
     from audit.inventory import entry_rows, find_snapshot
 
     with app.db.session() as session:
         snap = find_snapshot(session)
-        return snap.id, entry_rows(session, snap)
+        rows = entry_rows(session, snap)
+    return snap.id, [r for r in rows if (r["domain_type"] or "Federal").startswith("Federal")]
 
 
 class ProgressLine:

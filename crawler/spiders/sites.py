@@ -49,12 +49,14 @@ class SitesSpider(UnitSpider):
         registry: set[str],
         max_pages: int = 50,
         max_depth: int = 2,
+        nonfederal: set[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.run_id = run_id
         self.tasks = tasks
-        self.registry = registry
+        self.registry = registry  # every domain any loaded snapshot lists
+        self.nonfederal = nonfederal or set()  # of those, the state, local, tribal... ones
         self.max_pages = max_pages
         self.max_depth = max_depth
 
@@ -70,6 +72,7 @@ class SitesSpider(UnitSpider):
                 "seen": set(),
                 "hostnames": set(),
                 "unlisted": {},
+                "nonfederal": set(),
                 "robots": {},
                 "sitemap": {},
                 "security_txt": {},
@@ -204,6 +207,18 @@ class SitesSpider(UnitSpider):
                     priority=10 - depth,
                     depth=depth + 1,
                     referrer=page_url,
+                )
+            elif reg in self.nonfederal and reg not in data["nonfederal"]:
+                # A registered state or local .gov: known, shown as such, never a finding.
+                data["nonfederal"].add(reg)
+                data["links"].append(
+                    {
+                        "from_url": page_url,
+                        "to_url": link[:2000],
+                        "to_host": host,
+                        "kind": "gov-nonfederal",
+                        "status": None,
+                    }
                 )
             elif (
                 suffix_of(host) == "gov"
