@@ -47,7 +47,9 @@ def registry_domains(db: Database) -> tuple[set[str], set[str]]:
     newest: dict[str, tuple[Any, int, bool]] = {}
     with db.session() as session:
         for name, dtype, as_of, snap_id in session.execute(
-            select(Domain.name, RegistryEntry.domain_type, RegistrySnapshot.as_of, RegistrySnapshot.id)
+            select(
+                Domain.name, RegistryEntry.domain_type, RegistrySnapshot.as_of, RegistrySnapshot.id
+            )
             .join(RegistryEntry, RegistryEntry.domain_id == Domain.id)
             .join(RegistrySnapshot, RegistryEntry.snapshot_id == RegistrySnapshot.id)
         ):

@@ -670,7 +670,11 @@ def _compile_state(
 
     tls = data.get("tls", "ok")
     if tls not in TLS_MODES:
-        raise _Problem(f"{w}tls", f"expected one of {', '.join(TLS_MODES)}, not {tls!r}")
+        raise _Problem(
+            f"{w}tls",
+            f"expected ok or broken, or a bad certificate ({', '.join(TLS_MODES[2:])}), "
+            f"not {tls!r}",
+        )
 
     status_all = data.get("status_all")
     if status_all is not None:
