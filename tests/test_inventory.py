@@ -37,9 +37,9 @@ def independent_domains(path: Path) -> set[str]:
             continue
         name = row[col].strip().lower().rstrip(".")
         labels = name.split(".")
-        if len(labels) == 2 and labels[1] == "gov":
-            out.add(name)
-        elif labels[-2:] == ["fed", "us"] and len(labels) <= 3:
+        gov = len(labels) == 2 and labels[1] == "gov"
+        fed_us = labels[-2:] == ["fed", "us"] and len(labels) <= 3
+        if gov or fed_us:
             out.add(name)
     return out
 
