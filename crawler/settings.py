@@ -68,6 +68,8 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
         },
         "SPIDER_MIDDLEWARES": {
             "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+            # Replaced by ScopeGuardMiddleware's length check, which ends in an observation.
+            "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
         },
         "ITEM_PIPELINES": {"crawler.pipelines.ObservationPipeline": 300},
         "HTTPERROR_ALLOW_ALL": True,

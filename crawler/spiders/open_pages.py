@@ -449,6 +449,10 @@ class OpenPagesSpider(UnitSpider):
         state.data = {}
         return result
 
+    def failed(self, state: UnitState, error: str) -> Iterator[Any]:
+        state.data = {}
+        yield PlanResult(self.run_id, state.key, {}, state="failed", error=error)
+
 
 def _blob(fetch: Fetch) -> dict[str, Any]:
     assert fetch.response is not None

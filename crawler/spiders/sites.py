@@ -355,9 +355,8 @@ class SitesSpider(UnitSpider):
         return result
 
     def failed(self, state: UnitState, error: str) -> Iterator[Any]:
-        result = self._result(state)
-        result.state, result.error = "failed", error
-        yield result
+        state.data = {}
+        yield SiteResult(self.run_id, state.domain, [], {}, state="failed", error=error)
 
 
 def _visible_text(body: bytes) -> str:
