@@ -15,14 +15,44 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from audit.domain_names import DomainError, normalise_gov_domain
 
-SEEDS_DIR = Path(
-    os.environ.get("GOVAUDIT_SEEDS") or Path(__file__).resolve().parent.parent / "seeds"
-)
+# The bundled seeds are package data (the `seeds` package), so an installed wheel finds them
+# wherever it lives; GOVAUDIT_SEEDS names a folder of the user's own instead.
+SEEDS_DIR = Path(os.environ.get("GOVAUDIT_SEEDS") or str(resources.files("seeds")))
+
+
+def data_dir() -> Path:
+    """Where govaudit keeps state it writes itself (never the install tree).
+
+    GOVAUDIT_DATA_DIR, else the user's data directory (XDG on Linux).
+    """
+    given = os.environ.get("GOVAUDIT_DATA_DIR")
+    if given:
+        return Path(given)
+    from platformdirs import user_data_path
+
+    return user_data_path("govaudit", appauthor=False)
+
+
+def writable_seed_path(name: str) -> Path:
+    """Where a refreshed copy of a bundled seed file is written.
+
+    The user's own seeds folder (GOVAUDIT_SEEDS) when one is named, else the data directory.
+    """
+    if os.environ.get("GOVAUDIT_SEEDS"):
+        return SEEDS_DIR / name
+    return data_dir() / name
+
+
+def seed_path(name: str) -> Path:
+    """A seed file as in force: a refreshed copy in the data directory wins over the bundled."""
+    refreshed = writable_seed_path(name)
+    return refreshed if refreshed.is_file() else SEEDS_DIR / name
 
 
 class SeedError(ValueError):

@@ -143,8 +143,7 @@ def test_invalid_rows_are_skipped_with_line_numbers() -> None:
 def loaded_db(tmp_path_factory: pytest.TempPathFactory, dotgov_dir: Path) -> str:
     from click.testing import CliRunner
 
-    from audit import commands  # noqa: F401
-    from audit.cli import cli
+    from govaudit.cli import cli
 
     url = f"sqlite:///{tmp_path_factory.mktemp('inv')}/all.db"
     files = [str(dotgov_dir / name) for name in REAL_FILES]

@@ -136,11 +136,11 @@ def test_non_federal_domains_are_listed_as_such_and_not_crawled(audited: Any) ->
 def test_only_the_federal_domains_of_the_newest_snapshot_are_crawl_targets(
     audited: Any, tmp_path: Path
 ) -> None:
-    from audit.cli import App
-    from audit.commands import _snapshot_entries
+    from govaudit.app import App
+    from govaudit.commands.crawl import snapshot_entries
 
     app = App(db_url=audited["db"], policy_path=None, agencies_path=None, waivers_path=None)
-    _, entries = _snapshot_entries(app)
+    _, entries = snapshot_entries(app)
     assert len(entries) > 1000
     assert all(e["domain_type"].startswith("Federal") for e in entries)
     assert "ca.gov" not in {e["domain"] for e in entries}

@@ -507,8 +507,7 @@ class DemoRuns:
 
     def run(self, *args: str) -> str:
         """Any other command, in-process (no traffic; saves a process start per call)."""
-        from audit import commands  # noqa: F401  (registers the command groups)
-        from audit.cli import cli
+        from govaudit.cli import cli
 
         result = CliRunner().invoke(cli, ["--db", self.db_url, *COMMON, *args])
         assert result.exit_code == 0, f"govaudit {' '.join(args)}: {result.output}"

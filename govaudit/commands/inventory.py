@@ -1,4 +1,4 @@
-"""The `govaudit` command line."""
+"""`govaudit inventory`: load, list, diff and count registry snapshots."""
 
 from __future__ import annotations
 
@@ -6,218 +6,20 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
-from audit.db import Database
 from audit.registry_csv import RegistryFileError, as_of_from_name, read_registry_file
-from audit.seeds import (
-    AgencySeed,
-    Policy,
-    SeedError,
-    Waiver,
-    bundled_registry_files,
-    load_agencies,
-    load_policy,
-    load_waivers,
-)
+from audit.seeds import bundled_registry_files
+from govaudit.app import App, fail_input, pass_app
+from govaudit.output import emit
 
 MAX_PROBLEMS_SHOWN = 20
 
 
-class BadInput(click.ClickException):
-    """Bad usage or bad input: exit 2 with one clear line."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"govaudit: error: {self.message}", err=True)
-
-
-class Failure(click.ClickException):
-    exit_code = 1
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"govaudit: error: {self.message}", err=True)
-
-
-def fail_input(message: str) -> NoReturn:
-    raise BadInput(message)
-
-
-@dataclass
-class App:
-    db_url: str | None
-    policy_path: Path | None
-    agencies_path: Path | None
-    waivers_path: Path | None
-    verbose: int = 0
-    _db: Database | None = field(default=None, repr=False)
-
-    @property
-    def db(self) -> Database:
-        if self._db is None:
-            self._db = Database(self.db_url)
-        return self._db
-
-    @cached_property
-    def policy(self) -> Policy:
-        try:
-            return load_policy(self.policy_path)
-        except SeedError as exc:
-            fail_input(str(exc))
-
-    @cached_property
-    def agencies(self) -> list[AgencySeed]:
-        try:
-            return load_agencies(self.agencies_path)
-        except SeedError as exc:
-            fail_input(str(exc))
-
-    @cached_property
-    def waivers(self) -> list[Waiver]:
-        try:
-            return load_waivers(self.waivers_path)
-        except SeedError as exc:
-            fail_input(str(exc))
-
-
-pass_app = click.make_pass_decorator(App)
-
-
-def _version() -> str:
-    try:
-        return version("govaudit")
-    except PackageNotFoundError:
-        return "0.0.0"
-
-
-def existing_file(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
-    if value is None:
-        return None
-    path = Path(value)
-    if not path.is_file():
-        raise click.BadParameter(f"{value}: no such file", ctx=ctx, param=param)
-    return path
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option(
-    "--db",
-    "db_url",
-    envvar="GOVAUDIT_DB",
-    metavar="URL",
-    help="Database URL (env GOVAUDIT_DB). Default sqlite:///govaudit.db; PostgreSQL: "
-    "postgresql://user:pass@host/db.",
-)
-@click.option(
-    "--policy",
-    callback=existing_file,
-    metavar="FILE",
-    help="A policy TOML laid over seeds/policy.toml for this command.",
-)
-@click.option(
-    "--agencies",
-    callback=existing_file,
-    metavar="FILE",
-    help="Use this agencies.csv instead of seeds/agencies.csv.",
-)
-@click.option(
-    "--waivers",
-    callback=existing_file,
-    metavar="FILE",
-    help="Use this waivers.csv instead of seeds/waivers.csv.",
-)
-@click.option("-v", "--verbose", count=True, help="More output (-v shows Scrapy's log).")
-@click.version_option(_version(), prog_name="govaudit")
-@click.pass_context
-def cli(
-    ctx: click.Context,
-    db_url: str | None,
-    policy: Path | None,
-    agencies: Path | None,
-    waivers: Path | None,
-    verbose: int,
-) -> None:
-    """Crawl and audit the U.S. federal .gov web presence (OMB M-11-24, EO 13571).
-
-    Data flows one way: registry snapshots and policy (seeds/) -> crawl (observations) ->
-    audit (findings) -> report (static HTML). Exit codes: 0 success, 2 bad usage or input,
-    1 other failure.
-    """
-    app = App(db_url, policy, agencies, waivers, verbose)
-    ctx.obj = app
-    # Closing the last connection lets SQLite fold its WAL back into the file, so the file
-    # on disk is complete (and unchanged by a refused command) when govaudit exits.
-    ctx.call_on_close(lambda: app._db.dispose() if app._db is not None else None)
-
-
-# ---------------------------------------------------------------- output helpers
-
-
-def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
-    def cell(value: Any) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, bool):
-            return "yes" if value else "no"
-        if isinstance(value, (list, tuple)):
-            return ", ".join(map(str, value))
-        if isinstance(value, dict):
-            return ", ".join(f"{k}={v}" for k, v in value.items())
-        return str(value)
-
-    table = [[cell(r.get(c)) for c in columns] for r in rows]
-    widths = [
-        min(60, max([len(c)] + [len(row[i]) for row in table])) for i, c in enumerate(columns)
-    ]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    for row in table:
-        lines.append("  ".join(v[:w].ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
-    return "\n".join(lines)
-
-
-def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> None:
-    if fmt == "json":
-        click.echo(json.dumps(list(rows), indent=2, default=str))
-    elif fmt == "csv":
-        from audit.export import to_csv
-
-        click.echo(to_csv(rows, columns), nl=False)
-    else:
-        click.echo(format_table(rows, columns))
-
-
-# ---------------------------------------------------------------- db
-
-
-@cli.group()
-def db() -> None:
-    """Database schema commands."""
-
-
-@db.command("upgrade")
-@pass_app
-def db_upgrade(app: App) -> None:
-    """Create or migrate the schema to the newest version (also done automatically)."""
-    from audit.db import make_engine, upgrade
-
-    engine = make_engine(app.db.url)
-    applied = upgrade(engine)
-    engine.dispose()
-    click.echo("schema upgraded" if applied else "schema already up to date")
-
-
-# ---------------------------------------------------------------- inventory
-
-
-@cli.group()
+@click.group()
 def inventory() -> None:
     """The .gov registry inventory: load snapshots, list, diff, stats."""
 
@@ -388,21 +190,3 @@ def ensure_registry(app: App) -> None:
         if not files:
             fail_input("no registry snapshot loaded and none bundled in seeds/registry/")
         load_files(app, files, echo=lambda line: click.echo(f"bundled registry: {line}", err=True))
-
-
-def main() -> None:
-    from audit import commands  # noqa: F401  (registers the other command groups)
-    from audit.db import DatabaseUnavailable, DatabaseURLError
-
-    try:
-        cli(prog_name="govaudit")
-    except DatabaseURLError as exc:
-        click.echo(f"govaudit: error: {exc}", err=True)
-        sys.exit(2)
-    except DatabaseUnavailable as exc:
-        click.echo(f"govaudit: error: {exc}", err=True)
-        sys.exit(1)
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,98 @@
+"""The `govaudit` command line: the root group, and every command group registered by name."""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import click
+
+from govaudit.app import App, existing_file
+from govaudit.commands.audit import audit
+from govaudit.commands.crawl import crawl
+from govaudit.commands.db import db
+from govaudit.commands.demo import demo
+from govaudit.commands.export import export
+from govaudit.commands.inventory import inventory
+from govaudit.commands.rdap import rdap
+from govaudit.commands.report import report
+
+
+def _version() -> str:
+    try:
+        return version("govaudit")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--db",
+    "db_url",
+    envvar="GOVAUDIT_DB",
+    metavar="URL",
+    help="Database URL (env GOVAUDIT_DB). Default sqlite:///govaudit.db; PostgreSQL: "
+    "postgresql://user:pass@host/db.",
+)
+@click.option(
+    "--policy",
+    callback=existing_file,
+    metavar="FILE",
+    help="A policy TOML laid over seeds/policy.toml for this command.",
+)
+@click.option(
+    "--agencies",
+    callback=existing_file,
+    metavar="FILE",
+    help="Use this agencies.csv instead of seeds/agencies.csv.",
+)
+@click.option(
+    "--waivers",
+    callback=existing_file,
+    metavar="FILE",
+    help="Use this waivers.csv instead of seeds/waivers.csv.",
+)
+@click.option("-v", "--verbose", count=True, help="More output (-v shows Scrapy's log).")
+@click.version_option(_version(), prog_name="govaudit")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    db_url: str | None,
+    policy: Path | None,
+    agencies: Path | None,
+    waivers: Path | None,
+    verbose: int,
+) -> None:
+    """Crawl and audit the U.S. federal .gov web presence (OMB M-11-24, EO 13571).
+
+    Data flows one way: registry snapshots and policy (seeds/) -> crawl (observations) ->
+    audit (findings) -> report (static HTML). Exit codes: 0 success, 2 bad usage or input,
+    1 other failure.
+    """
+    app = App(db_url, policy, agencies, waivers, verbose)
+    ctx.obj = app
+    # Closing the last connection lets SQLite fold its WAL back into the file, so the file
+    # on disk is complete (and unchanged by a refused command) when govaudit exits.
+    ctx.call_on_close(lambda: app._db.dispose() if app._db is not None else None)
+
+
+for command in (db, inventory, crawl, rdap, audit, export, report, demo):
+    cli.add_command(command)
+
+
+def main() -> None:
+    from audit.db import DatabaseUnavailable, DatabaseURLError
+
+    try:
+        cli(prog_name="govaudit")
+    except DatabaseURLError as exc:
+        click.echo(f"govaudit: error: {exc}", err=True)
+        sys.exit(2)
+    except DatabaseUnavailable as exc:
+        click.echo(f"govaudit: error: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
