@@ -75,7 +75,8 @@ class Fetch:
     meta: dict[str, Any]
     left_scope: bool = False
     facts: PageFacts | None = None
-    tls: dict[str, Any] | None = None  # certificate check of an https answer (crawler/tls.py)
+    # certificate check of the fetch's first answer when https (crawler/tls.py)
+    tls: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -238,7 +239,7 @@ class UnitSpider(scrapy.Spider):
     def _hop(self, request: Request, url: str) -> Request:
         state = self.units[request.meta["unit"]]
         meta = request.meta
-        return self.fetch(
+        hop = self.fetch(
             state,
             url,
             meta["purpose"],
@@ -249,6 +250,8 @@ class UnitSpider(scrapy.Spider):
             chain=meta["chain"],
             **meta["extra"],
         )
+        hop.meta["first_tls"] = meta.get("first_tls")
+        return hop
 
     def _on_response(self, response: Response) -> Iterator[Any]:
         request = response.request
@@ -305,9 +308,9 @@ class UnitSpider(scrapy.Spider):
             hsts = response.headers.get(b"Strict-Transport-Security")
             if hsts:
                 hop["hsts"] = hsts.decode("latin-1")
-            tls = certificate_check(response)
-            if tls is not None:
-                hop["tls"] = tls
+            # The certificate of the fetch's first answer (kept out of the chain, which is
+            # evidence in its own right).
+            meta.setdefault("first_tls", certificate_check(response))
             chain.append(hop)
             if len(chain) > MAX_HOPS:
                 yield from self._deliver(
@@ -374,7 +377,11 @@ class UnitSpider(scrapy.Spider):
             meta=meta["extra"],
             left_scope=left_scope,
             facts=facts,
-            tls=certificate_check(response) if response is not None else None,
+            tls=meta["first_tls"]
+            if "first_tls" in meta
+            else certificate_check(response)
+            if response is not None
+            else None,
         )
         result = self.handle(state, fetch)
         if result is not None:

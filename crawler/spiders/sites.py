@@ -96,7 +96,7 @@ class SitesSpider(UnitSpider):
             # HSTS and the certificate count on the endpoint's own first answer, before any
             # redirect.
             hsts = first.get("hsts") if first else fetch.header("Strict-Transport-Security")
-            tls = first.get("tls") if first else fetch.tls
+            tls = fetch.tls
         text = None
         if fetch.response is not None and fetch.is_html:
             text = _visible_text(fetch.response.body)[:BODY_TEXT_CHARS]
