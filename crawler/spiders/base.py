@@ -56,6 +56,7 @@ class UnitState:
 
 
 DROPPED = "dropped by the crawler without an answer"
+MAX_IDLE_ROUNDS = 5
 
 
 @dataclass
@@ -128,6 +129,7 @@ class UnitSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self.units: dict[str, UnitState] = {}
         self._tickets = itertools.count(1)
+        self._idle_rounds = 0
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> UnitSpider:
@@ -141,6 +143,11 @@ class UnitSpider(scrapy.Spider):
         filter that called no errback. Their observations are made in a callback (only a
         callback can yield items), reached by an internal `data:` request."""
         if not any(not s.finished and s.tickets for s in self.units.values()):
+            return
+        self._idle_rounds += 1
+        if self._idle_rounds > MAX_IDLE_ROUNDS:
+            # Even the internal request vanished: close; the units stay pending for --resume.
+            logger.error("govaudit: could not release dropped requests; closing")
             return
         assert self.crawler.engine is not None
         self.crawler.engine.crawl(
