@@ -162,6 +162,7 @@ class UnitSpider(scrapy.Spider):
         raise DontCloseSpider
 
     def _release_dropped(self, _: Any) -> Iterator[Any]:
+        self._idle_rounds = 0  # the internal request got through: later drops get rounds too
         for state in list(self.units.values()):
             if state.finished:
                 continue
