@@ -164,6 +164,10 @@ class EndpointObservation(Base):
     https_ok: Mapped[bool] = mapped_column(Boolean, default=False)
     redirects_to_https: Mapped[bool] = mapped_column(Boolean, default=False)
     hsts: Mapped[str | None] = mapped_column(Text)
+    # Certificate of an https endpoint's own answer: valid|expired|wrong-host|untrusted|other,
+    # and its evidence (issuer, subject, names, expiry, fingerprint, reason).
+    tls: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tls_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     response_ms: Mapped[float | None] = mapped_column(Float)
     server: Mapped[str | None] = mapped_column(Text)
     content_type: Mapped[str | None] = mapped_column(Text)

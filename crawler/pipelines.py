@@ -114,6 +114,9 @@ class ObservationPipeline:
 
     def _site(self, session: Any, item: SiteResult) -> None:
         run, domain = item.run_id, item.domain
+        if item.state == "failed":
+            self._finish(session, run, "sites", domain, item.state, item.error)
+            return
         if item.endpoints:
             session.execute(
                 insert(EndpointObservation),
@@ -133,6 +136,9 @@ class ObservationPipeline:
         self._finish(session, run, "sites", domain, item.state, item.error)
 
     def _plan(self, session: Any, item: PlanResult) -> None:
+        if item.state == "failed":
+            self._finish(session, item.run_id, "open", item.agency, item.state, item.error)
+            return
         run, agency = item.run_id, item.agency
         session.execute(
             insert(OpenObservation), [{**item.observation, "run_id": run, "agency": agency}]
@@ -153,6 +159,10 @@ class ObservationPipeline:
         self._finish(session, item.run_id, "open", item.agency, item.state, None)
 
     def _rdap(self, session: Any, item: RdapObservation) -> None:
+        if item.state == "failed":
+            if item.run_id is not None:
+                self._finish(session, item.run_id, "rdap", item.domain, item.state, item.error)
+            return
         session.execute(
             insert(RdapResult), [{**item.result, "run_id": item.run_id, "domain": item.domain}]
         )

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from audit.db import Database
-from audit.models import CrawlRun, CrawlTask, Domain, RegistryEntry
+from audit.models import CrawlRun, CrawlTask, Domain, RegistryEntry, RegistrySnapshot
 
 
 def share_of(domain: str, workers: int) -> int:
@@ -38,17 +38,25 @@ def pending_tasks(db: Database, run_id: int, job: str, worker: int, workers: int
     return [t for t in tasks if share_of(t.domain, workers) == worker]
 
 
-def registry_domains(db: Database, snapshot_id: int | None) -> set[str]:
-    if snapshot_id is None:
-        return set()
+def registry_domains(db: Database) -> tuple[set[str], set[str]]:
+    """(every domain any loaded snapshot lists, those whose newest entry is not federal).
+
+    A linked .gov domain is `unlisted` only when no snapshot of any kind lists it; a state or
+    city domain of a full registry list is known, and recorded as non-federal.
+    """
+    newest: dict[str, tuple[Any, int, bool]] = {}
     with db.session() as session:
-        return set(
-            session.scalars(
-                select(Domain.name)
-                .join(RegistryEntry, RegistryEntry.domain_id == Domain.id)
-                .where(RegistryEntry.snapshot_id == snapshot_id)
+        for name, dtype, as_of, snap_id in session.execute(
+            select(
+                Domain.name, RegistryEntry.domain_type, RegistrySnapshot.as_of, RegistrySnapshot.id
             )
-        )
+            .join(RegistryEntry, RegistryEntry.domain_id == Domain.id)
+            .join(RegistrySnapshot, RegistryEntry.snapshot_id == RegistrySnapshot.id)
+        ):
+            federal = (dtype or "Federal").startswith("Federal")
+            if name not in newest or (as_of, snap_id) > newest[name][:2]:
+                newest[name] = (as_of, snap_id, federal)
+    return set(newest), {name for name, (_, _, federal) in newest.items() if not federal}
 
 
 def agency_domains(db: Database, snapshot_id: int | None) -> dict[str, set[str]]:
@@ -99,7 +107,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     die_with_parent()
 
+    import warnings
+
     from scrapy.crawler import AsyncCrawlerProcess
+    from scrapy.exceptions import ScrapyDeprecationWarning
+
+    # Scrapy 2.19 still honours the setting (crawler/tls.py needs it) but warns about it.
+    warnings.filterwarnings(
+        "ignore", message=".*DOWNLOADER_CLIENTCONTEXTFACTORY", category=ScrapyDeprecationWarning
+    )
 
     from crawler.settings import scrapy_settings
 
@@ -134,10 +150,12 @@ def main(argv: list[str] | None = None) -> int:
         from crawler.spiders.sites import SitesSpider
 
         spider_cls = SitesSpider
+        known, nonfederal = registry_domains(db)
         kwargs = {
             "run_id": args.run,
             "tasks": [(t.domain, t.agency) for t in tasks],
-            "registry": registry_domains(db, snapshot_id),
+            "registry": known,
+            "nonfederal": nonfederal,
             "max_pages": int(crawl_cfg.get("max_pages_per_site", 50)),
             "max_depth": int(crawl_cfg.get("max_depth", 2)),
         }

@@ -270,14 +270,12 @@ class PeriodicJob:
         return None
 
     def step_crawl(self) -> dict[str, Any]:
-        from audit.inventory import entry_rows, find_snapshot
         from crawler.run import JOBS, TaskSpec, create_run, progress
+        from govaudit.registry_files import audited_entries
 
         run_id = self._job_crawl_run("crawl_run")
         if run_id is None:
-            with self.app.db.session() as session:
-                snap = find_snapshot(session)
-                snapshot_id, entries = snap.id, entry_rows(session, snap)
+            snapshot_id, entries = audited_entries(self.app)
             tasks = [TaskSpec("sites", e["domain"], e["domain"], e.get("agency")) for e in entries]
             tasks += [
                 TaskSpec("open", a.agency, a.primary_domain, a.agency) for a in self.app.agencies

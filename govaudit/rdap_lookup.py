@@ -52,13 +52,12 @@ def rdap_candidates(app: App, only_unknown: bool) -> tuple[int, list[str]]:
     from sqlalchemy import select
 
     from audit.domain_names import registrable_domain
-    from audit.inventory import entry_rows, find_snapshot
     from audit.models import LinkObservation
+    from govaudit.registry_files import audited_entries
 
+    snapshot_id, entries = audited_entries(app)
+    names = [e["domain"] for e in entries]
     with app.db.session() as session:
-        snap = find_snapshot(session)
-        snapshot_id = snap.id
-        names = [e["domain"] for e in entry_rows(session, snap)]
         hosts = session.scalars(
             select(LinkObservation.to_host).where(LinkObservation.kind == "gov-unlisted").distinct()
         )

@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -187,3 +188,16 @@ def fetch_list(url: str, folder: Path, timeout: float = 60.0) -> tuple[Path, boo
     tmp.write_bytes(data)
     os.replace(tmp, target)
     return target, True
+
+
+def audited_entries(app: App) -> tuple[int, list[dict[str, Any]]]:
+    """The newest snapshot's domains that govaudit crawls and asks RDAP about: federal ones
+    (and those of no stated type). A full registry list also names cities, counties,
+    states...: they are known (never "unlisted"), not crawled."""
+    from audit.fleet_figures import is_federal
+    from audit.inventory import entry_rows, find_snapshot
+
+    with app.db.session() as session:
+        snap = find_snapshot(session)
+        rows = entry_rows(session, snap)
+    return snap.id, [r for r in rows if is_federal(r)]

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
 
 from govaudit.app import App, fail_input, pass_app
 from govaudit.output import ProgressLine
-from govaudit.registry_files import ensure_registry
-
-
-def snapshot_entries(app: App) -> tuple[int, list[dict[str, Any]]]:
-    from audit.inventory import entry_rows, find_snapshot
-
-    with app.db.session() as session:
-        snap = find_snapshot(session)
-        return snap.id, entry_rows(session, snap)
+from govaudit.registry_files import audited_entries, ensure_registry
 
 
 @click.command()
@@ -49,6 +42,11 @@ def snapshot_entries(app: App) -> tuple[int, list[dict[str, Any]]]:
     is_flag=True,
     help="Store the raw bodies of /open and of every plan candidate (compressed) as evidence.",
 )
+@click.option(
+    "--ca-bundle",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM certificates to trust besides the system's (certifi, OS store, SSL_CERT_FILE).",
+)
 @pass_app
 def crawl(
     app: App,
@@ -67,6 +65,7 @@ def crawl(
     timeout: float | None,
     no_robots: bool,
     keep_evidence: bool,
+    ca_bundle: Path | None = None,
 ) -> None:
     """Crawl every registered domain (newest snapshot) and each agency's /open page.
 
@@ -94,7 +93,7 @@ def crawl(
         if run_id is not None:
             fail_input("--run goes with --resume")
         ensure_registry(app)
-        snapshot_id, entries = snapshot_entries(app)
+        snapshot_id, entries = audited_entries(app)
         registry = {e["domain"]: e for e in entries}
         wanted: list[dict[str, Any]]
         if domains:
@@ -141,6 +140,7 @@ def crawl(
             "concurrent_requests": concurrency,
             "concurrent_requests_per_host": per_host,
             "download_timeout": timeout,
+            "ca_bundle": str(ca_bundle.resolve()) if ca_bundle else None,
         }
         crawl_cfg.update({k: v for k, v in overrides.items() if v is not None})
         if no_robots:

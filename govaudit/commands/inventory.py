@@ -77,7 +77,9 @@ def inventory_list(app: App, snapshot: str | None, agency: str | None, fmt: str)
     with app.db.session() as session:
         rows = entry_rows(session, _snapshot(session, snapshot), agency)
     emit(
-        rows, ["domain", "domain_type", "agency", "organization", "city", "state", "snapshot"], fmt
+        rows,
+        ["domain", "domain_type", "agency", "organization", "city", "state", "snapshot", "kind"],
+        fmt,
     )
 
 
