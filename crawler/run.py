@@ -94,9 +94,17 @@ def progress(db: Database, run_id: int) -> RunProgress:
     return out
 
 
-def _worker_command(
-    db_url: str, run_id: int, job: str, worker: int, workers: int, verbose: int
+def worker_command(
+    db_url: str,
+    run_id: int,
+    job: str,
+    worker: int,
+    workers: int,
+    verbose: int,
+    task_ids: Sequence[int] | None = None,
 ) -> list[str]:
+    """The `python -m crawler.worker` command line: a hash share, or a batch of task ids."""
+    batch = ["--tasks", ",".join(str(t) for t in task_ids)] if task_ids is not None else []
     return [
         sys.executable,
         "-m",
@@ -113,6 +121,7 @@ def _worker_command(
         str(workers),
         "--verbose",
         str(verbose),
+        *batch,
     ]
 
 
@@ -139,7 +148,7 @@ def execute(
     def launch(worker: int) -> None:
         job = queues[worker].pop(0)
         running[worker] = subprocess.Popen(
-            _worker_command(db.url, run_id, job, worker, workers, verbose),
+            worker_command(db.url, run_id, job, worker, workers, verbose),
             stdout=None if verbose else subprocess.DEVNULL,
         )
 
@@ -164,17 +173,17 @@ def execute(
                 proc.send_signal(signal.SIGINT)
         for proc in running.values():
             proc.wait()
-        _set_status(db, run_id, "interrupted")
+        set_status(db, run_id, "interrupted")
         raise
     final = progress(db, run_id)
     if on_tick is not None:
         on_tick(final, time.monotonic() - started)
     status = "interrupted" if failed or final.done + final.failed < final.total else "finished"
-    _set_status(db, run_id, status)
+    set_status(db, run_id, status)
     return status
 
 
-def _set_status(db: Database, run_id: int, status: str) -> None:
+def set_status(db: Database, run_id: int, status: str) -> None:
     with db.session() as session:
         run = session.get(CrawlRun, run_id)
         assert run is not None

@@ -2,9 +2,12 @@
 
 One Scrapy process is bound to one CPU core, so `govaudit crawl --workers N` starts N of
 these. Tasks are shared out by a stable hash of the registrable domain, so one host is only
-ever crawled by one process and the per-host limit holds across processes.
+ever crawled by one process and the per-host limit holds across processes. A distributed
+worker (`crawler.distributed`) instead names the tasks of one batch with `--tasks`; tasks
+already done (by an earlier attempt at the batch) are skipped either way.
 
     python -m crawler.worker --db URL --run ID --job sites --worker 0 --workers 2
+    python -m crawler.worker --db URL --run ID --job sites --tasks 17,18,19
 """
 
 from __future__ import annotations
@@ -28,14 +31,31 @@ def share_of(domain: str, workers: int) -> int:
     return int(hashlib.sha256(domain.encode()).hexdigest()[:8], 16) % max(1, workers)
 
 
-def pending_tasks(db: Database, run_id: int, job: str, worker: int, workers: int) -> list[Any]:
+def pending_tasks(
+    db: Database,
+    run_id: int,
+    job: str,
+    worker: int,
+    workers: int,
+    task_ids: list[int] | None = None,
+) -> list[Any]:
+    query = select(CrawlTask).where(
+        CrawlTask.run_id == run_id, CrawlTask.job == job, CrawlTask.state == "pending"
+    )
+    if task_ids is not None:
+        query = query.where(CrawlTask.id.in_(task_ids))
     with db.session() as session:
-        tasks = session.scalars(
-            select(CrawlTask)
-            .where(CrawlTask.run_id == run_id, CrawlTask.job == job, CrawlTask.state == "pending")
-            .order_by(CrawlTask.id)
-        ).all()
+        tasks = session.scalars(query.order_by(CrawlTask.id)).all()
+    if task_ids is not None:
+        return list(tasks)
     return [t for t in tasks if share_of(t.domain, workers) == worker]
+
+
+def task_id_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of task ids: {text!r}") from None
 
 
 def registry_domains(db: Database, snapshot_id: int | None) -> set[str]:
@@ -66,11 +86,23 @@ def agency_domains(db: Database, snapshot_id: int | None) -> dict[str, set[str]]
     return out
 
 
-def save_stats(db: Database, run_id: int, key: str, stats: dict[str, Any]) -> None:
+def save_stats(
+    db: Database, run_id: int, key: str, stats: dict[str, Any], add: bool = False
+) -> None:
+    """Keep a process's Scrapy stats on the run; `add` sums the counters into what is there
+    (the batches of a distributed crawl: one entry per job, not thousands)."""
     with db.session() as session:
         run = session.scalars(select(CrawlRun).where(CrawlRun.id == run_id).with_for_update()).one()
         merged = dict(run.stats or {})
-        merged[key] = json.loads(json.dumps(stats, default=str))
+        new = json.loads(json.dumps(stats, default=str))
+        if add:
+            old = dict(merged.get(key) or {})
+            for name, value in new.items():
+                if isinstance(value, int | float) and isinstance(old.get(name, 0), int | float):
+                    old[name] = old.get(name, 0) + value
+            old["batches"] = int(old.get("batches", 0)) + 1
+            new = old
+        merged[key] = new
         run.stats = merged
 
 
@@ -95,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--job", choices=["sites", "open", "rdap"], required=True)
     parser.add_argument("--worker", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--tasks", type=task_id_list, help="Only these task ids (a batch).")
     parser.add_argument("-v", "--verbose", type=int, default=0)
     args = parser.parse_args(argv)
     die_with_parent()
@@ -111,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         settings_data = dict(run.settings)
         snapshot_id = run.snapshot_id
-    tasks = pending_tasks(db, args.run, args.job, args.worker, args.workers)
+    tasks = pending_tasks(db, args.run, args.job, args.worker, args.workers, args.tasks)
     if not tasks:
         return 0
     crawl_cfg = settings_data.get("crawl", {})
@@ -159,7 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     process.crawl(crawler, **kwargs)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    save_stats(db, args.run, f"{args.job}/{args.worker}", stats)
+    if args.tasks is None:
+        save_stats(db, args.run, f"{args.job}/{args.worker}", stats)
+    else:
+        save_stats(db, args.run, f"{args.job}/batches", stats, add=True)
     db.dispose()
     return 0
 

@@ -17,6 +17,7 @@ from govaudit.commands.export import export
 from govaudit.commands.inventory import inventory
 from govaudit.commands.rdap import rdap
 from govaudit.commands.report import report
+from govaudit.commands.worker import worker
 
 
 def _version() -> str:
@@ -77,7 +78,7 @@ def cli(
     ctx.call_on_close(lambda: app._db.dispose() if app._db is not None else None)
 
 
-for command in (db, inventory, crawl, rdap, audit, export, report, demo):
+for command in (db, inventory, crawl, worker, rdap, audit, export, report, demo):
     cli.add_command(command)
 
 
