@@ -2,10 +2,10 @@
 
 The unit of distribution is the `crawl_task` row (a domain, or an agency for /open). The
 coordinator (`govaudit crawl --distributed`) puts a run's pending tasks into the queue in
-small batches and waits; every `govaudit worker` takes batches and crawls each one with
-`python -m crawler.worker --tasks ...`: the same spiders and pipeline as a local crawl, one
-Scrapy process per batch, so one worker owns a domain while it crawls it and the per-host
-limit holds across the fleet with no shared rate limiter.
+small batches and waits; every `govaudit worker` takes batches and hands each one to one of
+its crawler processes (`python -m crawler.worker --serve`, kept between batches): the same
+spiders and pipeline as a local crawl. One process owns a domain while it crawls it, so the
+per-host limit holds across the fleet with no shared rate limiter.
 
 The task row stays the truth: its `done` state is committed with its observations, a batch
 that is run again skips done tasks, and the pipeline drops a unit whose task is no longer
@@ -17,11 +17,13 @@ queue (`retry_stalled_jobs`).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import socket
-import subprocess
+import sys
 import time
+from asyncio.subprocess import PIPE
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -32,7 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from audit.db import Database
-from crawler.run import RunProgress, progress, set_status, worker_command
+from crawler.run import RunProgress, progress, set_status
 
 logger = logging.getLogger(__name__)
 
@@ -111,27 +113,59 @@ def make_app(db_url: str, pool_size: int = 4) -> procrastinate.App:
     return app
 
 
+class CrawlerSlots:
+    """A worker's crawler processes (`python -m crawler.worker --serve`), one per batch
+    running at once, kept between batches so Scrapy starts once per slot, not per batch."""
+
+    def __init__(self, db: Database, verbose: int) -> None:
+        self.db = db
+        self.verbose = verbose
+        self.idle: list[asyncio.subprocess.Process] = []
+
+    async def crawl(self, run_id: int, job: str, task_ids: list[int]) -> None:
+        proc = self.idle.pop() if self.idle else await self._start()
+        request = json.dumps({"run": run_id, "job": job, "tasks": task_ids}) + "\n"
+        assert proc.stdin is not None and proc.stdout is not None
+        try:
+            proc.stdin.write(request.encode())
+            await proc.stdin.drain()
+            answer = await proc.stdout.readline()
+        except asyncio.CancelledError:
+            proc.kill()
+            await proc.wait()
+            raise
+        except (BrokenPipeError, ConnectionResetError):
+            answer = b""
+        if not answer:  # the crawler process died: the batch is retried, in a new one
+            proc.kill()
+            code = await proc.wait()
+            raise BatchUnfinished(f"run {run_id} {job} batch: crawler process exited {code}")
+        self.idle.append(proc)
+
+    async def _start(self) -> asyncio.subprocess.Process:
+        command = [sys.executable, "-m", "crawler.worker", "--db", self.db.url, "--serve"]
+        return await asyncio.create_subprocess_exec(
+            *command, "--verbose", str(self.verbose), stdin=PIPE, stdout=PIPE
+        )
+
+    async def close(self) -> None:
+        for proc in self.idle:
+            assert proc.stdin is not None
+            proc.stdin.close()
+        for proc in self.idle:
+            await proc.wait()
+        self.idle.clear()
+
+
 async def crawl_batch(context: JobContext, run_id: int, job: str, task_ids: list[int]) -> None:
-    """One batch: a crawler process over these tasks, then a check that none is left."""
+    """One batch: crawled by one of the worker's crawler processes, then checked."""
     extra = context.additional_context
     db: Database = extra["db"]
-    verbose: int = extra["verbose"]
-    command = worker_command(db.url, run_id, job, 0, 1, verbose, task_ids)
-    proc = await asyncio.create_subprocess_exec(
-        *command, stdout=None if verbose else subprocess.DEVNULL
-    )
-    try:
-        code = await proc.wait()
-    except asyncio.CancelledError:
-        proc.kill()
-        await proc.wait()
-        raise
+    slots: CrawlerSlots = extra["slots"]
+    await slots.crawl(run_id, job, task_ids)
     left = await asyncio.to_thread(pending_count, db, run_id, job, task_ids)
-    if code != 0 or left:
-        raise BatchUnfinished(
-            f"run {run_id} {job} batch of {len(task_ids)}: crawler exited {code}, "
-            f"{left} task(s) still pending"
-        )
+    if left:
+        raise BatchUnfinished(f"run {run_id} {job} batch: {left} task(s) still pending")
 
 
 def pending_count(db: Database, run_id: int, job: str, task_ids: Sequence[int] | None) -> int:
@@ -271,6 +305,7 @@ def serve(
 
 async def _serve(db: Database, concurrency: int, verbose: int, stalled_after: float) -> None:
     app = make_app(db.url, pool_size=concurrency + 4)
+    slots = CrawlerSlots(db, verbose)
     async with app.open_async():
         recovery = asyncio.create_task(_recover_stalled(app, stalled_after))
         try:
@@ -282,10 +317,11 @@ async def _serve(db: Database, concurrency: int, verbose: int, stalled_after: fl
                 update_heartbeat_interval=stalled_after / 3,
                 stalled_worker_timeout=stalled_after,
                 delete_jobs="successful",
-                additional_context={"db": db, "verbose": verbose},
+                additional_context={"db": db, "slots": slots},
             )
         finally:
             recovery.cancel()
+            await slots.close()
             db.dispose()
 
 

@@ -94,17 +94,9 @@ def progress(db: Database, run_id: int) -> RunProgress:
     return out
 
 
-def worker_command(
-    db_url: str,
-    run_id: int,
-    job: str,
-    worker: int,
-    workers: int,
-    verbose: int,
-    task_ids: Sequence[int] | None = None,
+def _worker_command(
+    db_url: str, run_id: int, job: str, worker: int, workers: int, verbose: int
 ) -> list[str]:
-    """The `python -m crawler.worker` command line: a hash share, or a batch of task ids."""
-    batch = ["--tasks", ",".join(str(t) for t in task_ids)] if task_ids is not None else []
     return [
         sys.executable,
         "-m",
@@ -121,7 +113,6 @@ def worker_command(
         str(workers),
         "--verbose",
         str(verbose),
-        *batch,
     ]
 
 
@@ -148,7 +139,7 @@ def execute(
     def launch(worker: int) -> None:
         job = queues[worker].pop(0)
         running[worker] = subprocess.Popen(
-            worker_command(db.url, run_id, job, worker, workers, verbose),
+            _worker_command(db.url, run_id, job, worker, workers, verbose),
             stdout=None if verbose else subprocess.DEVNULL,
         )
 
