@@ -334,3 +334,18 @@ def test_a_worker_killed_mid_batch_loses_nothing(
     assert stored_twice(pg_url) == []
     assert observations(pg_url) == fleet["reference"]
     assert "of a dead worker is queued again" in workers.log("machine-b")
+
+
+def test_distributed_needs_postgresql(cli_run: Any) -> None:
+    crawl = cli_run("crawl", "--distributed", "--domain", "alpha.gov")
+    assert crawl.exit_code == 2
+    assert "--distributed needs a PostgreSQL database" in crawl.output
+    worker = cli_run("worker")
+    assert worker.exit_code == 2
+    assert "needs the PostgreSQL database" in worker.output
+
+
+def test_distributed_refuses_local_workers(cli_run: Any, pg_url: str) -> None:
+    result = cli_run("crawl", "--distributed", "--workers", "2", db=pg_url)
+    assert result.exit_code == 2
+    assert "--workers does not go with --distributed" in result.output
