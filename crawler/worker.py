@@ -204,6 +204,7 @@ def serve(db: Database, verbose: int) -> int:
     import asyncio
 
     from scrapy.crawler import AsyncCrawlerProcess, Crawler
+    from scrapy.settings import Settings
 
     process = AsyncCrawlerProcess(scrapy_settings({}, verbose))
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
@@ -222,7 +223,12 @@ def serve(db: Database, verbose: int) -> int:
             stats: dict[str, Any] = {}
             if tasks:
                 batch = prepare(db, request["run"], request["job"], tasks, verbose, cache)
-                crawler = Crawler(batch.spider_cls, batch.settings)
+                # Above the process's own settings, which Scrapy merges into every
+                # crawler it runs (at equal priority they would win: a 20 s timeout
+                # where the run asked for 3).
+                settings = Settings()
+                settings.setdict(batch.settings, priority="cmdline")
+                crawler = Crawler(batch.spider_cls, settings)
                 await process.crawl(crawler, **batch.kwargs)
                 stats = crawler.stats.get_stats() if crawler.stats else {}
                 save_stats(db, request["run"], f"{request['job']}/batches", stats, add=True)

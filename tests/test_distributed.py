@@ -26,9 +26,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.timeout
 FLEET = [f"fleet{i:02d}.gov" for i in range(64)]
 SLOW = {"fleet07.gov", "fleet33.gov"}  # a slow host holds one batch, not a share of the fleet
 PER_HOST = 2
+AGENT = "govaudit-fleet-test (+https://example.invalid/contact)"
 CRAWL_ARGS = [
     "--only",
     "sites",
+    "--user-agent",
+    AGENT,
     "--per-host",
     str(PER_HOST),
     "--timeout",
@@ -287,6 +290,9 @@ def test_two_workers_crawl_the_fleet_once_like_one_process(
     assert statuses(web, pg_url) == fleet["statuses"]
     # Politeness held across both workers: no host, and no registrable domain, ever had more
     # requests in flight than the per-host limit.
+    # The run's own settings reach every crawl the workers' long-lived crawler processes run.
+    agents = {r.user_agent for r in web.requests() if not r.refused and r.method != "CONNECT"}
+    assert agents == {AGENT}
     hosts = {r.host for r in web.requests() if r.method != "CONNECT"}
     assert hosts >= {f"www.{d}" for d in FLEET}
     for host in hosts:
