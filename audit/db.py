@@ -9,11 +9,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DB_URL = "sqlite:///govaudit.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
+# PostgreSQL advisory lock key held while the schema is migrated (any constant shared by
+# every govaudit process; "govaudit" in ASCII).
+MIGRATION_LOCK = 0x676F7661756469
 
 
 _URL_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^@/\s]*@")
@@ -76,6 +79,12 @@ def upgrade(engine: Engine) -> bool:
     if current == head:
         return False
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several machines' workers may open a new database at once: one migrates, the
+            # others wait for its transaction and then find the schema current.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            if MigrationContext.configure(conn).get_current_revision() == head:
+                return False
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     return True

@@ -19,6 +19,7 @@ from govaudit.commands.inventory import inventory
 from govaudit.commands.rdap import rdap
 from govaudit.commands.report import report
 from govaudit.commands.run import prune, run
+from govaudit.commands.worker import worker
 
 
 def _version() -> str:
@@ -79,7 +80,7 @@ def cli(
     ctx.call_on_close(lambda: app._db.dispose() if app._db is not None else None)
 
 
-for command in (db, inventory, crawl, rdap, a11y, audit, export, report, demo, run, prune):
+for command in (db, inventory, crawl, worker, rdap, a11y, audit, export, report, demo, run, prune):
     cli.add_command(command)
 
 

@@ -34,6 +34,8 @@ SCHEMA: dict[str, Any] = {
     "a11y_timeout": ("float", 60.0),
     "retention": ("int", 4),
     "workers": ("int", None),
+    "distributed": ("bool", False),
+    "batch_size": ("int", 8),
     "crawl": {
         "user_agent": ("str", None),
         "contact": ("str", None),
@@ -54,6 +56,7 @@ SCHEMA: dict[str, Any] = {
 MINIMUM = {"retention": 2, "workers": 1, "crawl.concurrency": 1, "crawl.per_host": 1}
 MINIMUM.update({"crawl.timeout": 0.1, "crawl.max_pages_per_site": 1, "crawl.max_depth": 0})
 MINIMUM.update({"lock.stale_after": 10, "a11y_concurrency": 1, "a11y_timeout": 1})
+MINIMUM.update({"batch_size": 1})
 TYPE_WORDS = {
     "str": "a string",
     "db": "a database URL (a string)",

@@ -326,6 +326,14 @@ class PeriodicJob:
             os.environ["GOVAUDIT_SCRAPY_LOG_FILE"] = self.config["log.file"]
         tick = self.on_tick(f"run {run_id}")
         try:
+            if self.config["distributed"]:
+                from crawler.distributed import coordinate, is_postgresql
+
+                if not is_postgresql(self.app.db.url):
+                    raise JobFailed("distributed = true needs a PostgreSQL database (db = ...)")
+                return coordinate(
+                    self.app.db, run_id, jobs, int(self.config["batch_size"]), on_tick=tick
+                )
             return execute(self.app.db, run_id, jobs, workers, self.app.verbose, on_tick=tick)
         finally:
             close = getattr(tick, "close", None)
