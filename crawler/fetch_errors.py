@@ -28,6 +28,8 @@ PROXY_TOKENS = {
     "tls_certificate_error": "tls",
     "tls_alert_received": "tls",
 }
+# crawler.resolver's refusal; named here so this module stays free of Twisted resolver imports.
+FORBIDDEN_ADDRESS = "resolves to a private address"
 _TOKEN = re.compile(r"error=\"?([a-z_]+)")
 
 
@@ -46,6 +48,8 @@ def failure_kind(exc: BaseException) -> tuple[str, str]:
     """(kind, one-line message) for an exception a download ended with."""
     name = type(exc).__name__
     text = str(exc) or name
+    if name == "ForbiddenAddressError" or FORBIDDEN_ADDRESS in text:
+        return "refused-url", FORBIDDEN_ADDRESS
     if isinstance(exc, IgnoreRequest):
         if "robots.txt" in text:
             return "robots", "blocked by robots.txt"

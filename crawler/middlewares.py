@@ -13,10 +13,12 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.utils.defer import maybe_deferred_to_future
 
 from audit.domain_names import registrable_domain
-from crawler.fetch_errors import failure_kind, proxy_failure
+from crawler.fetch_errors import FORBIDDEN_ADDRESS, failure_kind, proxy_failure
 from crawler.parsing.urls import fetch_refusal, host_of
+from crawler.resolver import ForbiddenAddressError
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,39 @@ class ScopeGuardMiddleware:
         if reason is not None:
             self.crawler.stats.inc_value(f"govaudit/refused/{reason}")
             raise IgnoreRequest(f"refused {request.url}: {reason}")
+
+
+class ResolvedAddressGuardMiddleware:
+    """Record a name that resolves to a private address as a refusal, before connecting.
+
+    The resolver (crawler/resolver.py) already fails such lookups, but Twisted reports every
+    failed lookup as "no results"; resolving here first (the answer is cached for the
+    connection) records why: `refused-url: resolves to a private address`. Requests through a
+    proxy are left alone: the proxy resolves the name, not us.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ResolvedAddressGuardMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if request.meta.get("proxy"):
+            return
+        host = host_of(request.url)
+        if not host:
+            return
+        from twisted.internet import reactor
+
+        try:
+            await maybe_deferred_to_future(reactor.resolve(host))  # type: ignore[attr-defined]
+        except ForbiddenAddressError:
+            self.crawler.stats.inc_value("govaudit/refused/private-address")
+            raise IgnoreRequest(FORBIDDEN_ADDRESS) from None
+        except Exception:
+            return  # any other lookup failure is the download's to report, with its kind
 
 
 class DomainSlotMiddleware:

@@ -51,6 +51,8 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "DNSCACHE_ENABLED": True,
+        # Names resolving to private, loopback or link-local addresses are never connected to.
+        "TWISTED_DNS_RESOLVER": "crawler.resolver.PublicAddressResolver",
         "REACTOR_THREADPOOL_MAXSIZE": 20,
         # Failed fetches are observations, stored with their kind; Scrapy's own error log of
         # them is noise unless asked for with -v.
@@ -60,6 +62,8 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
             "crawler.middlewares.DomainSlotMiddleware": 60,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.RetryAfterMiddleware": 550,
+            # after HttpProxyMiddleware (750), which says whether a proxy will resolve the name
+            "crawler.middlewares.ResolvedAddressGuardMiddleware": 760,
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
         },
         "SPIDER_MIDDLEWARES": {

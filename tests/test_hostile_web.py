@@ -1,0 +1,91 @@
+"""The hostile-web battery (issue 13): each case runs the real spiders against a hostile
+simulated site and checks what was recorded, that the bound held, and that the database is
+consistent afterwards."""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from crawler.resolver import TEST_DNS_ENV, is_forbidden_address
+from tests.hostile_crawl import Canary, assert_consistent, crawl_sites, rows
+
+pytestmark = pytest.mark.integration
+
+
+# ---------------------------------------------------------------- names resolving inward
+
+
+@pytest.fixture
+def canary() -> Iterator[Canary]:
+    """Listeners on ports 80 and 443 of a random loopback address (127.0.0.0/8), so they
+    cannot collide with anything another test or engineer runs on 127.0.0.1."""
+    rng = random.Random()
+    for _ in range(20):
+        address = f"127.{rng.randint(1, 254)}.{rng.randint(1, 254)}.{rng.randint(1, 254)}"
+        try:
+            listener = Canary(address, (80, 443))
+        except OSError:
+            continue
+        yield listener
+        listener.close()
+        return
+    pytest.fail("no free loopback address for the canary")
+
+
+def test_forbidden_address_kinds() -> None:
+    for address in (
+        "127.0.0.1",
+        "10.1.2.3",
+        "169.254.169.254",
+        "::1",
+        "::ffff:127.0.0.1",
+        "192.168.0.1",
+        "172.16.0.1",
+        "100.64.0.1",
+        "0.0.0.0",
+        "fe80::1",
+        "fd00::1",
+        "224.0.0.1",
+        "not an address",
+    ):
+        assert is_forbidden_address(address), address
+    for address in ("8.8.8.8", "2001:4860:4860::8888", "160.1.2.3"):
+        assert not is_forbidden_address(address), address
+
+
+def test_names_resolving_to_private_addresses_are_refused(tmp_path: Path, canary: Canary) -> None:
+    """Crawling without a proxy, .gov names whose DNS answer is loopback, private, link-local
+    (cloud metadata) or ::1 are never connected to: the canary listening on the loopback
+    address sees no connection, and every endpoint is recorded as refused."""
+    answers = {
+        "loop.gov": canary.address,
+        "loopback.gov": "127.0.0.1",
+        "ten.gov": "10.20.30.40",
+        "metadata.gov": "169.254.169.254",
+        "six.gov": "::1",
+        "mapped.gov": "::ffff:127.0.0.1",
+    }
+    stub = {**answers, **{f"www.{name}": address for name, address in answers.items()}}
+    db = crawl_sites(tmp_path, answers, env={TEST_DNS_ENV: json.dumps(stub)})
+
+    assert canary.connections == []
+    endpoints = rows(db, "select domain, url, status, error_kind, error from endpoint_observation")
+    assert len(endpoints) == 4 * len(answers)
+    for domain, url, status, kind, error in endpoints:
+        assert (status, kind, error) == (None, "refused-url", "resolves to a private address"), (
+            domain,
+            url,
+        )
+    statuses = rows(db, "select count(*) from page_observation")
+    assert statuses == [(0,)]
+    assert_consistent(db, answers)
+    # The canary does count connections: the test would have seen one.
+    with socket.create_connection((canary.address, 80), timeout=2):
+        pass
+    assert [port for port, _ in canary.wait_for(1)] == [80]
