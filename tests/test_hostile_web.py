@@ -9,10 +9,12 @@ import random
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from crawler.resolver import TEST_DNS_ENV, is_forbidden_address
+from crawler.spiders.base import MAX_HOPS
 from tests.hostile_crawl import Canary, assert_consistent, crawl_sites, rows
 
 pytestmark = pytest.mark.integration
@@ -89,3 +91,88 @@ def test_names_resolving_to_private_addresses_are_refused(tmp_path: Path, canary
     with socket.create_connection((canary.address, 80), timeout=2):
         pass
     assert [port for port, _ in canary.wait_for(1)] == [80]
+
+
+# ---------------------------------------------------------------- redirects
+
+
+def endpoint_rows(db: str, domain: str, columns: str) -> list[tuple[Any, ...]]:
+    return rows(db, f"select {columns} from endpoint_observation where domain = ?", domain)
+
+
+def _redirect(target: str) -> dict[str, Any]:
+    return {"redirect": target, "status": 302}
+
+
+REDIRECT_TARGETS = {
+    "tolocal.gov": "http://127.0.0.1/",
+    "tometa.gov": "http://169.254.169.254/latest/meta-data/",
+    "tofile.gov": "file:///etc/passwd",
+    "tocom.gov": "https://www.example.com/",
+}
+
+
+def test_redirects_loop_chain_and_forbidden_targets(
+    simulated_web_factory: Any, tmp_path: Path, canary: Canary
+) -> None:
+    """A loop, a chain of 30, and redirects to loopback, cloud metadata, a file: URL, the
+    canary's address and a non-.gov site: each recorded, none of the targets requested."""
+    targets = {**REDIRECT_TARGETS, "tocanary.gov": f"http://{canary.address}/"}
+    world: dict[str, Any] = {}
+    for domain, target in targets.items():
+        world[domain] = {"hosts": [domain, f"www.{domain}"], "pages": {"/": _redirect(target)}}
+    world["loop.gov"] = {
+        "hosts": ["loop.gov", "www.loop.gov"],
+        "pages": {"/": _redirect("/a"), "/a": _redirect("/")},
+    }
+    chain = {"/": _redirect("/r1")}
+    chain.update({f"/r{i}": _redirect(f"/r{i + 1}") for i in range(1, 30)})
+    chain["/r30"] = {"title": "End of the chain"}
+    world["chain.gov"] = {"hosts": ["chain.gov", "www.chain.gov"], "pages": chain}
+    links = "".join(f'<a href="/go/{d}">{d}</a>' for d in targets)
+    world["links.gov"] = {
+        "hosts": ["links.gov", "www.links.gov"],
+        "pages": {
+            "/": {"body": f"<html><title>Links</title><body>{links}</body></html>"},
+            **{f"/go/{d}": _redirect(t) for d, t in targets.items()},
+        },
+    }
+    web = simulated_web_factory(world)
+    domains = sorted(world)
+    db = crawl_sites(tmp_path, domains, web=web)
+
+    log = web.requests()
+    forbidden_hosts = {"127.0.0.1", "169.254.169.254", "www.example.com", canary.address}
+    assert [r for r in log if r.host in forbidden_hosts or r.refused] == []
+    assert not any("passwd" in r.path for r in log)
+    assert canary.connections == []
+    # The loop and the chain end at the hop bound, recorded as such.
+    for domain in ("loop.gov", "chain.gov"):
+        ends = rows(
+            db, "select error_kind, error from endpoint_observation where domain = ?", domain
+        )
+        assert set(ends) == {("other", "too many redirects")}, domain
+        hops = [
+            r
+            for r in log
+            if r.host.endswith(domain) and r.method != "CONNECT" and r.path != "/robots.txt"
+        ]
+        assert len(hops) <= 4 * (MAX_HOPS + 1)
+    assert not any(r.path.startswith("/r12") for r in log if r.host.endswith("chain.gov"))
+    # A redirect out of bounds is recorded with its target, never followed.
+    for domain, target in targets.items():
+        ends = rows(
+            db,
+            "select status, error_kind, final_url from endpoint_observation where domain = ?",
+            domain,
+        )
+        assert set(ends) == {(302, None, target)}, domain
+    links_rows = {
+        url: (status, kind)
+        for url, status, kind in rows(
+            db, "select url, status, error_kind from page_observation where domain = 'links.gov'"
+        )
+    }
+    for domain in targets:
+        assert links_rows[f"https://www.links.gov/go/{domain}"] == (302, None)
+    assert_consistent(db, domains)
