@@ -66,6 +66,7 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
             "crawler.middlewares.ResolvedAddressGuardMiddleware": 760,
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
         },
+        "EXTENSIONS": {"crawler.middlewares.DownloadSizeBound": 0},
         "SPIDER_MIDDLEWARES": {
             "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
         },

@@ -10,6 +10,7 @@ import os
 import socket
 import sqlite3
 import subprocess
+import sys
 import threading
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,9 +33,28 @@ def run_govaudit(
     """`govaudit ARGS` in a subprocess; without `web` no proxy is set at all."""
     base = {k: v for k, v in os.environ.items() if k not in PROXY_VARS}
     full = {**base, **(web.proxy_env() if web else {}), **(env or {}), "GOVAUDIT_DB": db_url}
+    command = [GOVAUDIT, *args]
+    if args and args[0] == "--peak-rss":
+        command = [sys.executable, "-c", _PEAK_RSS, GOVAUDIT, *args[1:]]
     return subprocess.run(
-        [GOVAUDIT, *args], env=full, capture_output=True, text=True, timeout=timeout, check=False
+        command, env=full, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+# Runs a command and reports the peak RSS of its largest descendant (the Scrapy worker).
+_PEAK_RSS = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[1:])\n"
+    "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "sys.stderr.write(f'\\npeak-rss-kb {peak}\\n')\n"
+    "sys.exit(code)\n"
+)
+
+
+class Crawl(str):
+    """The database path of a finished crawl, with the peak RSS of its processes."""
+
+    peak_rss_mb: float
 
 
 def crawl_sites(
@@ -43,7 +63,7 @@ def crawl_sites(
     *extra: str,
     web: SimulatedWeb | None = None,
     env: dict[str, str] | None = None,
-) -> str:
+) -> Crawl:
     """Load a registry of `domains` and crawl their sites; returns the database path."""
     db_path = tmp_path / "hostile.db"
     db_url = f"sqlite:///{db_path}"
@@ -52,6 +72,7 @@ def crawl_sites(
     assert loaded.returncode == 0, loaded.stderr
     result = run_govaudit(
         db_url,
+        "--peak-rss",
         "crawl",
         "--only",
         "sites",
@@ -64,7 +85,9 @@ def crawl_sites(
         env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    return str(db_path)
+    crawl = Crawl(db_path)
+    crawl.peak_rss_mb = int(result.stderr.rsplit("peak-rss-kb ", 1)[1].split()[0]) / 1024
+    return crawl
 
 
 def rows(db_path: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:

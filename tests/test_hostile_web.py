@@ -15,6 +15,7 @@ import pytest
 
 from crawler.resolver import TEST_DNS_ENV, is_forbidden_address
 from crawler.spiders.base import MAX_HOPS
+from simweb import hostile
 from tests.hostile_crawl import Canary, assert_consistent, crawl_sites, rows
 
 pytestmark = pytest.mark.integration
@@ -176,3 +177,46 @@ def test_redirects_loop_chain_and_forbidden_targets(
     for domain in targets:
         assert links_rows[f"https://www.links.gov/go/{domain}"] == (302, None)
     assert_consistent(db, domains)
+
+
+# ---------------------------------------------------------------- size
+
+SIZE_CASES = ("huge", "huge-unannounced", "gzip-bomb", "brotli-bomb", "long-line")
+
+
+@pytest.mark.slow
+def test_oversized_answers_are_refused_at_the_size_bound(
+    simulated_web_factory: Any, tmp_path: Path
+) -> None:
+    """A 500 MB page (announced or not), a gzip bomb and a brotli bomb (1 GiB unpacked) and
+    a 10.5 MB single line: each refused at the 10 MB bound and recorded `too-large`, with the
+    crawler's memory far below what reading any of them would take."""
+    links = "".join(f'<a href="/{name}">{name}</a>' for name in SIZE_CASES)
+    world = {
+        "big": {
+            "hosts": ["big.gov", "www.big.gov"],
+            "schemes": ["http"],
+            "pages": {
+                "/": {"body": f"<html><title>Big</title><body>{links}</body></html>"},
+                **{f"/{name}": {"hostile": name} for name in SIZE_CASES},
+            },
+        },
+        "bomb": {"hosts": ["bomb.gov", "www.bomb.gov"], "pages": {"/": {"hostile": "gzip-bomb"}}},
+    }
+    hostile.prepare(*SIZE_CASES)
+    web = simulated_web_factory(world)
+    db = crawl_sites(tmp_path, ["big.gov", "bomb.gov"], web=web)
+
+    pages = {
+        url: (status, kind)
+        for url, status, kind in rows(
+            db, "select url, status, error_kind from page_observation where domain = 'big.gov'"
+        )
+    }
+    for name in SIZE_CASES:
+        assert pages[f"http://www.big.gov/{name}"] == (None, "too-large"), name
+    homepage = endpoint_rows(db, "bomb.gov", "url, status, error_kind")
+    assert {(status, kind) for _, status, kind in homepage} == {(None, "too-large")}
+    print(f"peak RSS {db.peak_rss_mb:.0f} MB")
+    assert db.peak_rss_mb < 400, db.peak_rss_mb
+    assert_consistent(db, ["big.gov", "bomb.gov"])
