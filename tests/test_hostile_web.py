@@ -220,3 +220,47 @@ def test_oversized_answers_are_refused_at_the_size_bound(
     print(f"peak RSS {db.peak_rss_mb:.0f} MB")
     assert db.peak_rss_mb < 400, db.peak_rss_mb
     assert_consistent(db, ["big.gov", "bomb.gov"])
+
+
+# ---------------------------------------------------------------- traps
+
+TRAPS = {"calendar.gov": "calendar", "session.gov": "session-ids", "deeper.gov": "deeper"}
+
+
+@pytest.mark.slow
+def test_crawler_traps_hold_the_page_and_depth_bounds(
+    simulated_web_factory: Any, tmp_path: Path
+) -> None:
+    """An endless calendar, a session id in every URL and ever-deeper paths: the site crawl
+    stops at the page bound (and never passes the depth bound), and the site is recorded as
+    cut off. With the default depth bound the deeper paths stop at depth 2."""
+    world = {
+        domain.split(".")[0]: {
+            "hosts": [domain, f"www.{domain}"],
+            "schemes": ["http"],
+            "catch_all": {"hostile": trap},
+        }
+        for domain, trap in TRAPS.items()
+    }
+    web = simulated_web_factory(world)
+    db = crawl_sites(tmp_path, TRAPS, "--max-pages-per-site", "12", "--max-depth", "30", web=web)
+    for domain in TRAPS:
+        (row,) = rows(
+            db, "select pages_crawled, truncated from site_observation where domain = ?", domain
+        )
+        assert row == (12, "truncated: page limit"), domain
+        fetched = rows(
+            db, "select max(depth), count(*) from page_observation where domain = ?", domain
+        )
+        assert fetched[0][0] <= 30 and fetched[0][1] == 12, domain
+    served = [r for r in web.requests() if r.method == "GET" and "robots" not in r.path]
+    # per site: 4 endpoints, the 404 probe, security.txt, sitemap and 11 pages at most
+    assert len(served) <= len(TRAPS) * (4 + 3 + 11)
+    assert_consistent(db, TRAPS)
+
+    shallow = tmp_path / "default-depth"
+    shallow.mkdir()
+    db = crawl_sites(shallow, ["deeper.gov"], web=web)
+    assert rows(db, "select truncated from site_observation") == [("truncated: depth limit",)]
+    assert rows(db, "select max(depth) from page_observation") == [(2,)]
+    assert_consistent(db, ["deeper.gov"])
