@@ -264,3 +264,57 @@ def test_crawler_traps_hold_the_page_and_depth_bounds(
     assert rows(db, "select truncated from site_observation") == [("truncated: depth limit",)]
     assert rows(db, "select max(depth) from page_observation") == [(2,)]
     assert_consistent(db, ["deeper.gov"])
+
+
+# ---------------------------------------------------------------- time
+
+SLOW = {"never.gov": {"hostile": "never-answers"}, "trickle.gov": {"hostile": "trickle"}}
+FAST = ("fast1.gov", "fast2.gov", "fast3.gov")
+
+
+@pytest.mark.slow
+def test_hosts_that_never_finish_end_at_the_timeout_and_hold_no_one(
+    simulated_web_factory: Any, tmp_path: Path
+) -> None:
+    """A host that accepts and never answers, one that trickles a byte a second for ever and
+    one that answers after 30 s: each ends at the 2 s timeout (the trickle proves it is a
+    whole-download deadline: an idle timeout would never fire), while the other hosts are
+    crawled completely and at once."""
+    world: dict[str, Any] = {
+        domain.split(".")[0]: {
+            "hosts": [domain, f"www.{domain}"],
+            "catch_all": page,
+        }
+        for domain, page in SLOW.items()
+    }
+    world["late"] = {"hosts": ["late.gov", "www.late.gov"], "delay": 30}
+    links = "".join(f'<a href="/p{i}">p{i}</a>' for i in range(5))
+    for domain in FAST:
+        world[domain.split(".")[0]] = {
+            "hosts": [domain, f"www.{domain}"],
+            "schemes": ["http"],
+            "robots": "User-agent: *\nAllow: /\n",
+            "pages": {"/": {"body": f"<html><title>Fast</title><body>{links}</body></html>"}},
+            "catch_all": {"title": "A page"},
+        }
+    web = simulated_web_factory(world)
+    slow_domains = [*SLOW, "late.gov"]
+    db = crawl_sites(tmp_path, [*slow_domains, *FAST], web=web)
+
+    for domain in slow_domains:
+        kinds = endpoint_rows(db, domain, "status, error_kind")
+        assert set(kinds) == {(None, "timeout")}, domain
+    # The trickle never ends by itself: every trickle connection ended because we hung up.
+    trickles = [r for r in web.requests("www.trickle.gov") if r.method == "GET"]
+    assert trickles and all(r.finished is not None for r in trickles)
+    for domain in FAST:
+        (row,) = rows(db, "select pages_crawled from site_observation where domain = ?", domain)
+        assert row == (6,), domain
+    # No fast host waited for a slow one: all of them were asked before the first give-up.
+    gave_up = min(r.finished for r in trickles if r.finished is not None)
+    fast_first = max(
+        min(r.started for r in web.requests(f"www.{domain}") if r.method == "GET")
+        for domain in FAST
+    )
+    assert fast_first < gave_up
+    assert_consistent(db, [*slow_domains, *FAST])
