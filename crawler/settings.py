@@ -28,6 +28,7 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
         "BOT_NAME": BOT_NAME,
         "USER_AGENT": cfg["user_agent"],
         "ROBOTSTXT_OBEY": bool(cfg["obey_robots"]),
+        "ROBOTSTXT_PARSER": "crawler.middlewares.BoundedProtegoRobotParser",
         "CONCURRENT_REQUESTS": int(cfg["concurrent_requests"]),
         "CONCURRENT_REQUESTS_PER_DOMAIN": int(cfg["concurrent_requests_per_host"]),
         "DOWNLOAD_DELAY": 0,
@@ -60,6 +61,8 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.ScopeGuardMiddleware": 50,
             "crawler.middlewares.DomainSlotMiddleware": 60,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.middlewares.OriginRobotsTxtMiddleware": 100,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.RetryAfterMiddleware": 550,
             # after HttpProxyMiddleware (750), which says whether a proxy will resolve the name

@@ -27,6 +27,7 @@ computed once, streams never end) write to the connection themselves and then cl
 | `calendar` | an endless calendar: every day links the next and previous day |
 | `session-ids` | every link carries a new session id |
 | `deeper` | every page links one level deeper |
+| `403-to-bots` | 403 to any User-Agent naming a bot, crawler or govaudit; a page to others |
 """
 
 from __future__ import annotations
@@ -101,14 +102,16 @@ def _long_line() -> bytes:
 @functools.cache
 def _robots_5mb() -> bytes:
     lines = [b"User-agent: *", b"Disallow: /private/"]
-    n = 0
-    while sum(len(x) + 1 for x in lines) < 5 * 1024 * 1024:
+    size, n = 0, 0
+    while size < 5 * 1024 * 1024:
         lines.append(b"# filler comment line %d for a robots.txt nobody reads" % n)
         lines.append(b"Disallow: /archive/%d/" % n)
+        size += len(lines[-1]) + len(lines[-2]) + 2
         n += 1
     return b"\n".join(lines) + b"\n"
 
 
+@functools.cache
 def _sitemap_index(count: int) -> bytes:
     head = (
         b'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
@@ -260,7 +263,7 @@ STATIC = frozenset(
         "deeper",
     }
 )
-BEHAVIOURS = frozenset(STREAMS) | STATIC
+BEHAVIOURS = frozenset(STREAMS) | STATIC | {"403-to-bots"}
 
 
 def prepare(*names: str) -> None:
@@ -273,13 +276,29 @@ def prepare(*names: str) -> None:
             _brotli_bomb()
         elif name == "long-line":
             _long_line()
+        elif name == "robots-5mb":
+            _robots_5mb()
+        elif name == "sitemap-index-50000":
+            _sitemap_index(50_000)
 
 
-async def serve(name: str, writer: Writer, head: bool, path: str) -> int:
+_BOTS = ("bot", "crawl", "spider", "govaudit")
+
+
+async def serve(name: str, writer: Writer, head: bool, path: str, user_agent: str = "") -> int:
     """Answer one request with behaviour `name`; returns the status sent. The caller closes
     the connection afterwards."""
     try:
-        if name in STREAMS:
+        if name == "403-to-bots":
+            if any(word in user_agent.lower() for word in _BOTS):
+                body = b"<html><title>Access denied</title><body>Forbidden</body></html>"
+                headers = [("Content-Type", "text/html"), ("Content-Length", str(len(body)))]
+                writer.write(_head(403, [*headers, ("Connection", "close")], "Forbidden"))
+                writer.write(b"" if head else body)
+                await writer.drain()
+                return 403
+            await _send(writer, _link_page("Welcome, human", ["/about"]), "text/html", head, [])
+        elif name in STREAMS:
             await STREAMS[name](writer, head)
         else:
             await _static(name, writer, head, path)

@@ -604,7 +604,7 @@ class SimulatedWeb:
                 await asyncio.sleep(answer.delay)
             if answer.hostile:
                 record.status = await hostile.serve(
-                    answer.hostile, writer, req.method == "HEAD", path
+                    answer.hostile, writer, req.method == "HEAD", path, record.user_agent
                 )
                 return False
             await _write(writer, answer, head=req.method == "HEAD", close=not keep)

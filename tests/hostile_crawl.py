@@ -6,6 +6,7 @@ which holds ends quickly and one which does not ends at the pytest timeout, not 
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import sqlite3
@@ -151,3 +152,10 @@ class Canary:
     def close(self) -> None:
         for sock in self._sockets:
             sock.close()
+
+
+def export_sites(db_path: str) -> list[dict[str, Any]]:
+    """`govaudit export sites` of the crawl in `db_path`."""
+    result = run_govaudit(f"sqlite:///{db_path}", "export", "sites", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)

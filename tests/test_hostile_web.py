@@ -16,7 +16,7 @@ import pytest
 from crawler.resolver import TEST_DNS_ENV, is_forbidden_address
 from crawler.spiders.base import MAX_HOPS
 from simweb import hostile
-from tests.hostile_crawl import Canary, assert_consistent, crawl_sites, rows
+from tests.hostile_crawl import Canary, assert_consistent, crawl_sites, export_sites, rows
 
 pytestmark = pytest.mark.integration
 
@@ -318,3 +318,103 @@ def test_hosts_that_never_finish_end_at_the_timeout_and_hold_no_one(
     )
     assert fast_first < gave_up
     assert_consistent(db, [*slow_domains, *FAST])
+
+
+# ---------------------------------------------------------------- content
+
+CONTENT_PAGES = (
+    "malformed-html",
+    "cp1252-as-utf8",
+    "utf16-bom",
+    "pdf-as-html",
+    "html-as-octet-stream",
+    "binary-garbage",
+    "empty",
+)
+
+
+def _site(domain: str, **definition: Any) -> dict[str, Any]:
+    return {"hosts": [domain, f"www.{domain}"], "schemes": ["http"], **definition}
+
+
+@pytest.mark.slow
+def test_broken_content_is_recorded_not_fatal(simulated_web_factory: Any, tmp_path: Path) -> None:
+    """Malformed HTML, wrong charsets, a PDF served as HTML, HTML as octet-stream, binary
+    garbage and an empty 200, as pages and as homepages; a 5 MB robots.txt and one full of
+    garbage lines; a sitemap XML bomb and a sitemap index of 50,000 sitemaps."""
+    links = "".join(f'<a href="/{name}">{name}</a>' for name in CONTENT_PAGES)
+    links += '<a href="/private/secret">secret</a>'
+    home = {"body": f"<html><title>Content</title><body>{links}</body></html>"}
+    world = {
+        "content": _site(
+            "content.gov",
+            pages={"/": home, **{f"/{name}": {"hostile": name} for name in CONTENT_PAGES}},
+        ),
+        "garbage": _site("garbage.gov", pages={"/": {"hostile": "binary-garbage"}}),
+        "empty": _site("empty.gov", pages={"/": {"hostile": "empty"}}),
+        "utf16": _site("utf16.gov", pages={"/": {"hostile": "utf16-bom"}}),
+        "bigrobots": _site(
+            "bigrobots.gov", pages={"/": home, "/robots.txt": {"hostile": "robots-5mb"}}
+        ),
+        "junkrobots": _site(
+            "junkrobots.gov", pages={"/": home, "/robots.txt": {"hostile": "robots-garbage"}}
+        ),
+        "xmlbomb": _site(
+            "xmlbomb.gov", pages={"/": home, "/sitemap.xml": {"hostile": "sitemap-xml-bomb"}}
+        ),
+        "bigindex": _site(
+            "bigindex.gov",
+            pages={"/": home, "/sitemap.xml": {"hostile": "sitemap-index-50000"}},
+        ),
+    }
+    domains = [f"{name}.gov" for name in world]
+    hostile.prepare("robots-5mb", "sitemap-index-50000")
+    web = simulated_web_factory(world)
+    # A longer timeout: the 5 MB robots.txt must arrive for the test to say anything.
+    db = crawl_sites(tmp_path, domains, "--timeout", "10", web=web)
+
+    pages = {
+        url.rsplit("/", 1)[1]: (status, kind, title)
+        for url, status, kind, title in rows(
+            db,
+            "select url, status, error_kind, title from page_observation "
+            "where domain = 'content.gov' and depth = 1",
+        )
+    }
+    for name in CONTENT_PAGES:
+        assert pages[name][:2] == (200, None), name
+    # A <title> never closed runs to the end of the document (as in browsers); no NULs kept.
+    malformed_title = pages["malformed-html"][2]
+    assert malformed_title.startswith("Broken") and "\x00" not in malformed_title
+    assert pages["cp1252-as-utf8"][2] in ("Café “quoted”", "Caf\ufffd \ufffdquoted\ufffd")
+    assert pages["utf16-bom"][2] == "UTF-16 page"
+    assert pages["pdf-as-html"][2] is None and pages["binary-garbage"][2] is None
+    sites = {row["domain"]: row for row in export_sites(db)}
+    assert sites["utf16.gov"]["title"] == "UTF-16 page"
+    assert sites["empty.gov"]["status"] == "parked"
+    assert sites["empty.gov"]["status_reason"].startswith("nearly empty page")
+    # Binary garbage answering 200 is a live server without a readable page (pinned as is:
+    # no heuristic says "placeholder" for it).
+    assert (sites["garbage.gov"]["status"], sites["garbage.gov"]["title"]) == ("active", None)
+    # robots.txt: a 5 MB file and one with garbage lines are still read and obeyed.
+    for domain in ("bigrobots.gov", "junkrobots.gov"):
+        assert sites[domain]["robots_txt"] is True, domain
+        secret = rows(
+            db,
+            "select status, error_kind from page_observation where domain = ? and url like ?",
+            domain,
+            "%/private/secret",
+        )
+        assert secret == [(None, "robots")], domain
+        assert not [r for r in web.requests(f"www.{domain}") if r.path.startswith("/private/")]
+    # Sitemaps: entities never expanded; an index is counted, its sitemaps not fetched.
+    (bomb,) = rows(db, "select sitemap from site_observation where domain = 'xmlbomb.gov'")
+    bomb_facts = json.loads(bomb[0])
+    # libxml2 refuses the amplification: the entry is dropped, nothing is expanded.
+    assert bomb_facts["present"] is True and bomb_facts["url_count"] <= 1
+    (index,) = rows(db, "select sitemap from site_observation where domain = 'bigindex.gov'")
+    facts = json.loads(index[0])
+    assert (facts["is_index"], facts["url_count"], facts["present"]) == (True, 50_000, True)
+    assert not [r for r in web.requests() if r.host == "example.invalid"]
+    assert db.peak_rss_mb < 400
+    assert_consistent(db, domains)

@@ -19,6 +19,8 @@ from scrapy.utils.sitemap import Sitemap
 
 from crawler.parsing._html import decode_body
 
+# RFC 9309 section 2.5: crawlers may stop parsing robots.txt after 500 KiB (Google does).
+MAX_ROBOTS_BYTES = 500 * 1024
 # A decompressed sitemap may be 50 MB by the sitemaps.org protocol; refuse to inflate more.
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 _HTML_START = re.compile(rb"^\s*(?:<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
@@ -65,9 +67,10 @@ def parse_robots(text: str) -> RobotsFacts:
     is true when that group forbids both the homepage and an arbitrary path (``Disallow: /``
     or ``/*`` without an ``Allow`` that wins). ``crawl_delay`` (not in the RFC, but widely
     honoured) is taken from the same group. Sitemaps are global and may appear anywhere; only
-    absolute http(s) URLs are kept. An HTML page served at /robots.txt says nothing.
+    absolute http(s) URLs are kept. An HTML page served at /robots.txt says nothing. Only the
+    first MAX_ROBOTS_BYTES characters are read.
     """
-    text = text or ""
+    text = (text or "")[:MAX_ROBOTS_BYTES]
     if text.startswith("\ufeff"):
         text = text[1:]
     if _HTML_TEXT_START.match(text):
