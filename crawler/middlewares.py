@@ -186,6 +186,20 @@ class RetryAfterMiddleware(RetryMiddleware):
         self.max_wait = settings.getfloat("GOVAUDIT_MAX_RETRY_AFTER", 30.0)
         self.base = settings.getfloat("GOVAUDIT_RETRY_BACKOFF", 1.0)
 
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        middleware = super().from_crawler(crawler)
+        crawler.signals.connect(middleware._on_downloaded, signal=signals.response_downloaded)
+        return middleware
+
+    def _on_downloaded(
+        self, response: Response, request: Request, spider: Spider | None = None
+    ) -> None:
+        """Hold the host as soon as the 429/503 arrives: the downloader hands the freed slot
+        to the next queued request before any middleware sees the response."""
+        if response.status in (429, 503) and not proxy_failure(response):
+            self._hold_slot(request, self._wait_for(request, response))
+
     def _wait_for(self, request: Request, response: Response) -> float:
         tries = request.meta.get("retry_times", 0)
         header = response.headers.get(b"Retry-After")

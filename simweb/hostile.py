@@ -27,6 +27,7 @@ computed once, streams never end) write to the connection themselves and then cl
 | `calendar` | an endless calendar: every day links the next and previous day |
 | `session-ids` | every link carries a new session id |
 | `deeper` | every page links one level deeper |
+| `503-retry-after-date` | 503 with `Retry-After` as an HTTP-date 3 s ahead |
 | `403-to-bots` | 403 to any User-Agent naming a bot, crawler or govaudit; a page to others |
 """
 
@@ -38,6 +39,7 @@ import functools
 import hashlib
 import os
 import struct
+import time
 import zlib
 from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs, urlsplit
@@ -263,7 +265,7 @@ STATIC = frozenset(
         "deeper",
     }
 )
-BEHAVIOURS = frozenset(STREAMS) | STATIC | {"403-to-bots"}
+BEHAVIOURS = frozenset(STREAMS) | STATIC | {"403-to-bots", "503-retry-after-date"}
 
 
 def prepare(*names: str) -> None:
@@ -298,6 +300,12 @@ async def serve(name: str, writer: Writer, head: bool, path: str, user_agent: st
                 await writer.drain()
                 return 403
             await _send(writer, _link_page("Welcome, human", ["/about"]), "text/html", head, [])
+        elif name == "503-retry-after-date":
+            when = email.utils.formatdate(time.time() + 3, usegmt=True)
+            headers = [("Retry-After", when), ("Content-Length", "0"), ("Connection", "close")]
+            writer.write(_head(503, headers, "Service Unavailable"))
+            await writer.drain()
+            return 503
         elif name in STREAMS:
             await STREAMS[name](writer, head)
         else:

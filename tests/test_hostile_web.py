@@ -16,7 +16,14 @@ import pytest
 from crawler.resolver import TEST_DNS_ENV, is_forbidden_address
 from crawler.spiders.base import MAX_HOPS
 from simweb import hostile
-from tests.hostile_crawl import Canary, assert_consistent, crawl_sites, export_sites, rows
+from tests.hostile_crawl import (
+    Canary,
+    assert_consistent,
+    crawl_sites,
+    export_sites,
+    rows,
+    run_govaudit,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -418,3 +425,106 @@ def test_broken_content_is_recorded_not_fatal(simulated_web_factory: Any, tmp_pa
     assert not [r for r in web.requests() if r.host == "example.invalid"]
     assert db.peak_rss_mb < 400
     assert_consistent(db, domains)
+
+
+# ---------------------------------------------------------------- politeness
+
+
+def _held(web: Any, domain: str, refused_status: int, at_least: float) -> None:
+    """After the `refused_status` answer no request to the domain started for `at_least`
+    seconds (the whole host waited), and one did afterwards."""
+    log = sorted(
+        (r for r in web.requests() if r.host.endswith(domain) and r.method != "CONNECT"),
+        key=lambda r: r.started,
+    )
+    refused = next(r for r in log if r.status == refused_status)
+    later = [r for r in log if r.started > refused.started]
+    assert later, f"nothing fetched from {domain} after the {refused_status}"
+    first = min(later, key=lambda r: r.started)
+    assert first.started >= (refused.finished or refused.started) + at_least, (first, refused)
+
+
+@pytest.mark.slow
+def test_rate_limits_are_honoured_and_blocking_is_recorded(
+    simulated_web_factory: Any, tmp_path: Path
+) -> None:
+    """429 with Retry-After in seconds, 503 with Retry-After as an HTTP-date: the host waits
+    while another host is crawled meanwhile, and the page is fetched on the retry. A host
+    answering 403 to our User-Agent (and 200 to browsers) is recorded `blocked`; its /open
+    check is `unreachable`, never "no open page"."""
+    ok = {"title": "Fine"}
+    links = "".join(f'<a href="/p{i}">p{i}</a>' for i in range(8))
+    world = {
+        "limited": _site(
+            "limited.gov",
+            robots="User-agent: *\nAllow: /\n",
+            pages={"/": {"sequence": [{"status": 429, "headers": {"Retry-After": "2"}}, ok]}},
+        ),
+        "busy": _site(
+            "busy.gov",
+            robots="User-agent: *\nAllow: /\n",
+            pages={"/": {"sequence": [{"hostile": "503-retry-after-date"}, ok]}},
+        ),
+        "bystander": _site(
+            "bystander.gov",
+            robots="User-agent: *\nAllow: /\n",
+            delay=0.3,
+            pages={"/": {"body": f"<html><title>By</title><body>{links}</body></html>"}},
+            catch_all={"title": "A page"},
+        ),
+        "nobots": _site("nobots.gov", catch_all={"hostile": "403-to-bots"}),
+    }
+    domains = [f"{name}.gov" for name in world]
+    web = simulated_web_factory(world)
+    db = crawl_sites(tmp_path, domains, "--per-host", "1", web=web)
+
+    sites = {row["domain"]: row for row in export_sites(db)}
+    for domain in ("limited.gov", "busy.gov"):
+        assert (sites[domain]["status"], sites[domain]["title"]) == ("active", "Fine"), domain
+        answered = [s for u, s in endpoint_rows(db, domain, "url, status") if u.startswith("http:")]
+        assert answered == [200, 200], domain
+    _held(web, "limited.gov", 429, 1.8)
+    _held(web, "busy.gov", 503, 1.0)
+    waits = [r for r in web.requests() if r.status in (429, 503)]
+    retried = min(
+        r.started
+        for r in web.requests()
+        if r.host.endswith(("limited.gov", "busy.gov"))
+        and r.started > max(w.started for w in waits)
+    )
+    assert any(
+        max(w.finished or 0 for w in waits) < r.started < retried
+        for r in web.requests("www.bystander.gov")
+    ), "the bystander host waited too"
+    assert (sites["bystander.gov"]["status"], sites["bystander.gov"]["pages_crawled"]) == (
+        "active",
+        9,
+    )
+    assert (sites["nobots.gov"]["status"], sites["nobots.gov"]["status_reason"]) == (
+        "error",
+        "blocked",
+    )
+    assert all(r.status == 403 for r in web.requests("www.nobots.gov") if r.method == "GET")
+    assert_consistent(db, domains)
+
+    agencies = tmp_path / "agencies.csv"
+    agencies.write_text(
+        "agency,slug,primary_domain,source\nTest Agency,test,nobots.gov,test\n", encoding="utf-8"
+    )
+    db_url = f"sqlite:///{db}"
+    result = run_govaudit(
+        db_url,
+        "--agencies",
+        str(agencies),
+        "crawl",
+        "--only",
+        "open",
+        "--workers",
+        "1",
+        "--timeout",
+        "2",
+        web=web,
+    )
+    assert result.returncode == 0, result.stderr
+    plans = json.loads(run_govaudit(db_url, "export", "plans", "--format", "json").stdout)
+    assert [(p["domain"], p["status"]) for p in plans] == [("nobots.gov", "unreachable")]
