@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,20 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def database_url(explicit: str | None = None) -> str:
     return explicit or os.environ.get("GOVAUDIT_DB") or DEFAULT_DB_URL
+
+
+_URL_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^:/@?#]*):([^@/?#]*)@")
+
+
+def redacted(url: str, text: str | None = None) -> str:
+    """`text` (default: the URL itself) with the URL's password replaced by ***: database
+    URLs go into error messages and logs, their passwords never do."""
+    text = url if text is None else text
+    match = _URL_PASSWORD.match(url)
+    if match and match.group(2):
+        text = text.replace(url, _URL_PASSWORD.sub(r"\1:***@", url, count=1))
+        text = text.replace(match.group(2), "***")
+    return text
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -107,14 +122,14 @@ class Database:
             except (ArgumentError, NoSuchModuleError) as exc:
                 self._engine = None
                 raise DatabaseURLError(
-                    f"--db {self.url!r}: not a usable database URL ({exc})"
-                ) from exc
+                    redacted(self.url, f"--db {self.url!r}: not a usable database URL ({exc})")
+                ) from None
             except (OperationalError, DriverDatabaseError) as exc:
                 self._engine = None
                 reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
                 raise DatabaseUnavailable(
-                    f"--db {self.url}: cannot open the database ({reason})"
-                ) from exc
+                    redacted(self.url, f"--db {self.url}: cannot open the database ({reason})")
+                ) from None
             self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         return self._engine
 

@@ -90,7 +90,7 @@ def die_with_parent() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.worker")
-    parser.add_argument("--db", required=True)
+    parser.add_argument("--db", default=None, help="database URL (default: $GOVAUDIT_DB)")
     parser.add_argument("--run", type=int, required=True)
     parser.add_argument("--job", choices=["sites", "open", "rdap"], required=True)
     parser.add_argument("--worker", type=int, default=0)
