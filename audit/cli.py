@@ -389,8 +389,10 @@ def ensure_registry(app: App) -> None:
 
 
 def main() -> None:
+    from sqlalchemy.exc import DBAPIError
+
     from audit import commands  # noqa: F401  (registers the other command groups)
-    from audit.db import DatabaseUnavailable, DatabaseURLError
+    from audit.db import DatabaseUnavailable, DatabaseURLError, database_url, redacted
 
     try:
         cli(prog_name="govaudit")
@@ -400,6 +402,28 @@ def main() -> None:
     except DatabaseUnavailable as exc:
         click.echo(f"govaudit: error: {exc}", err=True)
         sys.exit(1)
+    except DBAPIError as exc:
+        # A database that fails under us (disk full, read-only file, server stopped): one
+        # line, and the transaction it ended was rolled back, so nothing half-written stays.
+        reason = str(exc.orig if exc.orig is not None else exc).strip().splitlines()[0]
+        url = database_url(_db_option())
+        click.echo(f"govaudit: error: database {redacted(url)}: {reason}", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"govaudit: error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(1)
+
+
+def _db_option() -> str | None:
+    """The --db given on the command line, if any (for naming the database in an error)."""
+    args = sys.argv[1:]
+    for i, arg in enumerate(args):
+        if arg == "--db" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--db="):
+            return arg.removeprefix("--db=")
+    return None
 
 
 if __name__ == "__main__":

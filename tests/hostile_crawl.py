@@ -92,8 +92,11 @@ def crawl_sites(
 
 
 def rows(db_path: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(db_path) as conn:
+    conn = sqlite3.connect(db_path)
+    try:
         return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
 
 
 def assert_consistent(db_path: str, domains: Iterable[str]) -> None:
