@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: install install-test demo test lint benchmark screenshots clean
+.PHONY: install install-test demo test lint wheel-check benchmark screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,20 @@ demo: install
 	$(BIN)/govaudit demo
 
 ## Install govaudit, PostgreSQL and Chromium (Debian packages), start them, run every test.
+# The services script's output is kept in a file so that its failure stops `make test`
+# (inside `eval "$$(...)"` a failed script would let pytest run and skip whole groups).
 test: install-test
-	eval "$$(bash .ci/services.sh)" && $(BIN)/python -m pytest -q -p no:cacheprovider
+	bash .ci/services.sh > .services.env
+	. ./.services.env && $(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+## Build the wheel, install it in a fresh virtualenv outside the checkout, run the demo there.
+wheel-check: install-test
+	bash .ci/wheel_check.sh
 
 benchmark: install-test
 	$(BIN)/python benchmarks/run.py
@@ -34,4 +42,4 @@ screenshots: install-test
 	$(BIN)/python docs/make_screenshots.py
 
 clean:
-	rm -rf $(VENV) govaudit-demo .pytest_cache
+	rm -rf $(VENV) govaudit-demo .pytest_cache .services.env build dist

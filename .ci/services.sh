@@ -6,6 +6,8 @@ set -euo pipefail
 
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# certutil: `govaudit a11y` adds the crawl's extra CA (--ca-bundle) to a throwaway NSS db.
+command -v certutil >/dev/null 2>&1 || need+=(libnss3-tools)
 command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

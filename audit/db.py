@@ -16,21 +16,29 @@ DEFAULT_DB_URL = "sqlite:///govaudit.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+_URL_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^@/\s]*@")
+
+
+def mask_passwords(text: str) -> str:
+    """`text` with the password of every URL in it replaced by ***: logs, messages and stored
+    settings never carry a database password."""
+    return _URL_PASSWORD.sub(r"\1***@", text)
+
+
 def database_url(explicit: str | None = None) -> str:
     return explicit or os.environ.get("GOVAUDIT_DB") or DEFAULT_DB_URL
 
 
-_URL_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^:/@?#]*):([^@/?#]*)@")
+_DB_URL_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://[^:/@?#]*:([^@/?#]*)@")
 
 
 def redacted(url: str, text: str | None = None) -> str:
-    """`text` (default: the URL itself) with the URL's password replaced by ***: database
-    URLs go into error messages and logs, their passwords never do."""
-    text = url if text is None else text
-    match = _URL_PASSWORD.match(url)
-    if match and match.group(2):
-        text = text.replace(url, _URL_PASSWORD.sub(r"\1:***@", url, count=1))
-        text = text.replace(match.group(2), "***")
+    """`text` (default: the URL itself) with the URL's password replaced by ***, also where
+    a driver's message quotes it without the URL around it."""
+    text = mask_passwords(url if text is None else text)
+    match = _DB_URL_PASSWORD.match(url)
+    if match and match.group(1):
+        text = text.replace(match.group(1), "***")
     return text
 
 

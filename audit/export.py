@@ -11,9 +11,11 @@ import io
 import json
 import re
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from audit.models import (
@@ -23,10 +25,23 @@ from audit.models import (
     EndpointObservation,
     Finding,
     LinkObservation,
+    OpenObservation,
+    OpenTry,
     PageObservation,
     PlanCheck,
+    PlanDocument,
     SiteObservation,
 )
+from audit.plan_status import (
+    HAS_PLAN,
+    PlanFacts,
+    PlanPolicy,
+    check_fields,
+    facts_from_rows,
+    judge_plan,
+    lateness,
+)
+from audit.seeds import load_policy
 from audit.site_status import EndpointObservation as Endpoint
 from audit.site_status import classify_site
 
@@ -89,6 +104,7 @@ PLAN_COLUMNS = [
     "evidence",
     "crawl_run",
     "fetched_at",
+    "date_note",
 ]
 FINDING_COLUMNS = [
     "rule",
@@ -173,7 +189,41 @@ class NoData(LookupError):
     """Nothing stored yet for what was asked; the message says which command makes it."""
 
 
-def latest_run(session: Session, job: str = "sites", run_id: int | None = None) -> CrawlRun:
+@dataclass(frozen=True)
+class JobProgress:
+    """How far one job (sites, open) of a crawl run got: tasks no longer pending, of all."""
+
+    done: int
+    total: int
+
+    @property
+    def partial(self) -> bool:
+        return self.done < self.total
+
+
+def job_progress(session: Session, run_id: int, job: str) -> JobProgress:
+    done, total = session.execute(
+        select(
+            func.count(CrawlTask.id).filter(CrawlTask.state != "pending"),
+            func.count(CrawlTask.id),
+        ).where(CrawlTask.run_id == run_id, CrawlTask.job == job)
+    ).one()
+    return JobProgress(int(done or 0), int(total or 0))
+
+
+def _finished_runs(job: str) -> Select[tuple[CrawlRun]]:
+    """Runs whose `job` ran to the end: it has tasks, and none is still pending. A crawl
+    killed half-way is never the default: its missing sites would read as removed."""
+    has_job = select(CrawlTask.id).where(CrawlTask.run_id == CrawlRun.id, CrawlTask.job == job)
+    pending = has_job.where(CrawlTask.state == "pending")
+    return select(CrawlRun).where(has_job.exists(), ~pending.exists())
+
+
+def latest_run(
+    session: Session, job: str = "sites", run_id: int | None = None, *, up_to: int | None = None
+) -> CrawlRun:
+    """The crawl run `run_id` (finished or not: a named run is shown as it is), else the
+    newest run whose `job` finished (no later than `up_to` when given)."""
     if run_id is not None:
         run = session.get(CrawlRun, run_id)
         if run is None:
@@ -186,25 +236,19 @@ def latest_run(session: Session, job: str = "sites", run_id: int | None = None) 
         if not has_job:
             raise NoData(f"crawl run {run_id} has no {job} results")
         return run
-    run = session.scalars(
-        select(CrawlRun)
-        .join(CrawlTask, CrawlTask.run_id == CrawlRun.id)
-        .where(CrawlTask.job == job, CrawlTask.state != "pending")
-        .order_by(CrawlRun.id.desc())
-        .limit(1)
-    ).first()
+    query = _finished_runs(job)
+    if up_to is not None:
+        query = query.where(CrawlRun.id <= up_to)
+    run = session.scalars(query.order_by(CrawlRun.id.desc()).limit(1)).first()
     if run is None:
-        raise NoData(f"no crawl with {job} results yet (run `govaudit crawl`)")
+        raise NoData(f"no finished crawl with {job} results yet (run `govaudit crawl`)")
     return run
 
 
 def previous_run(session: Session, run: CrawlRun, job: str = "sites") -> CrawlRun | None:
+    """The newest finished run of `job` before `run`: what run-to-run changes compare with."""
     return session.scalars(
-        select(CrawlRun)
-        .join(CrawlTask, CrawlTask.run_id == CrawlRun.id)
-        .where(CrawlTask.job == job, CrawlTask.state != "pending", CrawlRun.id < run.id)
-        .order_by(CrawlRun.id.desc())
-        .limit(1)
+        _finished_runs(job).where(CrawlRun.id < run.id).order_by(CrawlRun.id.desc()).limit(1)
     ).first()
 
 
@@ -226,20 +270,10 @@ def site_row(site: SiteObservation, endpoints: list[EndpointObservation]) -> dic
     status = classify_site(
         site.domain,
         [
-            Endpoint(
-                e.url,
-                e.status,
-                e.error_kind if e.error_kind != "robots" else "other",
-                e.final_url,
-                e.title,
-                e.body_text,
-            )
+            Endpoint(e.url, e.status, e.error_kind, e.final_url, e.title, e.body_text)
             for e in endpoints
         ],
     )
-    status_name, reason = status.status, status.reason
-    if endpoints and all(e.error_kind == "robots" for e in endpoints):
-        status_name, reason = "error", "blocked by robots.txt: could not be checked"
     home = site.homepage or {}
     answered_http = [e for e in endpoints if e.url.startswith("http://") and e.error_kind is None]
     chosen = next((e for e in endpoints if e.final_url == site.homepage_url), None)
@@ -249,8 +283,8 @@ def site_row(site: SiteObservation, endpoints: list[EndpointObservation]) -> dic
     return {
         "domain": site.domain,
         "agency": site.agency,
-        "status": status_name,
-        "status_reason": reason,
+        "status": status.status,
+        "status_reason": status.reason,
         "redirect_target": status.redirect_target,
         "final_url": final_url,
         "https": any(e.https_ok for e in endpoints),
@@ -338,66 +372,181 @@ def links_rows(session: Session, run_id: int) -> list[dict[str, Any]]:
     return masked(rows)
 
 
-def plan_first_seen(
-    session: Session, agency: str, plan_url: str | None, up_to_run: int | None = None
-) -> dt.datetime | None:
-    """When a crawl (this one or an earlier one) first saw a plan of this agency, published
-    or incomplete; None when this check found none. Any URL counts: agencies move plans."""
-    if plan_url is None:
-        return None
-    query = select(func.min(PlanCheck.fetched_at)).where(
-        PlanCheck.agency == agency, PlanCheck.status.in_(["published", "incomplete"])
-    )
-    if up_to_run is not None:
-        query = query.where(PlanCheck.run_id <= up_to_run)
-    return session.scalar(query)
+def _plans_policy(session: Session, plans: Mapping[str, Any] | None) -> PlanPolicy:
+    """The `[plans]` policy to judge with: the one given, else the newest audit's, else the
+    shipped policy.toml."""
+    if plans is None:
+        newest = session.scalars(select(AuditRun).order_by(AuditRun.id.desc()).limit(1)).first()
+        plans = (newest.policy or {}).get("plans") if newest is not None else None
+    if not plans:
+        plans = load_policy().section("plans")
+    return PlanPolicy.from_section(plans)
 
 
-def plan_row(
-    check: PlanCheck, first_seen: dt.datetime | None, deadline: dt.date | None
-) -> dict[str, Any]:
-    """One agency's plan check. `late`: the plan's stated date, or else the first crawl that
-    saw it, is after the deadline; None when there is no plan to date."""
-    has_plan = check.status in ("published", "incomplete")
-    evidence_date = check.stated_date or (first_seen.date() if first_seen else None)
-    late = None
-    if has_plan and deadline is not None and evidence_date is not None:
-        late = evidence_date > deadline
-    elements = {name: snippet is not None for name, snippet in (check.elements or {}).items()}
+def _columns(row: Any) -> dict[str, Any]:
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
+
+
+def plan_facts(
+    session: Session, run_id: int, agencies: Iterable[str] | None = None
+) -> dict[str, PlanFacts]:
+    """What the /open crawl `run_id` stored, per agency (all, or those named)."""
+    wanted = list(agencies) if agencies is not None else None
+    query = select(OpenObservation).where(OpenObservation.run_id == run_id)
+    tries_q = select(OpenTry).where(OpenTry.run_id == run_id)
+    docs_q = select(PlanDocument).where(PlanDocument.run_id == run_id)
+    if wanted is not None:
+        query = query.where(OpenObservation.agency.in_(wanted))
+        tries_q = tries_q.where(OpenTry.agency.in_(wanted))
+        docs_q = docs_q.where(PlanDocument.agency.in_(wanted))
+    tries: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for t in session.scalars(tries_q.order_by(OpenTry.agency, OpenTry.seq)):
+        tries[t.agency].append(_columns(t))
+    docs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for d in session.scalars(docs_q.order_by(PlanDocument.id)):
+        docs[d.agency].append(_columns(d))
     return {
-        "agency": check.agency,
-        "domain": check.domain,
-        "open_page_url": check.open_page_url,
-        "status": check.status,
-        "status_reason": check.reason,
-        "plan_url": check.plan_url,
-        "plan_content_type": check.plan_content_type,
-        "elements": elements,
-        "missing_elements": list((check.extras or {}).get("missing", [])),
-        "stated_date": check.stated_date.isoformat() if check.stated_date else None,
-        "first_seen": first_seen.isoformat(timespec="seconds") if first_seen else None,
-        "late": late,
-        "evidence": {
-            **(check.evidence or {}),
-            "plan_hash": check.plan_hash,
-            "snippets": {k: v for k, v in (check.elements or {}).items() if v},
-            "candidates": (check.extras or {}).get("candidates", []),
-            "open_gov_plan_url": (check.extras or {}).get("open_gov_plan_url"),
-            "feedback_url": (check.extras or {}).get("feedback_url"),
-        },
-        "crawl_run": check.run_id,
-        "fetched_at": check.fetched_at.isoformat(timespec="seconds"),
+        o.agency: facts_from_rows(_columns(o), tries[o.agency], docs[o.agency])
+        for o in session.scalars(query)
     }
 
 
-def plans_rows(session: Session, run_id: int, deadline: dt.date | None) -> list[dict[str, Any]]:
-    checks = session.scalars(
-        select(PlanCheck).where(PlanCheck.run_id == run_id).order_by(PlanCheck.agency)
-    ).all()
-    return [
-        masked(plan_row(c, plan_first_seen(session, c.agency, c.plan_url, run_id), deadline))
-        for c in checks
-    ]
+def _stored_check(check: PlanCheck) -> dict[str, Any]:
+    return {
+        "agency": check.agency,
+        "domain": check.domain,
+        "fetched_at": check.fetched_at,
+        "status": check.status,
+        "reason": check.reason,
+        "open_page_url": check.open_page_url,
+        "plan_url": check.plan_url,
+        "plan_content_type": check.plan_content_type,
+        "plan_hash": check.plan_hash,
+        "stated_date": check.stated_date,
+        "elements": dict(check.elements or {}),
+        "extras": dict(check.extras or {}),
+        "evidence": dict(check.evidence or {}),
+    }
+
+
+def judged_plan_checks(
+    session: Session, run_id: int, policy: PlanPolicy, agencies: Iterable[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """Each agency's plan check for crawl run `run_id` (`audit.plan_status.check_fields`),
+    judged from the stored observations under `policy`. A crawl made before the /open
+    observations were stored has only its own `plan_check` rows: those are used as stored."""
+    wanted = set(agencies) if agencies is not None else None
+    checks = {
+        agency: {**check_fields(facts, judge_plan(facts, policy)), "run_id": run_id}
+        for agency, facts in plan_facts(session, run_id, wanted).items()
+    }
+    query = select(PlanCheck).where(PlanCheck.run_id == run_id)
+    if wanted is not None:
+        query = query.where(PlanCheck.agency.in_(wanted))
+    for stored in session.scalars(query):
+        if stored.agency not in checks and stored.audit_run_id is None:
+            checks[stored.agency] = {**_stored_check(stored), "run_id": run_id}
+    return checks
+
+
+def plan_first_seen(
+    session: Session,
+    agency: str,
+    up_to_run: int,
+    policy: PlanPolicy,
+    current: Mapping[str, Any] | None = None,
+) -> tuple[dt.datetime, dt.datetime | None] | None:
+    """When a crawl (this one or an earlier one) first saw a plan of this agency, published
+    or incomplete under `policy`, and when that crawl run ended; None when none did. Any
+    URL counts: agencies move plans. `current`: run `up_to_run`'s check, already judged."""
+    runs = sorted(
+        set(
+            session.scalars(
+                select(OpenObservation.run_id).where(
+                    OpenObservation.agency == agency, OpenObservation.run_id <= up_to_run
+                )
+            )
+        )
+        | set(
+            session.scalars(
+                select(PlanCheck.run_id).where(
+                    PlanCheck.agency == agency, PlanCheck.run_id <= up_to_run
+                )
+            )
+        )
+    )
+    for run_id in runs:
+        if run_id == up_to_run and current is not None:
+            check: Mapping[str, Any] | None = current
+        else:
+            check = judged_plan_checks(session, run_id, policy, [agency]).get(agency)
+        if check is not None and check["status"] in HAS_PLAN:
+            run = session.get(CrawlRun, run_id)
+            return check["fetched_at"], run.finished_at if run is not None else None
+    return None
+
+
+def plan_row(
+    check: Mapping[str, Any],
+    first_seen: dt.datetime | None,
+    deadline: dt.date | None,
+    first_seen_run_ended: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """One agency's plan check. `late`: the plan's stated date is after the deadline; None
+    (unknown) without a stated date, unless the crawl that first saw the plan ended before
+    the deadline (then False); None when there is no plan to date."""
+    has_plan = check["status"] in HAS_PLAN
+    stated: dt.date | None = check.get("stated_date")
+    late, date_note = lateness(stated, has_plan, deadline, first_seen_run_ended)
+    extras = check.get("extras") or {}
+    elements = {name: snippet is not None for name, snippet in (check["elements"] or {}).items()}
+    return {
+        "agency": check["agency"],
+        "domain": check["domain"],
+        "open_page_url": check["open_page_url"],
+        "status": check["status"],
+        "status_reason": check["reason"],
+        "plan_url": check["plan_url"],
+        "plan_content_type": check["plan_content_type"],
+        "elements": elements,
+        "missing_elements": list(extras.get("missing", [])),
+        "stated_date": stated.isoformat() if stated else None,
+        "first_seen": first_seen.isoformat(timespec="seconds") if first_seen else None,
+        "late": late,
+        "date_note": date_note,
+        "evidence": {
+            **(check.get("evidence") or {}),
+            "plan_hash": check["plan_hash"],
+            "snippets": {k: v for k, v in (check["elements"] or {}).items() if v},
+            "candidates": extras.get("candidates", []),
+            "open_gov_plan_url": extras.get("open_gov_plan_url"),
+            "feedback_url": extras.get("feedback_url"),
+        },
+        "crawl_run": check["run_id"],
+        "fetched_at": check["fetched_at"].isoformat(timespec="seconds"),
+    }
+
+
+def plans_rows(
+    session: Session,
+    run_id: int,
+    deadline: dt.date | None,
+    plans: Mapping[str, Any] | None = None,
+    checks: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per agency of /open crawl `run_id`, judged under the `[plans]` policy given
+    (default: the newest audit's). `checks`: already judged (`judged_plan_checks`)."""
+    policy = _plans_policy(session, plans)
+    if checks is None:
+        checks = judged_plan_checks(session, run_id, policy)
+    rows = []
+    for agency in sorted(checks):
+        check = checks[agency]
+        seen = None
+        if check["status"] in HAS_PLAN:
+            seen = plan_first_seen(session, agency, run_id, policy, check)
+        rows.append(plan_row(check, seen[0] if seen else None, deadline, seen[1] if seen else None))
+    return masked(rows)
 
 
 def latest_audit(session: Session, audit_run_id: int | None = None) -> AuditRun:

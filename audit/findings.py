@@ -44,6 +44,11 @@ class AuditInput:
     # the latest /open crawl: plan rows (audit.export.plan_row)
     open_run_id: int | None = None
     plans: list[dict[str, Any]] = field(default_factory=list)
+    # agency -> its judged plan check (audit.plan_status.check_fields), for plan_check
+    plan_checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # the latest accessibility run: one dict per page (audit.a11y.a11y_pages)
+    a11y_run_id: int | None = None
+    a11y_pages: list[dict[str, Any]] = field(default_factory=list)
     today: dt.date = field(default_factory=dt.date.today)
 
     @cached_property

@@ -1,8 +1,9 @@
 """The govaudit database: registry inventory, crawl observations, checks and findings.
 
 Data flows one way: seeds/registry files -> `registry_*` tables; crawls -> `crawl_*`,
-`*_observation`, `rdap_result`, `plan_check` (raw observations, never judgements except the
-plan check's own status); the audit runner -> `audit_run` and `finding`.
+`*_observation`, `open_try`, `plan_document`, `rdap_result` (raw observations, never
+judgements); the audit runner -> `audit_run`, `finding` and `plan_check` (its judgement of
+each agency's plan).
 """
 
 from __future__ import annotations
@@ -241,8 +242,94 @@ class RdapResult(Base):
     body: Mapped[str | None] = mapped_column(Text)
 
 
+class OpenObservation(Base):
+    """What the /open crawl saw of one agency's site, apart from its /open tries and the
+    documents (`open_try`, `plan_document`): homepage answers, the random-path probe, the
+    plan links found and those that gave no document. Facts only; `audit/plan_status.py`
+    judges them."""
+
+    __tablename__ = "open_observation"
+    __table_args__ = (UniqueConstraint("run_id", "agency"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    agency: Mapped[str] = mapped_column(Text)
+    domain: Mapped[str] = mapped_column(String(253))
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # Every homepage try: url, status, error_kind, final_url, left_scope.
+    homepage_tries: Mapped[list[Any]] = mapped_column(default=list)
+    # The try that answered (same keys), or null when none did; origin: its scheme://host.
+    homepage: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    origin: Mapped[str | None] = mapped_column(Text)
+    # Fingerprints (audit.page_similarity.Fingerprint as JSON) of the homepage and of the
+    # site's answer for a path that cannot exist (with its url).
+    homepage_fingerprint: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    probe: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Links the crawl took for plan candidates: url, text, match, depth, from.
+    candidates: Mapped[list[Any]] = mapped_column(default=list)
+    # Candidate fetches that gave no document: url, status, error_kind, final_url,
+    # left_scope, link_text.
+    failed_links: Mapped[list[Any]] = mapped_column(default=list)
+    # Open Government Directive links on the /open page: open_gov_plan_url, feedback_url.
+    extras: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    visits: Mapped[list[Any]] = mapped_column(default=list)
+    notes: Mapped[list[Any]] = mapped_column(default=list)
+    scope: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class OpenTry(Base):
+    """One fetch of a candidate /open URL and how it ended."""
+
+    __tablename__ = "open_try"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    agency: Mapped[str] = mapped_column(Text, index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # order of the tries
+    url: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[int | None] = mapped_column(Integer)
+    error_kind: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    # The redirect led off the agency's domains (final_url is where): recorded, not fetched.
+    left_scope: Mapped[bool] = mapped_column(Boolean, default=False)
+    redirect_chain: Mapped[list[Any]] = mapped_column(default=list)
+    fingerprint: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    content_type: Mapped[str | None] = mapped_column(Text)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    # The crawl took plan candidates from this page (its first answer that looked real).
+    followed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PlanDocument(Base):
+    """A document the /open crawl fetched as a possible plan (the /open page itself included),
+    with its extracted text (zlib-compressed UTF-8) and every date in it with its context."""
+
+    __tablename__ = "plan_document"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    agency: Mapped[str] = mapped_column(Text, index=True)
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[int | None] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64))
+    text_kind: Mapped[str] = mapped_column(String(10))  # html | pdf | text | other
+    text_error: Mapped[str | None] = mapped_column(Text)
+    text_z: Mapped[bytes] = mapped_column(LargeBinary)
+    dates: Mapped[list[Any]] = mapped_column(default=list)  # audit.plan_text.DateMention
+    source: Mapped[str] = mapped_column(String(10))  # "open" (the /open page) | "link"
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    rank: Mapped[int] = mapped_column(Integer, default=0)
+    link_text: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+
+
 class PlanCheck(Base):
-    """The /open page and Customer Service Plan of one agency as one crawl found them."""
+    """One agency's plan status for one crawl run, as the newest `govaudit audit` judged it
+    from the observations above (crawls before revision 0002p wrote it themselves). Exports
+    and reports judge afresh under the policy in force; this row serves SQL readers."""
 
     __tablename__ = "plan_check"
     __table_args__ = (UniqueConstraint("run_id", "agency"),)
@@ -261,6 +348,32 @@ class PlanCheck(Base):
     elements: Mapped[dict[str, Any]] = mapped_column(default=dict)  # name -> snippet|None
     extras: Mapped[dict[str, Any]] = mapped_column(default=dict)
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    audit_run_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class A11yCheck(Base):
+    """One page checked with axe-core in a browser (`govaudit a11y`): what axe reported.
+
+    `state` is "checked" (violations may be empty: none found) or "couldn't check" with the
+    reason (timeout, network error, HTTP error, blocked by robots.txt): never "no violations".
+    """
+
+    __tablename__ = "a11y_check"
+    __table_args__ = (UniqueConstraint("run_id", "url"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+    agency: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))  # homepage | open | plan
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    axe_version: Mapped[str | None] = mapped_column(Text)
+    # [{rule, impact, wcag: [tags], nodes, example_target, example_html}]
+    violations: Mapped[list[Any]] = mapped_column(default=list)
 
 
 class EvidenceBlob(Base):
@@ -303,3 +416,37 @@ class Finding(Base):
     waiver: Mapped[str | None] = mapped_column(String(30))
     summary: Mapped[str] = mapped_column(Text)
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class JobLock(Base):
+    """The one lock of `govaudit run` per database: a row, so it holds across machines.
+
+    A holder refreshes `heartbeat_at`; a row whose holder is a dead process on the same host,
+    or whose heartbeat is too old, is stale and may be taken over.
+    """
+
+    __tablename__ = "job_lock"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str] = mapped_column(Text)
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    job_run_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class JobRun(Base):
+    """One periodic job (`govaudit run`): the step it is at, and what each step produced.
+
+    `state` holds the ids of the crawl, RDAP and audit runs it made, the report folder and
+    each finished step's counts, so a run killed at any step continues at that step.
+    """
+
+    __tablename__ = "job_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running|failed|done
+    step: Mapped[str] = mapped_column(String(20), default="registry")
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)

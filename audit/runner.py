@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from audit.db import Database
 from audit.domain_names import registrable_domain
-from audit.export import NoData, latest_run, plans_rows, sites_rows
+from audit.export import (
+    NoData,
+    judged_plan_checks,
+    latest_run,
+    plans_rows,
+    sites_rows,
+)
 from audit.findings import AuditInput, FindingDraft
 from audit.freeze import RdapView, SnapshotView
 from audit.models import (
@@ -24,11 +30,14 @@ from audit.models import (
     Domain,
     Finding,
     LinkObservation,
+    OpenObservation,
+    PlanCheck,
     RdapResult,
     RegistryEntry,
     RegistrySnapshot,
     SiteObservation,
 )
+from audit.plan_status import PlanPolicy
 from audit.rules import RULES
 from audit.seeds import Policy, Waiver
 
@@ -121,8 +130,48 @@ def gather(
             }
     if open_run is not None:
         data.open_run_id = open_run.id
-        data.plans = plans_rows(session, open_run.id, policy.plan_deadline)
+        plans = policy.section("plans")
+        checks = judged_plan_checks(session, open_run.id, PlanPolicy.from_section(plans))
+        data.plan_checks = checks
+        data.plans = plans_rows(session, open_run.id, policy.plan_deadline, plans, checks)
+    _gather_a11y(session, data)
     return data
+
+
+def _store_plan_checks(session: Session, data: AuditInput, audit_run_id: int) -> None:
+    """Keep this audit's plan judgement in `plan_check` for SQL readers: one row per agency
+    the /open crawl observed, replacing an earlier audit's."""
+    if data.open_run_id is None:
+        return
+    run_id = data.open_run_id
+    observed = set(
+        session.scalars(select(OpenObservation.agency).where(OpenObservation.run_id == run_id))
+    )
+    if not observed:
+        return
+    checks = [c for agency, c in data.plan_checks.items() if agency in observed]
+    session.execute(
+        PlanCheck.__table__.delete().where(
+            PlanCheck.run_id == run_id, PlanCheck.agency.in_(sorted(observed))
+        )
+    )
+    if checks:
+        session.execute(
+            PlanCheck.__table__.insert(),
+            [{**check, "audit_run_id": audit_run_id} for check in checks],
+        )
+
+
+def _gather_a11y(session: Session, data: AuditInput) -> None:
+    """The newest accessibility run's pages, when `govaudit a11y` has run."""
+    from audit.a11y import a11y_pages
+
+    try:
+        a11y_run = latest_run(session, "a11y")
+    except NoData:
+        return
+    data.a11y_run_id = a11y_run.id
+    data.a11y_pages = a11y_pages(session, a11y_run.id)
 
 
 def evaluate(data: AuditInput, rules: list[str] | None = None) -> list[FindingDraft]:
@@ -193,6 +242,7 @@ def run_audit(
         )
         session.add(run)
         session.flush()
+        _store_plan_checks(session, data, run.id)
         if drafts:
             session.execute(
                 Finding.__table__.insert(),

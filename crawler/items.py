@@ -24,9 +24,14 @@ class SiteResult:
 
 @dataclass
 class PlanResult:
+    """What the /open crawl saw of one agency: `open_observation`, `open_try` and
+    `plan_document` rows (and bodies kept with --keep-evidence)."""
+
     run_id: int
     agency: str
-    check: dict[str, Any]
+    observation: dict[str, Any]
+    tries: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
     blobs: list[dict[str, Any]] = field(default_factory=list)
     state: str = "done"
 

@@ -16,8 +16,10 @@ from audit.models import (
     EndpointObservation,
     EvidenceBlob,
     LinkObservation,
+    OpenObservation,
+    OpenTry,
     PageObservation,
-    PlanCheck,
+    PlanDocument,
     RdapResult,
     SiteObservation,
     utcnow,
@@ -131,9 +133,19 @@ class ObservationPipeline:
         self._finish(session, run, "sites", domain, item.state, item.error)
 
     def _plan(self, session: Any, item: PlanResult) -> None:
+        run, agency = item.run_id, item.agency
         session.execute(
-            insert(PlanCheck), [{**item.check, "run_id": item.run_id, "agency": item.agency}]
+            insert(OpenObservation), [{**item.observation, "run_id": run, "agency": agency}]
         )
+        if item.tries:
+            session.execute(
+                insert(OpenTry), [{**t, "run_id": run, "agency": agency} for t in item.tries]
+            )
+        if item.documents:
+            session.execute(
+                insert(PlanDocument),
+                [{**d, "run_id": run, "agency": agency} for d in item.documents],
+            )
         if item.blobs:
             session.execute(
                 insert(EvidenceBlob), [{**b, "run_id": item.run_id} for b in item.blobs]

@@ -117,6 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     crawl_cfg = settings_data.get("crawl", {})
     settings = scrapy_settings(crawl_cfg, args.verbose)
     settings["GOVAUDIT_DB_URL"] = db.url
+    # `govaudit run` logs Scrapy at its own level (default WARNING) into the job's log file.
+    if os.environ.get("GOVAUDIT_SCRAPY_LOG_LEVEL") and not args.verbose:
+        settings["LOG_LEVEL"] = os.environ["GOVAUDIT_SCRAPY_LOG_LEVEL"]
+    if os.environ.get("GOVAUDIT_SCRAPY_LOG_FILE"):
+        settings["LOG_FILE"] = os.environ["GOVAUDIT_SCRAPY_LOG_FILE"]
+        settings["LOG_FILE_APPEND"] = True
     # Units per write transaction (default 20, or every 2 s): an operator's knob, and tests
     # set 1 to watch units land one by one.
     if os.environ.get("GOVAUDIT_BATCH_UNITS"):

@@ -59,6 +59,18 @@ REGISTRY_DOMAINS = [
 ]
 
 
+# /open pages that cannot be checked (issue 10, case 5): agency -> primary domain. Not in
+# REGISTRY_DOMAINS: only the /open tests crawl them.
+OPEN_UNCHECKABLE = {"iota.gov": "Iota Agency", "kappa.gov": "Kappa Agency"}
+# An application shell: the same page for every path, its content drawn by JavaScript.
+SCRIPT_SHELL = (
+    '<!doctype html><html lang="en"><head><title>Kappa Agency</title>'
+    '<script src="/static/js/main.3f2a.js" defer></script></head><body>'
+    "<noscript>You need to enable JavaScript to run this app.</noscript>"
+    '<div id="root"></div></body></html>'
+)
+
+
 def sites() -> dict[str, dict[str, Any]]:
     page = "<html><head><title>{t}</title></head><body>{b}</body></html>"
     return {
@@ -112,6 +124,23 @@ def sites() -> dict[str, dict[str, Any]]:
             "hosts": ["zeta.gov", "www.zeta.gov"],
             "catch_all": {"status": 200, "body": page.format(t="Zeta home", b=PROSE)},
             "pages": {"/": {"body": page.format(t="Zeta home", b=PROSE)}},
+        },
+        "iota": {
+            "hosts": ["iota.gov", "www.iota.gov"],
+            "https_redirect": True,
+            "redirect_host": {"iota.gov": "www.iota.gov"},
+            "pages": {
+                "/": {"body": page.format(t="Iota Agency", b=PROSE)},
+                # The Open Government page is hosted by a contractor, off the .gov domain.
+                "/open": {"redirect": "https://open.example.com/iota", "status": 302},
+            },
+        },
+        "kappa": {
+            "hosts": ["kappa.gov", "www.kappa.gov"],
+            "https_redirect": True,
+            "redirect_host": {"kappa.gov": "www.kappa.gov"},
+            "catch_all": {"status": 200, "body": SCRIPT_SHELL},
+            "pages": {"/": {"body": SCRIPT_SHELL}},
         },
         "eta": {
             "hosts": ["eta.gov", "www.eta.gov"],

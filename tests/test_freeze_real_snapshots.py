@@ -130,8 +130,7 @@ def independent(dotgov: Path, waivers: dict[str, dt.date]) -> dict[tuple[str, st
 
 
 def run(db_url: str, *args: str) -> Result:
-    from audit import commands  # noqa: F401  (registers the command groups)
-    from audit.cli import cli
+    from govaudit.cli import cli
 
     result = CliRunner().invoke(cli, ["--db", db_url, *args], catch_exceptions=False)
     assert result.exit_code == 0, result.output

@@ -81,8 +81,7 @@ def test_mangled_waivers(data: bytes) -> None:
 def test_mangled_registry_csv(data: bytes) -> None:
     """`inventory load` of a mangled registry file: loaded (exit 0) or refused with one line
     naming the file (exit 2) and nothing written."""
-    from audit import commands  # noqa: F401  (registers the command groups)
-    from audit.cli import cli
+    from govaudit.cli import cli
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "registry-2026-01-01.csv"

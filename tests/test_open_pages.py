@@ -1,11 +1,13 @@
-"""The /open spider (crawler/spiders/open_pages.py): each agency's Open Government page and its
-Customer Service Plan (OMB M-11-24), with the status words of `plan_check` and their evidence.
+"""The /open spider (crawler/spiders/open_pages.py) and the judgement of what it stored
+(audit/plan_status.py): each agency's Open Government page and its Customer Service Plan (OMB
+M-11-24), with the status words of `export plans` and their evidence.
 
 Two parts:
 
 * Spider-level checks on saved pages, offline: the real OpenPagesSpider is driven request by
-  request by a tiny in-memory "downloader" (`drive`), so every path of the verdict can be
-  shown with a handful of pages and no network.
+  request by a tiny in-memory "downloader" (`drive`), and what it stored is judged by
+  audit.plan_status, so every path of the verdict can be shown with a handful of pages and
+  no network.
 * Integration tests (`-m integration`) on the shipped demo world of the simulated web: ONE
   crawl of every agency in simweb/demo/seeds/agencies.csv with --keep-evidence, an audit, then
   a second, smaller crawl after the world moved on (epoch 2) and a second audit. Each agency's
@@ -34,6 +36,8 @@ from twisted.internet.error import ConnectionRefusedError as TxConnectionRefused
 from twisted.internet.error import TimeoutError as TxTimeoutError
 from twisted.python.failure import Failure
 
+from audit.models import utcnow
+from audit.plan_status import PlanPolicy, check_fields, facts_from_rows, judge_plan
 from audit.seeds import load_policy
 from crawler.items import PlanResult
 from crawler.spiders.open_pages import OpenPagesSpider
@@ -114,19 +118,20 @@ async def _collect(agen: AsyncIterator[Any]) -> list[Any]:
     return [item async for item in agen]
 
 
-def drive(
+def spider_result(
     pages: dict[str, dict[str, Any]],
     domain: str = "alpha.gov",
     *,
     catch_all: dict[str, Any] | None = None,
     keep_evidence: bool = True,
-) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    agency: str = "Alpha Agency",
+) -> tuple[PlanResult, list[str]]:
     """Run OpenPagesSpider for one agency against `pages` (URL -> answer); unknown URLs get
-    `catch_all` or a 404. Returns the plan check, the evidence blobs and the URLs requested."""
+    `catch_all` or a 404. Returns what the spider stores and the URLs requested."""
     spider = OpenPagesSpider(
         run_id=7,
-        tasks=[("Alpha Agency", domain)],
-        agency_domains={"Alpha Agency": {domain}},
+        tasks=[(agency, domain)],
+        agency_domains={agency: {domain}},
         plans=PLANS,
         keep_evidence=keep_evidence,
     )
@@ -162,7 +167,27 @@ def drive(
             elif isinstance(out, PlanResult):
                 results.append(out)
     assert len(results) == 1, f"expected one result, got {results}"
-    return results[0].check, results[0].blobs, asked
+    return results[0], asked
+
+
+def drive(
+    pages: dict[str, dict[str, Any]],
+    domain: str = "alpha.gov",
+    *,
+    catch_all: dict[str, Any] | None = None,
+    keep_evidence: bool = True,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[str]]:
+    """`spider_result`, then what it stored judged by audit.plan_status. Returns the plan
+    check, the evidence blobs the check rests on (the /open page and the plan) and the URLs
+    requested."""
+    result, asked = spider_result(pages, domain, catch_all=catch_all, keep_evidence=keep_evidence)
+    observation = {**result.observation, "agency": result.agency, "fetched_at": utcnow()}
+    facts = facts_from_rows(observation, result.tries, result.documents)
+    judgement = judge_plan(facts, PlanPolicy.from_section(PLANS))
+    check = check_fields(facts, judgement)
+    plan = judgement.plan
+    cited = {check["open_page_url"], plan and (plan.final_url or plan.url)}
+    return check, [b for b in result.blobs if b["url"] in cited], asked
 
 
 def test_saved_ssa_pages_give_a_published_plan_with_evidence() -> None:
@@ -507,8 +532,7 @@ class DemoRuns:
 
     def run(self, *args: str) -> str:
         """Any other command, in-process (no traffic; saves a process start per call)."""
-        from audit import commands  # noqa: F401  (registers the command groups)
-        from audit.cli import cli
+        from govaudit.cli import cli
 
         result = CliRunner().invoke(cli, ["--db", self.db_url, *COMMON, *args])
         assert result.exit_code == 0, f"govaudit {' '.join(args)}: {result.output}"

@@ -10,13 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audit.plan_text import check_elements, find_stated_date
 from crawler.parsing.plan import (
     ExtractedText,
     OpenGovExtras,
-    check_elements,
     extract_text,
     find_plan_candidates,
-    find_stated_date,
     open_gov_extras,
 )
 

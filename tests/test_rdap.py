@@ -170,8 +170,7 @@ def cli(web: Any, db: str, *args: str, check: bool = True) -> Any:
     the simulated web's proxy in the environment: crawler processes it starts inherit it."""
     from click.testing import CliRunner
 
-    from audit import commands  # noqa: F401  (registers the command groups)
-    from audit.cli import cli as govaudit_cli
+    from govaudit.cli import cli as govaudit_cli
 
     env = web.proxy_env() if web is not None else None
     result = CliRunner().invoke(govaudit_cli, ["--db", db, *args], env=env)

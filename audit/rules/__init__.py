@@ -9,6 +9,7 @@ from types import ModuleType
 
 from audit.findings import AuditInput, FindingDraft
 from audit.rules import (
+    accessibility,
     freeze_registration,
     late_waiver,
     open_page_missing,
@@ -48,6 +49,7 @@ RULES: dict[str, Rule] = {
             plan_incomplete,
             plan_late,
             site_unreachable,
+            accessibility,
         ],
     )
 }

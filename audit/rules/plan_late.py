@@ -7,8 +7,8 @@ from audit.findings import AuditInput, FindingDraft, plan_findings
 RULE_ID = "plan-late"
 SEVERITY = "medium"
 DESCRIPTION = (
-    "The plan's stated publication date (or, without one, the first crawl that saw "
-    "it) is after the deadline in policy.toml [deadlines] customer_service_plan."
+    "The plan's stated publication date is after the deadline in policy.toml [deadlines] "
+    "customer_service_plan. A plan that states no date is not judged late (unknown)."
 )
 POLICY = "EO 13571 sec. 2 (plan within 180 days: 2011-10-24)"
 
@@ -20,8 +20,5 @@ def check(data: AuditInput) -> list[FindingDraft]:
         RULE_ID,
         SEVERITY,
         lambda r: r["late"] is True,
-        lambda r: (
-            f"{r['agency']}: plan dated {r['stated_date'] or r['first_seen']}, after the "
-            f"deadline {deadline}"
-        ),
+        lambda r: f"{r['agency']}: plan dated {r['stated_date']}, after the deadline {deadline}",
     )

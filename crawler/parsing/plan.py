@@ -2,18 +2,18 @@
 
 M-11-24 asked each agency to publish its Customer Service Plan on its Open Government page
 (``www.AGENCY.gov/open``) by October 24, 2011. The functions here find candidate links on that
-page, extract the text of whatever they point to (HTML or PDF), look for the plan's required
-elements and the date the document says it was published.
+page and extract the text of whatever they point to (HTML or PDF). Whether that text is a
+plan, which elements it holds and when it was published is the audit's judgement
+(`audit/plan_text.py`, `audit/plan_status.py`), made from the stored text.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import logging
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -35,7 +35,6 @@ from crawler.parsing.urls import canonical_url, join_url
 TextKind = Literal["html", "pdf", "text", "other"]
 
 MAX_PDF_PAGES = 300
-SNIPPET_CHARS = 160
 
 # Open Government Directive (M-10-06) expectations of the /open page.
 OPEN_GOV_PLAN_PATTERNS: tuple[str, ...] = (
@@ -302,152 +301,6 @@ def extract_text(body: bytes, content_type: str | None, max_chars: int = 500_000
     except (ValueError, LookupError, RecursionError) as exc:
         return ExtractedText(text="", kind="other", error=f"{type(exc).__name__}: {exc}"[:300])
     return ExtractedText(text="", kind="other", error=None)
-
-
-def check_elements(text: str, elements: Mapping[str, Sequence[str]]) -> dict[str, str | None]:
-    """For each element, a snippet of ``text`` around the first match of its patterns, or None.
-
-    Patterns are case-insensitive regexes tried in the order given (so list the most telling
-    first); the snippet is about SNIPPET_CHARS characters of whitespace-collapsed context
-    around the match, cut at word boundaries.
-    """
-    flat = collapse(text)
-    found: dict[str, str | None] = {}
-    for name, patterns in elements.items():
-        found[name] = None
-        for pattern in patterns:
-            match = _compile(pattern).search(flat)
-            if match:
-                found[name] = _snippet(flat, match.start(), match.end())
-                break
-    return found
-
-
-def _snippet(text: str, start: int, end: int) -> str:
-    room = max(SNIPPET_CHARS - (end - start), 0)
-    left = max(start - room // 2, 0)
-    right = min(end + room - (start - left), len(text))
-    left = max(min(left, right - SNIPPET_CHARS), 0)
-    # Move outwards-in to whole words so the snippet does not start or end mid-word.
-    if left > 0:
-        space = text.find(" ", left, start)
-        left = space + 1 if space >= 0 else left
-    if right < len(text):
-        space = text.rfind(" ", end, right)
-        right = space if space >= 0 else right
-    return text[left:right].strip()
-
-
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sept", "sep"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ),
-        start=1,
-    )
-    for name in names
-}
-_MONTH_RE = "(?P<mon>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
-_DATE_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        rf"\b{_MONTH_RE}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<year>(?:19|20)\d\d)\b",
-        rf"\b(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH_RE},?\s+(?P<year>(?:19|20)\d\d)\b",
-        r"\b(?P<year>(?:19|20)\d\d)-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b",
-        r"\b(?P<month>\d{1,2})[/-](?P<day>\d{1,2})[/-](?P<year>(?:19|20)\d\d|\d\d)\b",
-        rf"\b{_MONTH_RE},?\s+(?P<year>(?:19|20)\d\d)\b",
-    )
-)
-# Words that introduce the date a document was issued, strongest first.
-# Words that introduce the date a document was issued, strongest first. A bare "date" is too
-# common ("Target date" in a milestone table), so it needs a colon.
-_STRONG_DATE_WORDS = re.compile(
-    r"\b(?:published|publication\s+date|date\s+of\s+(?:publication|issue)|issued|released|"
-    r"dated|posted)\b|\bdate\s*:",
-    re.IGNORECASE,
-)
-_WEAK_DATE_WORDS = re.compile(
-    r"\b(?:updated|revised|last\s+(?:modified|reviewed)|modified)\b", re.IGNORECASE
-)
-# A date right after "Executive Order 13571 of" or "memorandum M-11-24 of" is a citation.
-_CITATION_BEFORE = re.compile(
-    r"\b(?:order|memorandum|act|M-\d\d-\d\d)\b[^.;]{0,30}\b(?:of|dated)\s*$", re.IGNORECASE
-)
-_KEYWORD_REACH = 40
-
-
-def _all_dates(text: str) -> list[tuple[int, int, dt.date]]:
-    """Every date in ``text`` as (start, end, date), earliest first, without overlaps."""
-    found: list[tuple[int, int, dt.date]] = []
-    taken: list[tuple[int, int]] = []
-    for pattern in _DATE_PATTERNS:
-        for match in pattern.finditer(text):
-            start, end = match.span()
-            if any(start < t_end and t_start < end for t_start, t_end in taken):
-                continue
-            groups = match.groupdict()
-            year = int(groups["year"])
-            if year < 100:
-                year += 2000 if year < 70 else 1900
-            if groups.get("mon"):
-                month = _MONTHS[groups["mon"].lower().rstrip(".")]
-            else:
-                month = int(groups["month"])
-            day = int(groups["day"]) if groups.get("day") else 1
-            try:
-                date = dt.date(year, month, day)
-            except ValueError:
-                continue
-            taken.append((start, end))
-            found.append((start, end, date))
-    found.sort()
-    return found
-
-
-def _date_after_keyword(
-    text: str, words: re.Pattern[str], dates: list[tuple[int, int, dt.date]]
-) -> dt.date | None:
-    for keyword in words.finditer(text):
-        for start, _, date in dates:
-            if keyword.end() <= start <= keyword.end() + _KEYWORD_REACH:
-                between = text[keyword.end() : start]
-                # "Issued: ", "published on", "Date of issue -" but not across a sentence.
-                if not re.search(r"[.!?]\s", between):
-                    return date
-            if start > keyword.end() + _KEYWORD_REACH:
-                break
-    return None
-
-
-def find_stated_date(text: str) -> dt.date | None:
-    """The publication date a document states about itself, or None.
-
-    Recognises "October 24, 2011", "Oct. 24, 2011", "24 October 2011", "2011-10-24",
-    "10/24/2011" (U.S. order) and "September 2011" (read as the first of the month), only
-    within a few words after published/issued/released/dated/posted or "Date:". An "updated"
-    or "last reviewed" date, or a date anywhere else (a milestone, a citation such as
-    "Executive Order 13571 of April 27, 2011"), is not when the plan was published: the audit
-    then falls back to the first crawl that saw the plan.
-    """
-    if not text:
-        return None
-    flat = collapse(text)
-    dates = _all_dates(flat)
-    if not dates:
-        return None
-    return _date_after_keyword(flat, _STRONG_DATE_WORDS, dates)
 
 
 def _matches_any(patterns: Sequence[re.Pattern[str]], *fields: str) -> bool:

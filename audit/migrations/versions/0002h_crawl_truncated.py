@@ -1,7 +1,7 @@
 """site_observation.truncated: which crawl bound cut a site off
 
 Revision ID: 0002h
-Revises: 0001
+Revises: 0002j
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0002h"
-down_revision = "0001"
+down_revision = "0002j"  # after merging main; the lead re-chains
 branch_labels = None
 depends_on = None
 

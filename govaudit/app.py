@@ -1,0 +1,103 @@
+"""What every command shares: the database, the seeds in force, and how errors leave."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from audit.db import Database
+from audit.seeds import (
+    AgencySeed,
+    Policy,
+    SeedError,
+    Waiver,
+    load_agencies,
+    load_policy,
+    load_waivers,
+)
+
+
+class BadInput(click.ClickException):
+    """Bad usage or bad input: exit 2 with one clear line."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"govaudit: error: {self.message}", err=True)
+
+
+class Failure(click.ClickException):
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"govaudit: error: {self.message}", err=True)
+
+
+def fail_input(message: str) -> NoReturn:
+    raise BadInput(message)
+
+
+@dataclass
+class App:
+    db_url: str | None
+    policy_path: Path | None
+    agencies_path: Path | None
+    waivers_path: Path | None
+    verbose: int = 0
+    _db: Database | None = field(default=None, repr=False)
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.db_url)
+        return self._db
+
+    @cached_property
+    def policy(self) -> Policy:
+        try:
+            return load_policy(self.policy_path)
+        except SeedError as exc:
+            fail_input(str(exc))
+
+    @cached_property
+    def agencies(self) -> list[AgencySeed]:
+        try:
+            return load_agencies(self.agencies_path)
+        except SeedError as exc:
+            fail_input(str(exc))
+
+    @cached_property
+    def waivers(self) -> list[Waiver]:
+        try:
+            return load_waivers(self.waivers_path)
+        except SeedError as exc:
+            fail_input(str(exc))
+
+    def use_seeds(self, policy: Path | None = None, waivers: Path | None = None) -> None:
+        """Lay a command's own --policy/--waivers over the global ones."""
+        if policy is not None:
+            self.policy_path = policy
+            self.__dict__.pop("policy", None)
+        if waivers is not None:
+            self.waivers_path = waivers
+            self.__dict__.pop("waivers", None)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def existing_file(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    if value is None:
+        return None
+    path = Path(value)
+    if not path.is_file():
+        raise click.BadParameter(f"{value}: no such file", ctx=ctx, param=param)
+    return path
+
+
+def file_option(name: str, help_text: str) -> Any:
+    return click.option(name, callback=existing_file, metavar="FILE", help=help_text)

@@ -1,0 +1,124 @@
+"""The `govaudit` command line: the root group, and every command group registered by name."""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import click
+
+from govaudit.app import App, existing_file
+from govaudit.commands.a11y import a11y
+from govaudit.commands.audit import audit
+from govaudit.commands.crawl import crawl
+from govaudit.commands.db import db
+from govaudit.commands.demo import demo
+from govaudit.commands.export import export
+from govaudit.commands.inventory import inventory
+from govaudit.commands.rdap import rdap
+from govaudit.commands.report import report
+from govaudit.commands.run import prune, run
+
+
+def _version() -> str:
+    try:
+        return version("govaudit")
+    except PackageNotFoundError:
+        return "0.0.0"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--db",
+    "db_url",
+    envvar="GOVAUDIT_DB",
+    metavar="URL",
+    help="Database URL (env GOVAUDIT_DB). Default sqlite:///govaudit.db; PostgreSQL: "
+    "postgresql://user:pass@host/db.",
+)
+@click.option(
+    "--policy",
+    callback=existing_file,
+    metavar="FILE",
+    help="A policy TOML laid over seeds/policy.toml for this command.",
+)
+@click.option(
+    "--agencies",
+    callback=existing_file,
+    metavar="FILE",
+    help="Use this agencies.csv instead of seeds/agencies.csv.",
+)
+@click.option(
+    "--waivers",
+    callback=existing_file,
+    metavar="FILE",
+    help="Use this waivers.csv instead of seeds/waivers.csv.",
+)
+@click.option("-v", "--verbose", count=True, help="More output (-v shows Scrapy's log).")
+@click.version_option(_version(), prog_name="govaudit")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    db_url: str | None,
+    policy: Path | None,
+    agencies: Path | None,
+    waivers: Path | None,
+    verbose: int,
+) -> None:
+    """Crawl and audit the U.S. federal .gov web presence (OMB M-11-24, EO 13571).
+
+    Data flows one way: registry snapshots and policy (seeds/) -> crawl (observations) ->
+    audit (findings) -> report (static HTML). Exit codes: 0 success, 2 bad usage or input,
+    1 other failure.
+    """
+    app = App(db_url, policy, agencies, waivers, verbose)
+    ctx.obj = app
+    # Closing the last connection lets SQLite fold its WAL back into the file, so the file
+    # on disk is complete (and unchanged by a refused command) when govaudit exits.
+    ctx.call_on_close(lambda: app._db.dispose() if app._db is not None else None)
+
+
+for command in (db, inventory, crawl, rdap, a11y, audit, export, report, demo, run, prune):
+    cli.add_command(command)
+
+
+def main() -> None:
+    from sqlalchemy.exc import DBAPIError
+
+    from audit.db import DatabaseUnavailable, DatabaseURLError, database_url, redacted
+
+    try:
+        cli(prog_name="govaudit")
+    except DatabaseURLError as exc:
+        click.echo(f"govaudit: error: {exc}", err=True)
+        sys.exit(2)
+    except DatabaseUnavailable as exc:
+        click.echo(f"govaudit: error: {exc}", err=True)
+        sys.exit(1)
+    except DBAPIError as exc:
+        # A database that fails under us (disk full, read-only file, server stopped): one
+        # line, and the transaction it ended was rolled back, so nothing half-written stays.
+        reason = str(exc.orig if exc.orig is not None else exc).strip().splitlines()[0]
+        url = database_url(_db_option())
+        click.echo(f"govaudit: error: database {redacted(url)}: {redacted(url, reason)}", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"govaudit: error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(1)
+
+
+def _db_option() -> str | None:
+    """The --db given on the command line, if any (for naming the database in an error)."""
+    args = sys.argv[1:]
+    for i, arg in enumerate(args):
+        if arg == "--db" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--db="):
+            return arg.removeprefix("--db=")
+    return None
+
+
+if __name__ == "__main__":
+    main()

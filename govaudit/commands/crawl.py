@@ -1,0 +1,183 @@
+"""`govaudit crawl`: observe every registered domain and each agency's /open page."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import click
+
+from govaudit.app import App, fail_input, pass_app
+from govaudit.output import ProgressLine
+from govaudit.registry_files import ensure_registry
+
+
+def snapshot_entries(app: App) -> tuple[int, list[dict[str, Any]]]:
+    from audit.inventory import entry_rows, find_snapshot
+
+    with app.db.session() as session:
+        snap = find_snapshot(session)
+        return snap.id, entry_rows(session, snap)
+
+
+@click.command()
+@click.option(
+    "--domain", "domains", multiple=True, metavar="D", help="Crawl only this domain (repeatable)."
+)
+@click.option("--agency", metavar="TEXT", help="Only domains of agencies whose name contains TEXT.")
+@click.option("--limit", type=click.IntRange(min=1), help="At most N domains (and agencies).")
+@click.option(
+    "--only",
+    type=click.Choice(["sites", "open"]),
+    help="Run one spider: the site inventory or the /open plan check.",
+)
+@click.option("--resume", is_flag=True, help="Continue the newest unfinished run (or --run ID).")
+@click.option("--run", "run_id", type=int, help="With --resume: the run to continue.")
+@click.option(
+    "--workers", type=click.IntRange(min=1), help="Crawler processes (default: one per core)."
+)
+@click.option("--max-pages-per-site", type=click.IntRange(min=1), help="Default 50.")
+@click.option("--max-depth", type=click.IntRange(min=0), help="Default 2.")
+@click.option("--user-agent", help="User-Agent header (default from policy [crawl]).")
+@click.option("--concurrency", type=click.IntRange(min=1), help="Requests in flight per process.")
+@click.option("--per-host", type=click.IntRange(min=1), help="Requests in flight per host (2).")
+@click.option("--timeout", type=click.FloatRange(min=0.1), help="Download timeout, seconds (20).")
+@click.option("--no-robots", is_flag=True, help="Do not obey robots.txt (not recommended).")
+@click.option(
+    "--keep-evidence",
+    is_flag=True,
+    help="Store the raw bodies of /open and of every plan candidate (compressed) as evidence.",
+)
+@pass_app
+def crawl(
+    app: App,
+    domains: tuple[str, ...],
+    agency: str | None,
+    limit: int | None,
+    only: str | None,
+    resume: bool,
+    run_id: int | None,
+    workers: int | None,
+    max_pages_per_site: int | None,
+    max_depth: int | None,
+    user_agent: str | None,
+    concurrency: int | None,
+    per_host: int | None,
+    timeout: float | None,
+    no_robots: bool,
+    keep_evidence: bool,
+) -> None:
+    """Crawl every registered domain (newest snapshot) and each agency's /open page.
+
+    Records the four endpoints of each domain, homepage facts, well-known files, a soft-404
+    probe and a bounded crawl; then checks each agency's Open Government page for its
+    Customer Service Plan. Resumable: state is kept per domain in the database.
+    """
+    from crawler.run import JOBS, TaskSpec, create_run, default_workers, execute, resumable_run
+
+    workers = workers or default_workers()
+    # Read the seeds first: a bad file must be refused before anything is written.
+    _ = app.policy, app.agencies
+    if resume:
+        run = resumable_run(app.db, run_id)
+        if run is None:
+            fail_input(
+                "nothing to resume: no unfinished crawl run"
+                if run_id is None
+                else f"no crawl run {run_id}"
+            )
+        jobs = run.settings.get("jobs", list(JOBS))
+        new_id = run.id
+        click.echo(f"resuming crawl run {new_id}", err=True)
+    else:
+        if run_id is not None:
+            fail_input("--run goes with --resume")
+        ensure_registry(app)
+        snapshot_id, entries = snapshot_entries(app)
+        registry = {e["domain"]: e for e in entries}
+        wanted: list[dict[str, Any]]
+        if domains:
+            from audit.domain_names import DomainError, normalise_gov_domain
+
+            wanted = []
+            for raw in domains:
+                try:
+                    name = normalise_gov_domain(raw)
+                except DomainError as exc:
+                    fail_input(f"--domain {raw}: {exc}")
+                if all(w["domain"] != name for w in wanted):
+                    wanted.append(registry.get(name, {"domain": name, "agency": None}))
+        else:
+            wanted = list(entries)
+        if agency:
+            needle = agency.lower()
+            wanted = [e for e in wanted if needle in (e.get("agency") or "").lower()]
+        if limit:
+            wanted = wanted[:limit]
+        jobs = [only] if only else list(JOBS)
+        tasks: list[TaskSpec] = []
+        if "sites" in jobs:
+            tasks += [TaskSpec("sites", e["domain"], e["domain"], e.get("agency")) for e in wanted]
+        if "open" in jobs:
+            chosen = {e["domain"] for e in wanted}
+            seeds = [
+                a
+                for a in app.agencies
+                if (
+                    a.primary_domain in chosen
+                    if (domains or limit)
+                    else (not agency or agency.lower() in a.agency.lower())
+                )
+            ]
+            tasks += [TaskSpec("open", a.agency, a.primary_domain, a.agency) for a in seeds]
+        if not tasks:
+            fail_input("nothing to crawl: no domain or agency matches the selection")
+        crawl_cfg = app.policy.section("crawl")
+        overrides = {
+            "max_pages_per_site": max_pages_per_site,
+            "max_depth": max_depth,
+            "user_agent": user_agent,
+            "concurrent_requests": concurrency,
+            "concurrent_requests_per_host": per_host,
+            "download_timeout": timeout,
+        }
+        crawl_cfg.update({k: v for k, v in overrides.items() if v is not None})
+        if no_robots:
+            crawl_cfg["obey_robots"] = False
+        settings = {
+            "jobs": jobs,
+            "crawl": crawl_cfg,
+            "plans": app.policy.section("plans"),
+            "keep_evidence": keep_evidence,
+            "policy_sources": list(app.policy.sources),
+            "selection": {"domains": list(domains), "agency": agency, "limit": limit},
+        }
+        new_id = create_run(app.db, snapshot_id, settings, tasks)
+        click.echo(
+            f"crawl run {new_id}: {len(tasks)} tasks ({', '.join(jobs)}), {workers} worker(s)",
+            err=True,
+        )
+    line = ProgressLine(f"run {new_id}")
+    started = time.monotonic()
+    try:
+        status = execute(app.db, new_id, jobs, workers, app.verbose, on_tick=line)
+    except KeyboardInterrupt:
+        line.close()
+        click.echo(f"interrupted: continue with `govaudit crawl --resume --run {new_id}`", err=True)
+        sys.exit(1)
+    line.close()
+    _print_crawl_summary(app, new_id, status, time.monotonic() - started)
+    if status != "finished":
+        sys.exit(1)
+
+
+def _print_crawl_summary(app: App, run_id: int, status: str, elapsed: float) -> None:
+    from crawler.run import progress
+
+    prog = progress(app.db, run_id)
+    parts = [f"{job}: {finished}/{total}" for job, (finished, total) in sorted(prog.by_job.items())]
+    click.echo(
+        f"crawl run {run_id} {status}: {', '.join(parts)} tasks done "
+        f"({prog.failed} failed), {prog.pages} pages in {elapsed:.1f} s"
+    )

@@ -1,0 +1,120 @@
+"""`govaudit export`: stored results as CSV or JSON."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from govaudit.app import App, fail_input, pass_app
+from govaudit.output import emit
+
+
+@click.group()
+def export() -> None:
+    """Stored results as CSV or JSON: sites, pages, links, plans, findings, a11y."""
+
+
+EXPORT_FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+RUN_OPTION = click.option(
+    "--run", "run_id", type=int, help="Crawl run (default: the newest finished)."
+)
+
+
+def _export_rows(app: App, job: str, run_id: int | None, build: Any) -> list[dict[str, Any]]:
+    from audit.export import NoData, latest_run
+
+    with app.db.session() as session:
+        try:
+            run = latest_run(session, job, run_id)
+        except NoData as exc:
+            fail_input(str(exc))
+        return build(session, run.id)
+
+
+@export.command("sites")
+@RUN_OPTION
+@EXPORT_FORMAT
+@pass_app
+def export_sites(app: App, run_id: int | None, fmt: str) -> None:
+    """One row per domain: status, HTTPS, homepage facts, well-known files, crawl counts."""
+    from audit.export import SITE_COLUMNS, sites_rows
+
+    emit(_export_rows(app, "sites", run_id, sites_rows), SITE_COLUMNS, fmt)
+
+
+@export.command("pages")
+@RUN_OPTION
+@EXPORT_FORMAT
+@pass_app
+def export_pages(app: App, run_id: int | None, fmt: str) -> None:
+    """Every page the bounded crawl fetched (or was refused), with status and title."""
+    from audit.export import PAGE_COLUMNS, pages_rows
+
+    emit(_export_rows(app, "sites", run_id, pages_rows), PAGE_COLUMNS, fmt)
+
+
+@export.command("links")
+@RUN_OPTION
+@EXPORT_FORMAT
+@pass_app
+def export_links(app: App, run_id: int | None, fmt: str) -> None:
+    """Broken internal links, unlisted .gov links and refused URLs, with the linking page."""
+    from audit.export import LINK_COLUMNS, links_rows
+
+    emit(_export_rows(app, "sites", run_id, links_rows), LINK_COLUMNS, fmt)
+
+
+@export.command("plans")
+@RUN_OPTION
+@EXPORT_FORMAT
+@pass_app
+def export_plans(app: App, run_id: int | None, fmt: str) -> None:
+    """One row per agency: /open page, plan status, elements, evidence."""
+    from audit.export import PLAN_COLUMNS, plans_rows
+
+    deadline = app.policy.plan_deadline
+    plans = app.policy.section("plans")
+    emit(
+        _export_rows(app, "open", run_id, lambda s, r: plans_rows(s, r, deadline, plans)),
+        PLAN_COLUMNS,
+        fmt,
+    )
+
+
+@export.command("findings")
+@click.option("--audit-run", "audit_run_id", type=int, help="Audit run (default: the newest).")
+@click.option("--rule", help="Only findings of this rule id.")
+@EXPORT_FORMAT
+@pass_app
+def export_findings(app: App, audit_run_id: int | None, rule: str | None, fmt: str) -> None:
+    """Findings of the newest audit: rule, severity, domain, agency, window, evidence."""
+    from audit.export import FINDING_COLUMNS, NoData, findings_rows, latest_audit
+    from audit.rules import RULES
+
+    if rule and rule not in RULES:
+        fail_input(f"--rule {rule}: unknown rule (known: {', '.join(RULES)})")
+    with app.db.session() as session:
+        try:
+            run = latest_audit(session, audit_run_id)
+        except NoData as exc:
+            fail_input(str(exc))
+        rows = findings_rows(session, run.id, rule)
+    emit(rows, FINDING_COLUMNS, fmt)
+
+
+@export.command("a11y")
+@click.option("--run", "run_id", type=int, help="Accessibility run (default: the newest).")
+@EXPORT_FORMAT
+@pass_app
+def export_a11y(app: App, run_id: int | None, fmt: str) -> None:
+    """One row per violated axe rule per page (a page with none: one row, empty rule)."""
+    from audit.a11y import A11Y_COLUMNS, a11y_pages, export_rows
+
+    emit(
+        _export_rows(app, "a11y", run_id, lambda s, r: export_rows(a11y_pages(s, r))),
+        A11Y_COLUMNS,
+        fmt,
+    )

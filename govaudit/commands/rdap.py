@@ -1,0 +1,143 @@
+"""`govaudit rdap`: registration dates from the registry's RDAP service."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from govaudit.app import App, fail_input, pass_app
+from govaudit.output import ProgressLine
+from govaudit.rdap_lookup import rdap_base_url, rdap_candidates, unknown_domains
+from govaudit.registry_files import ensure_registry
+
+IANA_BOOTSTRAP_URL = "https://data.iana.org/rdap/dns.json"
+
+
+def refresh_bootstrap(app: App, url: str) -> Path:
+    """Refresh the IANA RDAP bootstrap copy (RFC 9224) in the data directory, not the install.
+
+    Fetched with the environment's proxy settings and normal TLS verification; written only
+    when it parses and names an RDAP service for .gov, so a bad download changes nothing.
+    """
+    import json as _json
+    import os
+    import urllib.request
+
+    from audit.seeds import writable_seed_path
+
+    target = writable_seed_path(
+        str(app.policy.section("rdap").get("bootstrap_file", "rdap-dns.json"))
+    )
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            raw = answer.read(5_000_000)
+        data = _json.loads(raw)
+        gov = [u for tlds, urls in data["services"] if "gov" in tlds for u in urls]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        fail_input(f"{url}: not a usable RDAP bootstrap file ({exc})")
+    if not gov:
+        fail_input(f"{url}: the bootstrap file names no RDAP service for .gov")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(".tmp")
+    tmp.write_bytes(raw)
+    os.replace(tmp, target)
+    return target
+
+
+@click.command()
+@click.option(
+    "--domain", "domains", multiple=True, metavar="D", help="Ask only for D (repeatable)."
+)
+@click.option(
+    "--only-unknown",
+    is_flag=True,
+    help="Skip domains that already have a conclusive cached answer.",
+)
+@click.option(
+    "--rdap-url",
+    metavar="URL",
+    help="RDAP base URL (default: the IANA bootstrap for .gov in seeds/).",
+)
+@click.option("--timeout", type=click.FloatRange(min=0.1), help="Download timeout, seconds.")
+@click.option(
+    "--refresh-bootstrap",
+    "refresh",
+    is_flag=True,
+    help="First replace seeds/rdap-dns.json with the current IANA bootstrap file.",
+)
+@click.option(
+    "--bootstrap-url",
+    default=IANA_BOOTSTRAP_URL,
+    metavar="URL",
+    help=f"Where --refresh-bootstrap reads it (default {IANA_BOOTSTRAP_URL}).",
+)
+@pass_app
+def rdap(
+    app: App,
+    domains: tuple[str, ...],
+    only_unknown: bool,
+    rdap_url: str | None,
+    timeout: float | None,
+    refresh: bool,
+    bootstrap_url: str,
+) -> None:
+    """Ask the registry's RDAP service for each domain's registration date.
+
+    Default: every domain of the newest snapshot, the unlisted .gov domains crawls found, and
+    the waivers' domains. Answers are cached with their fetch time; 404 = not registered.
+    """
+    from sqlalchemy import func, select
+
+    from audit.domain_names import DomainError, normalise_gov_domain
+    from audit.models import RdapResult
+    from crawler.run import TaskSpec, create_run, execute
+
+    # Read the seeds first: a bad file must be refused before anything is written.
+    _ = app.policy, app.waivers
+    if refresh:
+        click.echo(f"rdap: bootstrap refreshed: {refresh_bootstrap(app, bootstrap_url)}", err=True)
+    base = rdap_base_url(app, rdap_url)
+    if domains:
+        names = []
+        for raw in domains:
+            try:
+                names.append(normalise_gov_domain(raw))
+            except DomainError as exc:
+                fail_input(f"--domain {raw}: {exc}")
+        names = list(dict.fromkeys(names))
+        if only_unknown:
+            names = unknown_domains(app, names)
+        snapshot_id = None
+    else:
+        ensure_registry(app)
+        snapshot_id, names = rdap_candidates(app, only_unknown)
+    if not names:
+        click.echo("rdap: nothing to ask")
+        return
+    crawl_cfg = app.policy.section("crawl")
+    if timeout is not None:
+        crawl_cfg["download_timeout"] = timeout
+    run_id = create_run(
+        app.db,
+        snapshot_id,
+        {"jobs": ["rdap"], "crawl": crawl_cfg, "rdap_url": base},
+        [TaskSpec("rdap", n, n, None) for n in names],
+    )
+    click.echo(f"rdap run {run_id}: {len(names)} domains from {base}", err=True)
+    line = ProgressLine(f"rdap run {run_id}")
+    status = execute(app.db, run_id, ["rdap"], 1, app.verbose, on_tick=line)
+    line.close()
+    with app.db.session() as session:
+        counts = dict(
+            session.execute(
+                select(RdapResult.state, func.count())
+                .where(RdapResult.run_id == run_id)
+                .group_by(RdapResult.state)
+            ).all()
+        )
+    parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+    click.echo(f"rdap run {run_id} {status}: {parts or 'no answers'}")
+    if status != "finished":
+        sys.exit(1)

@@ -1,0 +1,72 @@
+"""How commands print: tables, CSV/JSON rows, and the live progress line on terminals."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+
+def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    def cell(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if isinstance(value, (list, tuple)):
+            return ", ".join(map(str, value))
+        if isinstance(value, dict):
+            return ", ".join(f"{k}={v}" for k, v in value.items())
+        return str(value)
+
+    table = [[cell(r.get(c)) for c in columns] for r in rows]
+    widths = [
+        min(60, max([len(c)] + [len(row[i]) for row in table])) for i, c in enumerate(columns)
+    ]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    for row in table:
+        lines.append("  ".join(v[:w].ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    return "\n".join(lines)
+
+
+def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(list(rows), indent=2, default=str))
+    elif fmt == "csv":
+        from audit.export import to_csv
+
+        click.echo(to_csv(rows, columns), nl=False)
+    else:
+        click.echo(format_table(rows, columns))
+
+
+class ProgressLine:
+    """A live progress line on a terminal; silent otherwise (logs and pipes stay clean)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.live: Any = None
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.live import Live
+
+            self.live = Live(console=Console(stderr=True), refresh_per_second=4, transient=True)
+            self.live.start()
+
+    def __call__(self, prog: Any, elapsed: float) -> None:
+        if self.live is None:
+            return
+        rate = prog.pages / elapsed if elapsed > 0 else 0.0
+        finished = prog.done + prog.failed
+        self.live.update(
+            f"{self.label}: {finished}/{prog.total} done, {prog.failed} failed, "
+            f"{prog.pages} pages, {rate:.1f} pages/s, {elapsed:.0f} s"
+        )
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.stop()

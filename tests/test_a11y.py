@@ -1,0 +1,265 @@
+"""`govaudit a11y`: axe-core in Debian's Chromium against the simulated web.
+
+Pages with known violations yield exactly those axe rules with their impacts; a clean page
+none; a page that never loads, one on a host that does not answer and one robots.txt forbids
+are "couldn't check"; one page per host at a time (request log). The findings and exports
+are pure functions tested on stored rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from audit.a11y import export_rows, fleet_summary, worst_impact
+from audit.findings import AuditInput
+from audit.rules import accessibility
+from crawler.a11y import CHROMIUM, PageTarget, run_checks, summarise_violations
+from tests.crawl_world import export, govaudit, registry_csv
+
+pytestmark = pytest.mark.browser
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
+
+# An image without alt (image-alt, critical), an input without a label (label, critical), no
+# lang on <html> (html-has-lang, serious) and grey-on-white text (color-contrast, serious).
+VIOLATING = """<!doctype html><html><head><title>Violations</title>
+<style>.faint { color: #bbbbbb; background: #ffffff; }</style></head>
+<body><main><h1>An agency</h1><img src="/seal.png">
+<form><input type="text" name="q"></form>
+<p class="faint">Text too faint to read.</p></main></body></html>"""
+CLEAN = """<!doctype html><html lang="en"><head><title>Clean</title></head>
+<body><main><h1>An agency</h1><p>Plain, readable text.</p>
+<a href="/open">Open Government</a></main></body></html>"""
+EXPECTED = {
+    ("color-contrast", "serious"),
+    ("html-has-lang", "serious"),
+    ("image-alt", "critical"),
+    ("label", "critical"),
+}
+
+
+def world() -> dict[str, Any]:
+    return {
+        "violating": {"hosts": ["www.violating.gov"], "pages": {"/": {"body": VIOLATING}}},
+        "clean": {
+            "hosts": ["www.clean.gov"],
+            "pages": {"/": {"body": CLEAN}, "/open": {"body": CLEAN}, "/plan": {"body": CLEAN}},
+        },
+        "forbidden": {
+            "hosts": ["www.forbidden.gov"],
+            "robots": "User-agent: *\nDisallow: /\n",
+            "pages": {"/": {"body": CLEAN}},
+        },
+        "never": {"hosts": ["www.never.gov"], "delay": 60, "pages": {"/": {"body": CLEAN}}},
+        "down": {"hosts": ["www.down.gov"], "down": True},
+    }
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    from simweb.server import SimulatedWeb
+    from tests.simweb_plugin import write_sites
+
+    folder = write_sites(tmp_path_factory.mktemp("a11y-sites"), world())
+    web = SimulatedWeb.from_directory(folder).start()
+    saved = {k: os.environ.get(k) for k in web.proxy_env()}
+    os.environ.update(web.proxy_env())
+    targets = [
+        PageTarget("violating.gov", "https://www.violating.gov/", "homepage", "A"),
+        PageTarget("clean.gov", "https://www.clean.gov/", "homepage", "B"),
+        PageTarget("clean.gov", "https://www.clean.gov/open", "open", "B"),
+        PageTarget("clean.gov", "https://www.clean.gov/plan", "plan", "B"),
+        PageTarget("forbidden.gov", "https://www.forbidden.gov/", "homepage", "C"),
+        PageTarget("never.gov", "https://www.never.gov/", "homepage", "D"),
+        PageTarget("down.gov", "https://www.down.gov/", "homepage", "E"),
+    ]
+    results: list[Any] = []
+    try:
+        run_checks(
+            targets,
+            results.append,
+            user_agent="govaudit-test (+https://example.gov/bot)",
+            concurrency=4,
+            timeout=20,
+            ca_bundle=web.ca_pem_path,
+        )
+        yield {"web": web, "by_url": {r.target.url: r for r in results}}
+    finally:
+        web.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def test_known_violations_are_exactly_found(checked: dict[str, Any]) -> None:
+    page = checked["by_url"]["https://www.violating.gov/"]
+    assert page.state == "checked", page.reason
+    assert {(v.rule, v.impact) for v in page.violations} == EXPECTED
+    image = next(v for v in page.violations if v.rule == "image-alt")
+    assert image.nodes == 1 and "seal.png" in image.example_html
+    assert "wcag111" in image.wcag
+    assert page.axe_version and page.axe_version[0].isdigit()
+
+
+def test_a_clean_page_has_no_violations(checked: dict[str, Any]) -> None:
+    for url in ("https://www.clean.gov/", "https://www.clean.gov/open"):
+        page = checked["by_url"][url]
+        assert page.state == "checked", page.reason
+        assert page.violations == []
+
+
+def test_pages_that_cannot_be_checked_say_why(checked: dict[str, Any]) -> None:
+    by_url = checked["by_url"]
+    assert by_url["https://www.forbidden.gov/"].state == "couldn't check"
+    assert by_url["https://www.forbidden.gov/"].reason == "blocked by robots.txt"
+    assert by_url["https://www.never.gov/"].state == "couldn't check"
+    assert by_url["https://www.never.gov/"].reason.startswith("timeout")
+    assert by_url["https://www.down.gov/"].state == "couldn't check"
+    assert by_url["https://www.down.gov/"].reason.startswith("net::ERR_")
+
+
+def test_robots_forbidden_page_is_never_fetched(checked: dict[str, Any]) -> None:
+    web = checked["web"]
+    paths = [r.path for r in web.requests("www.forbidden.gov") if r.method == "GET"]
+    assert paths == ["/robots.txt"]
+
+
+def test_one_page_per_host_and_our_user_agent(checked: dict[str, Any]) -> None:
+    web = checked["web"]
+    # Three pages of www.clean.gov were checked with four browser pages allowed at once.
+    assert len([r for r in web.requests("www.clean.gov") if r.path in ("/", "/open", "/plan")]) == 3
+    assert web.max_concurrency("www.clean.gov") == 1
+    agents = {r.user_agent for r in web.requests("www.clean.gov") if r.method == "GET"}
+    assert agents == {"govaudit-test (+https://example.gov/bot)"}
+    # Nothing but the audited hosts was asked for (the browser's own traffic is kept off).
+    assert {r.host for r in web.requests()} <= {f"www.{name}.gov" for name in world()}
+    # Images are never downloaded.
+    assert not [r for r in web.requests("www.violating.gov") if r.path == "/seal.png"]
+
+
+# ----------------------------------------------------------------- pure parts, no browser
+
+AXE_RESULT = [
+    {
+        "id": "image-alt",
+        "impact": "critical",
+        "tags": ["cat.text-alternatives", "wcag2a", "wcag111", "section508"],
+        "nodes": [{"target": ["img"], "html": '<img src="/a.png">'}, {"target": ["#b"]}],
+    },
+    {"id": "region", "impact": "moderate", "tags": ["best-practice"], "nodes": [{}]},
+]
+
+
+def page_row(violations: list[dict[str, Any]], state: str = "checked") -> dict[str, Any]:
+    return {
+        "domain": "x.gov",
+        "agency": "X",
+        "url": "https://www.x.gov/",
+        "kind": "homepage",
+        "state": state,
+        "reason": None if state == "checked" else "timeout after 60 s",
+        "final_url": "https://www.x.gov/",
+        "http_status": 200,
+        "axe_version": "4.12.1",
+        "checked_at": "2026-11-30T00:00:00",
+        "violations": violations,
+        "a11y_run": 7,
+    }
+
+
+def test_summary_keeps_rule_impact_wcag_count_and_one_example() -> None:
+    image, region = summarise_violations(AXE_RESULT)
+    assert (image.rule, image.impact, image.wcag, image.nodes) == (
+        "image-alt",
+        "critical",
+        ["wcag111", "wcag2a"],
+        2,
+    )
+    assert image.example_target == "img" and image.example_html == '<img src="/a.png">'
+    assert (region.rule, region.wcag, region.example_html) == ("region", [], "")
+
+
+def test_export_rows_one_per_rule_an_empty_rule_when_clean_and_couldnt_check_said() -> None:
+    violations = [v.as_json() for v in summarise_violations(AXE_RESULT)]
+    rows = export_rows([page_row(violations), page_row([]), page_row([], "couldn't check")])
+    assert [r["rule"] for r in rows] == ["image-alt", "region", "", ""]
+    assert rows[0]["wcag"] == "wcag111 wcag2a" and rows[0]["nodes"] == 2
+    assert rows[2]["nodes"] == 0 and rows[2]["example"] == ""
+    assert rows[3]["example"] == "couldn't check: timeout after 60 s"
+
+
+def test_rule_severity_follows_the_worst_impact_and_ignores_unchecked() -> None:
+    critical = [v.as_json() for v in summarise_violations(AXE_RESULT)]
+    serious = [{**critical[0], "impact": "serious"}]
+    moderate = [critical[1]]
+    data = AuditInput(policy=None, waivers=[], snapshots=[], registry={}, rdap={})  # type: ignore[arg-type]
+    data.a11y_pages = [
+        page_row(critical),
+        {**page_row(serious), "url": "https://www.y.gov/"},
+        {**page_row(moderate), "url": "https://www.z.gov/"},
+        {**page_row([], "couldn't check"), "url": "https://www.w.gov/"},
+    ]
+    findings = accessibility.check(data)
+    assert [(f.severity, f.evidence["url"]) for f in findings] == [
+        ("high", "https://www.x.gov/"),
+        ("medium", "https://www.y.gov/"),
+    ]
+    assert [v["rule"] for v in findings[0].evidence["violations"]] == ["image-alt"]
+    assert worst_impact(page_row(moderate)) == "moderate"
+
+
+def test_fleet_summary_counts_couldnt_check_apart() -> None:
+    critical = [v.as_json() for v in summarise_violations(AXE_RESULT)]
+    pages = [
+        page_row(critical),
+        {**page_row([]), "url": "https://a.gov/"},
+        {**page_row([], "couldn't check"), "url": "https://b.gov/"},
+    ]
+    summary = fleet_summary(pages)
+    assert (summary["checked"], summary["clean"], summary["couldnt_check"]) == (2, 1, 1)
+    assert summary["clean_share"] == 0.5
+    assert summary["common_rules"][0]["rule"] == "image-alt"
+    assert summary["by_agency"] == [
+        {"agency": "X", "checked": 2, "clean": 1, "couldnt_check": 1, "clean_share": 0.5}
+    ]
+
+
+# ----------------------------------------------------------------- the command, end to end
+
+
+def test_cli_checks_active_sites_exports_and_audits(
+    simulated_web_factory: Any, tmp_path: Path
+) -> None:
+    web = simulated_web_factory(world())
+    db = f"sqlite:///{tmp_path}/a11y.db"
+    names = ["violating.gov", "clean.gov", "down.gov"]
+    govaudit(None, db, "inventory", "load", str(registry_csv(tmp_path / "r-2026-01-01.csv", names)))
+    govaudit(web, db, "crawl", "--only", "sites", "--workers", "1", "--timeout", "5")
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    result = govaudit(
+        web, db, "a11y", "--timeout", "30", "--ca-bundle", str(web.ca_pem_path), timeout=300
+    )
+    assert "2 pages checked, 0 couldn't check, 1 with serious or critical" in result.stdout
+    rows = export(web, db, "a11y")
+    by_domain: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_domain.setdefault(row["domain"], []).append(row)
+    assert set(by_domain) == {"violating.gov", "clean.gov"}  # down.gov is not active
+    assert {(r["rule"], r["impact"]) for r in by_domain["violating.gov"]} == EXPECTED
+    assert [r["rule"] for r in by_domain["clean.gov"]] == [""]
+    assert all(dt.datetime.fromisoformat(r["checked_at"]) >= before for r in rows)
+    csv_out = govaudit(web, db, "export", "a11y", "--format", "csv").stdout
+    assert csv_out.splitlines()[0] == (
+        "domain,url,rule,impact,wcag,nodes,example,axe_version,checked_at"
+    )
+    govaudit(None, db, "audit")
+    findings = export(None, db, "findings", "--rule", "accessibility")
+    assert [(f["domain"], f["severity"]) for f in findings] == [("violating.gov", "high")]
