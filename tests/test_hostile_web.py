@@ -4,6 +4,9 @@ consistent afterwards."""
 
 from __future__ import annotations
 
+import csv
+import html
+import io
 import json
 import random
 import socket
@@ -528,3 +531,59 @@ def test_rate_limits_are_honoured_and_blocking_is_recorded(
     assert result.returncode == 0, result.stderr
     plans = json.loads(run_govaudit(db_url, "export", "plans", "--format", "json").stdout)
     assert [(p["domain"], p["status"]) for p in plans] == [("nobots.gov", "unreachable")]
+
+
+# ---------------------------------------------------------------- injection
+
+EVIL_TITLE = (
+    '=HYPERLINK("http://evil.example") <script>alert(1)</script> \u202egnp.exe\u202c '
+    "'; DROP TABLE site_observation; -- \x01\x07 end"
+)
+
+
+@pytest.mark.slow
+def test_injected_titles_are_stored_faithfully_and_inert(
+    simulated_web_factory: Any, tmp_path: Path
+) -> None:
+    """Titles and link texts carrying HTML/JS, SQL-looking text, control characters, bidi
+    overrides and 100 kB: stored as the page says (or cut, never altered), the database
+    intact, the CSV export disarmed and the report pages inert."""
+    escaped = html.escape(EVIL_TITLE)
+    long_title = "L" * 100_000
+    world = {
+        "evil": _site(
+            "evil.gov",
+            pages={
+                "/": {
+                    "body": f"<html><head><title>{escaped}</title></head><body>"
+                    f'<a href="/long?sessionid=SECRET123">{escaped}</a></body></html>'
+                },
+                "/long": {"body": f"<html><title>{long_title}</title></html>"},
+            },
+        )
+    }
+    web = simulated_web_factory(world)
+    db = crawl_sites(tmp_path, ["evil.gov"], web=web)
+    assert_consistent(db, ["evil.gov"])
+    titles = dict(rows(db, "select url, title from page_observation"))
+    # As browsers show it: C0 control characters dropped, white space collapsed; the markup,
+    # the SQL-looking text and the bidi overrides kept as they are.
+    shown = " ".join("".join(c for c in EVIL_TITLE if ord(c) >= 0x20 or c in "\t\n").split())
+    assert titles["http://www.evil.gov/"] == shown
+    assert "\u202e" in shown and "<script>" in shown
+    long_stored = next(t for u, t in titles.items() if "/long" in u)
+    assert long_stored and set(long_stored) <= {"L", "…"} and len(long_stored) <= 100_000
+    url = f"sqlite:///{db}"
+    exported = run_govaudit(url, "export", "pages", "--format", "csv")
+    assert exported.returncode == 0, exported.stderr
+    assert "SECRET123" not in exported.stdout
+    for record in csv.DictReader(io.StringIO(exported.stdout, newline="")):
+        assert not record["title"].startswith(("=", "+", "-", "@")), record["title"]
+    assert run_govaudit(url, "audit").returncode == 0
+    out = tmp_path / "report"
+    made = run_govaudit(url, "report", "--out", str(out))
+    assert made.returncode == 0, made.stderr
+    for page in out.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        assert "<script>alert(1)" not in text, page
+        assert "SECRET123" not in text, page
