@@ -32,6 +32,19 @@ def database_url(explicit: str | None = None) -> str:
     return explicit or os.environ.get("GOVAUDIT_DB") or DEFAULT_DB_URL
 
 
+_DB_URL_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://[^:/@?#]*:([^@/?#]*)@")
+
+
+def redacted(url: str, text: str | None = None) -> str:
+    """`text` (default: the URL itself) with the URL's password replaced by ***, also where
+    a driver's message quotes it without the URL around it."""
+    text = mask_passwords(url if text is None else text)
+    match = _DB_URL_PASSWORD.match(url)
+    if match and match.group(1):
+        text = text.replace(match.group(1), "***")
+    return text
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # Several crawler processes write to one SQLite file: WAL lets readers go on while one
     # writes, and the busy timeout makes writers queue instead of failing at once.
@@ -126,14 +139,14 @@ class Database:
             except (ArgumentError, NoSuchModuleError) as exc:
                 self._engine = None
                 raise DatabaseURLError(
-                    mask_passwords(f"--db {self.url!r}: not a usable database URL ({exc})")
-                ) from exc
+                    redacted(self.url, f"--db {self.url!r}: not a usable database URL ({exc})")
+                ) from None
             except (OperationalError, DriverDatabaseError) as exc:
                 self._engine = None
                 reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
                 raise DatabaseUnavailable(
-                    mask_passwords(f"--db {self.url}: cannot open the database ({reason})")
-                ) from exc
+                    redacted(self.url, f"--db {self.url}: cannot open the database ({reason})")
+                ) from None
             self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         return self._engine
 

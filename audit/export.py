@@ -9,6 +9,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ SITE_COLUMNS = [
     "soft_404",
     "pages_crawled",
     "broken_links",
+    "truncated",
     "hostnames",
     "unlisted_gov_domains",
     "site_search",
@@ -121,21 +123,68 @@ FINDING_COLUMNS = [
 ]
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (CSV injection): crawled
+# titles and link texts are the site's words, so such cells get a leading apostrophe.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Query parameters carrying credentials or sessions, by name: their values are masked in
+# exports (a crawled URL may hold someone's session).
+_SECRET_NAME = re.compile(
+    r"token|session|sessid|secret|passw|auth|apikey|api_key|api-key|signature|credential|ticket"
+    r"|^(?:sid|sess|pwd|sig|key)$",
+    re.IGNORECASE,
+)
+_QUERY_PARAM = re.compile(r"([?&;])([^=&#?;\s\"'<>]+)=([^&#?;\s\"'<>]*)")
+MASK = "***"
+
+
+def mask_url_secrets(text: str) -> str:
+    """`text` with the values of token- or session-like query parameters replaced by ***."""
+    if "=" not in text:
+        return text
+
+    def replace(match: re.Match[str]) -> str:
+        sep, name, value = match.groups()
+        if value and _SECRET_NAME.search(name):
+            return f"{sep}{name}={MASK}"
+        return match.group(0)
+
+    return _QUERY_PARAM.sub(replace, text)
+
+
+def masked(value: Any) -> Any:
+    """`value` (a row, or anything in one) with secrets in URLs masked."""
+    if isinstance(value, str):
+        return mask_url_secrets(value)
+    if isinstance(value, dict):
+        return {k: masked(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [masked(v) for v in value]
+    return value
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell: JSON for objects and lists, "" for null, formulas disarmed."""
+    if isinstance(value, dict | list):
+        value = json.dumps(value, default=str)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        if value.startswith(_FORMULA_START):
+            value = "'" + value
+        # csv quotes a cell holding "\n" (our line end) but not a bare "\r", which readers
+        # take as a row end: line breaks are written as "\n".
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return value
+
+
 def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> str:
     """The CSV of `govaudit export` and the report's downloads: JSON for objects and lists,
-    an empty cell for null."""
+    an empty cell for null, cells a spreadsheet would run as formulas disarmed."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(columns)
     for r in rows:
-        writer.writerow(
-            [
-                json.dumps(v, default=str)
-                if isinstance(v, dict | list)
-                else ("" if v is None else v)
-                for v in (r.get(c) for c in columns)
-            ]
-        )
+        writer.writerow([csv_cell(r.get(c)) for c in columns])
     return buf.getvalue()
 
 
@@ -280,6 +329,7 @@ def site_row(site: SiteObservation, endpoints: list[EndpointObservation]) -> dic
         "soft_404": bool((site.soft_404 or {}).get("answers_200")),
         "pages_crawled": site.pages_crawled,
         "broken_links": site.broken_links,
+        "truncated": site.truncated,
         "hostnames": site.hostnames or [],
         "unlisted_gov_domains": site.unlisted_gov_domains or [],
         "site_search": bool(home.get("site_search")),
@@ -304,11 +354,11 @@ def sites_rows(session: Session, run_id: int) -> list[dict[str, Any]]:
         .where(SiteObservation.run_id == run_id)
         .order_by(SiteObservation.domain)
     )
-    return [site_row(s, endpoints[s.domain]) for s in sites]
+    return [masked(site_row(s, endpoints[s.domain])) for s in sites]
 
 
 def pages_rows(session: Session, run_id: int) -> list[dict[str, Any]]:
-    return [
+    rows = [
         {
             "domain": p.domain,
             "url": p.url,
@@ -328,10 +378,11 @@ def pages_rows(session: Session, run_id: int) -> list[dict[str, Any]]:
             .order_by(PageObservation.domain, PageObservation.url)
         )
     ]
+    return masked(rows)
 
 
 def links_rows(session: Session, run_id: int) -> list[dict[str, Any]]:
-    return [
+    rows = [
         {
             "domain": lk.domain,
             "from_url": lk.from_url,
@@ -347,6 +398,7 @@ def links_rows(session: Session, run_id: int) -> list[dict[str, Any]]:
             .order_by(LinkObservation.domain, LinkObservation.kind, LinkObservation.to_url)
         )
     ]
+    return masked(rows)
 
 
 def _plans_policy(session: Session, plans: Mapping[str, Any] | None) -> PlanPolicy:
@@ -523,7 +575,7 @@ def plans_rows(
         if check["status"] in HAS_PLAN:
             seen = plan_first_seen(session, agency, run_id, policy, check)
         rows.append(plan_row(check, seen[0] if seen else None, deadline, seen[1] if seen else None))
-    return rows
+    return masked(rows)
 
 
 def latest_audit(session: Session, audit_run_id: int | None = None) -> AuditRun:
@@ -571,4 +623,4 @@ def findings_rows(
             r["agency"] or "",
         )
     )
-    return rows
+    return masked(rows)

@@ -196,6 +196,8 @@ class SiteObservation(Base):
     unlisted_gov_domains: Mapped[list[Any]] = mapped_column(default=list)
     pages_crawled: Mapped[int] = mapped_column(Integer, default=0)
     broken_links: Mapped[int] = mapped_column(Integer, default=0)
+    # "truncated: page limit" / "truncated: depth limit" when a bound left links unfetched
+    truncated: Mapped[str | None] = mapped_column(Text)
 
 
 class PageObservation(Base):

@@ -143,9 +143,15 @@ class CrawlerSlots:
         self.idle.append(proc)
 
     async def _start(self) -> asyncio.subprocess.Process:
-        command = [sys.executable, "-m", "crawler.worker", "--db", self.db.url, "--serve"]
+        # The database URL (and its password) in the environment, never on a command line.
+        command = [sys.executable, "-m", "crawler.worker", "--serve"]
         return await asyncio.create_subprocess_exec(
-            *command, "--verbose", str(self.verbose), stdin=PIPE, stdout=PIPE
+            *command,
+            "--verbose",
+            str(self.verbose),
+            stdin=PIPE,
+            stdout=PIPE,
+            env={**os.environ, "GOVAUDIT_DB": self.db.url},
         )
 
     async def close(self) -> None:

@@ -1,4 +1,4 @@
-"""Naming why a fetch failed: dns, refused, tls, timeout, robots, refused-url, other.
+"""Naming why a fetch failed: dns, refused, tls, timeout, robots, refused-url, too-large, other.
 
 Through an HTTP proxy a failed connection comes back as a 502/504 from the proxy or a refused
 CONNECT. RFC 9209 `Proxy-Status` error tokens (and the CONNECT reason phrase) say which
@@ -28,6 +28,10 @@ PROXY_TOKENS = {
     "tls_certificate_error": "tls",
     "tls_alert_received": "tls",
 }
+# crawler.resolver's refusal; named here so this module stays free of Twisted resolver imports.
+FORBIDDEN_ADDRESS = "resolves to a private address"
+# Scrapy's own words when a body (announced, or unpacked) passes DOWNLOAD_MAXSIZE.
+_TOO_LARGE_MESSAGES = ("larger than download max size", "exceeded DOWNLOAD_MAXSIZE")
 _TOKEN = re.compile(r"error=\"?([a-z_]+)")
 
 
@@ -46,6 +50,10 @@ def failure_kind(exc: BaseException) -> tuple[str, str]:
     """(kind, one-line message) for an exception a download ended with."""
     name = type(exc).__name__
     text = str(exc) or name
+    if name == "TooLargeDownload" or any(m in text for m in _TOO_LARGE_MESSAGES):
+        return "too-large", "larger than the download size bound"
+    if name == "ForbiddenAddressError" or FORBIDDEN_ADDRESS in text:
+        return "refused-url", FORBIDDEN_ADDRESS
     if isinstance(exc, IgnoreRequest):
         if "robots.txt" in text:
             return "robots", "blocked by robots.txt"

@@ -8,15 +8,23 @@ import time
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
+from scrapy.robotstxt import ProtegoRobotParser
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
 
 from audit.domain_names import registrable_domain
-from crawler.fetch_errors import failure_kind, proxy_failure
+from crawler.fetch_errors import FORBIDDEN_ADDRESS, failure_kind, proxy_failure
 from crawler.parsing.urls import fetch_refusal, host_of
+from crawler.parsing.wellknown import MAX_ROBOTS_BYTES
+from crawler.resolver import ForbiddenAddressError
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +68,111 @@ class ScopeGuardMiddleware:
             raise IgnoreRequest(f"refused {request.url}: {reason}")
 
 
+class ResolvedAddressGuardMiddleware:
+    """Record a name that resolves to a private address as a refusal, before connecting.
+
+    The resolver (crawler/resolver.py) already fails such lookups, but Twisted reports every
+    failed lookup as "no results"; resolving here first (the answer is cached for the
+    connection) records why: `refused-url: resolves to a private address`. Requests through a
+    proxy are left alone: the proxy resolves the name, not us.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ResolvedAddressGuardMiddleware:
+        return cls(crawler)
+
+    async def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if request.meta.get("proxy"):
+            return
+        host = host_of(request.url)
+        if not host:
+            return
+        from twisted.internet import reactor
+
+        try:
+            await maybe_deferred_to_future(reactor.resolve(host))  # type: ignore[attr-defined]
+        except ForbiddenAddressError:
+            self.crawler.stats.inc_value("govaudit/refused/private-address")
+            raise IgnoreRequest(FORBIDDEN_ADDRESS) from None
+        except Exception:
+            return  # any other lookup failure is the download's to report, with its kind
+
+
+class TooLargeDownload(StopDownload):
+    """The body passed DOWNLOAD_MAXSIZE (raised from the bytes_received signal)."""
+
+
+class DownloadSizeBound:
+    """Stop a download the moment its body passes DOWNLOAD_MAXSIZE, saying why.
+
+    Scrapy stops such a download too, but a body without Content-Length ends in a bare
+    CancelledError that does not say what happened; this stops it one chunk earlier with
+    an error that does, so it is recorded as `too-large`.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        self.received: dict[int, int] = {}
+        crawler.signals.connect(self.bytes_received, signal=signals.bytes_received)
+        crawler.signals.connect(self.request_done, signal=signals.request_left_downloader)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DownloadSizeBound:
+        return cls(crawler)
+
+    def bytes_received(self, data: bytes, request: Request, spider: Spider | None = None) -> None:
+        total = self.received.get(id(request), 0) + len(data)
+        self.received[id(request)] = total
+        if self.maxsize and total >= self.maxsize:
+            raise TooLargeDownload(fail=True)
+
+    def request_done(self, request: Request, spider: Spider | None = None) -> None:
+        self.received.pop(id(request), None)
+
+
+class BoundedProtegoRobotParser(ProtegoRobotParser):
+    """Protego on the first MAX_ROBOTS_BYTES of robots.txt only (RFC 9309 section 2.5 lets
+    crawlers stop at 500 KiB): parsing a 5 MB file took seconds of the crawl's only thread."""
+
+    def __init__(self, robotstxt_body: bytes, spider: Spider | None) -> None:
+        super().__init__(robotstxt_body[:MAX_ROBOTS_BYTES], spider)
+
+
+class OriginRobotsTxtMiddleware(RobotsTxtMiddleware):
+    """Scrapy's robots.txt middleware with one robots.txt per origin, as RFC 9309 says.
+
+    Scrapy keys robots.txt by host alone, so when https://www.D/robots.txt cannot be fetched
+    (an http-only site) every http://www.D/ URL was allowed without ever reading
+    http://www.D/robots.txt. Here scheme and host (and port) make the key.
+    """
+
+    async def robot_parser(self, request: Request) -> Any:
+        url = urlparse_cached(request)
+        origin = f"{url.scheme}://{url.netloc}"
+        if origin not in self._parsers:
+            self._parsers[origin] = Deferred()
+            robots_request = Request(
+                f"{origin}/robots.txt",
+                priority=self.DOWNLOAD_PRIORITY,
+                meta={"dont_obey_robotstxt": True},
+                callback=NO_CALLBACK,
+            )
+            try:
+                assert self.crawler.engine is not None
+                response = await self.crawler.engine.download_async(robots_request)
+                await self._parse_robots(response, origin, request)
+            except Exception as exc:
+                self._robots_error(exc, origin)
+            self._stats.inc_value("robotstxt/request_count")
+        parser = self._parsers[origin]
+        if isinstance(parser, Deferred):
+            return await maybe_deferred_to_future(parser)
+        return parser
+
+
 class DomainSlotMiddleware:
     """Put every request in the download slot of its registrable domain.
 
@@ -80,6 +193,20 @@ class RetryAfterMiddleware(RetryMiddleware):
         super().__init__(settings)
         self.max_wait = settings.getfloat("GOVAUDIT_MAX_RETRY_AFTER", 30.0)
         self.base = settings.getfloat("GOVAUDIT_RETRY_BACKOFF", 1.0)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
+        middleware = super().from_crawler(crawler)
+        crawler.signals.connect(middleware._on_downloaded, signal=signals.response_downloaded)
+        return middleware
+
+    def _on_downloaded(
+        self, response: Response, request: Request, spider: Spider | None = None
+    ) -> None:
+        """Hold the host as soon as the 429/503 arrives: the downloader hands the freed slot
+        to the next queued request before any middleware sees the response."""
+        if response.status in (429, 503) and not proxy_failure(response):
+            self._hold_slot(request, self._wait_for(request, response))
 
     def _wait_for(self, request: Request, response: Response) -> float:
         tries = request.meta.get("retry_times", 0)

@@ -94,15 +94,13 @@ def progress(db: Database, run_id: int) -> RunProgress:
     return out
 
 
-def _worker_command(
-    db_url: str, run_id: int, job: str, worker: int, workers: int, verbose: int
-) -> list[str]:
+def _worker_command(run_id: int, job: str, worker: int, workers: int, verbose: int) -> list[str]:
+    # The database URL (which may hold a password) goes in the environment: a command line
+    # is readable by every user of the machine (ps).
     return [
         sys.executable,
         "-m",
         "crawler.worker",
-        "--db",
-        db_url,
         "--run",
         str(run_id),
         "--job",
@@ -139,8 +137,9 @@ def execute(
     def launch(worker: int) -> None:
         job = queues[worker].pop(0)
         running[worker] = subprocess.Popen(
-            _worker_command(db.url, run_id, job, worker, workers, verbose),
+            _worker_command(run_id, job, worker, workers, verbose),
             stdout=None if verbose else subprocess.DEVNULL,
+            env={**os.environ, "GOVAUDIT_DB": db.url},
         )
 
     for worker in queues:

@@ -29,6 +29,7 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
         "BOT_NAME": BOT_NAME,
         "USER_AGENT": cfg["user_agent"],
         "ROBOTSTXT_OBEY": bool(cfg["obey_robots"]),
+        "ROBOTSTXT_PARSER": "crawler.middlewares.BoundedProtegoRobotParser",
         "CONCURRENT_REQUESTS": int(cfg["concurrent_requests"]),
         "CONCURRENT_REQUESTS_PER_DOMAIN": int(cfg["concurrent_requests_per_host"]),
         "DOWNLOAD_DELAY": 0,
@@ -55,6 +56,8 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
         "DNSCACHE_ENABLED": True,
+        # Names resolving to private, loopback or link-local addresses are never connected to.
+        "TWISTED_DNS_RESOLVER": "crawler.resolver.PublicAddressResolver",
         "REACTOR_THREADPOOL_MAXSIZE": 20,
         # Failed fetches are observations, stored with their kind; Scrapy's own error log of
         # them is noise unless asked for with -v.
@@ -62,10 +65,15 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.ScopeGuardMiddleware": 50,
             "crawler.middlewares.DomainSlotMiddleware": 60,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.middlewares.OriginRobotsTxtMiddleware": 100,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.RetryAfterMiddleware": 550,
+            # after HttpProxyMiddleware (750), which says whether a proxy will resolve the name
+            "crawler.middlewares.ResolvedAddressGuardMiddleware": 760,
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
         },
+        "EXTENSIONS": {"crawler.middlewares.DownloadSizeBound": 0},
         "SPIDER_MIDDLEWARES": {
             "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
             # Replaced by ScopeGuardMiddleware's length check, which ends in an observation.

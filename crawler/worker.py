@@ -274,7 +274,9 @@ def serve(db: Database, verbose: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler.worker")
-    parser.add_argument("--db", required=True)
+    # The URL comes in the environment (GOVAUDIT_DB): a password on the command line would
+    # show in `ps` and in process listings.
+    parser.add_argument("--db", default=None, help="database URL (default: $GOVAUDIT_DB)")
     parser.add_argument("--serve", action="store_true", help="Crawl batches read from stdin.")
     parser.add_argument("--run", type=int)
     parser.add_argument("--job", choices=["sites", "open", "rdap"])
@@ -285,7 +287,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     die_with_parent()
     quiet_tls_factory_warning()
-    db = Database(args.db)
+    db_url = args.db or os.environ.get("GOVAUDIT_DB")
+    if not db_url:
+        parser.error("no database: give --db or set GOVAUDIT_DB")
+    db = Database(db_url)
     if args.serve:
         return serve(db, args.verbose)
     if args.run is None or args.job is None:

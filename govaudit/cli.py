@@ -85,7 +85,9 @@ for command in (db, inventory, crawl, worker, rdap, a11y, audit, export, report,
 
 
 def main() -> None:
-    from audit.db import DatabaseUnavailable, DatabaseURLError
+    from sqlalchemy.exc import DBAPIError
+
+    from audit.db import DatabaseUnavailable, DatabaseURLError, database_url, redacted
 
     try:
         cli(prog_name="govaudit")
@@ -95,6 +97,28 @@ def main() -> None:
     except DatabaseUnavailable as exc:
         click.echo(f"govaudit: error: {exc}", err=True)
         sys.exit(1)
+    except DBAPIError as exc:
+        # A database that fails under us (disk full, read-only file, server stopped): one
+        # line, and the transaction it ended was rolled back, so nothing half-written stays.
+        reason = str(exc.orig if exc.orig is not None else exc).strip().splitlines()[0]
+        url = database_url(_db_option())
+        click.echo(f"govaudit: error: database {redacted(url)}: {redacted(url, reason)}", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"govaudit: error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(1)
+
+
+def _db_option() -> str | None:
+    """The --db given on the command line, if any (for naming the database in an error)."""
+    args = sys.argv[1:]
+    for i, arg in enumerate(args):
+        if arg == "--db" and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--db="):
+            return arg.removeprefix("--db=")
+    return None
 
 
 if __name__ == "__main__":

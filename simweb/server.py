@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 
 import trustme
 
+from simweb import hostile
 from simweb.sites import (
     TEXT_TYPE,
     Page,
@@ -120,6 +121,7 @@ class _Answer:
     headers: list[tuple[str, str]]
     body: bytes
     delay: float = 0.0
+    hostile: str | None = None
 
 
 def _reason(status: int) -> str:
@@ -620,6 +622,11 @@ class SimulatedWeb:
             record.status = answer.status
             if answer.delay:
                 await asyncio.sleep(answer.delay)
+            if answer.hostile:
+                record.status = await hostile.serve(
+                    answer.hostile, writer, req.method == "HEAD", path, record.user_agent
+                )
+                return False
             await _write(writer, answer, head=req.method == "HEAD", close=not keep)
         finally:
             self._finish(record)
@@ -665,7 +672,7 @@ def _page_answer(page: Page, common: Sequence[tuple[str, str]]) -> _Answer:
     if page.redirect is not None:
         headers.append(("Location", page.redirect))
     headers.extend(page.headers)
-    return _Answer(page.status, _reason(page.status), headers, page.body, page.delay)
+    return _Answer(page.status, _reason(page.status), headers, page.body, page.delay, page.hostile)
 
 
 def _redirect(status: int, location: str, common: Sequence[tuple[str, str]]) -> _Answer:

@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from simweb.hostile import BEHAVIOURS as HOSTILE_BEHAVIOURS
 from simweb.pdf import make_pdf
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
@@ -56,7 +57,7 @@ SITE_KEYS = frozenset(
     }
 )
 EPOCH_KEYS = SITE_KEYS - {"hosts", "epochs", "extends"}
-CONTENT_KEYS = ("body", "body_file", "text", "json", "pdf_text", "title")
+CONTENT_KEYS = ("body", "body_file", "text", "json", "pdf_text", "title", "hostile")
 PAGE_KEYS = frozenset(
     {*CONTENT_KEYS, "status", "headers", "content_type", "redirect", "delay", "sequence", "vars"}
     | {"pdf_title"}
@@ -97,6 +98,7 @@ class Page:
     redirect: str | None = None
     delay: float = 0.0
     sequence: tuple[Page, ...] = ()
+    hostile: str | None = None  # a behaviour of simweb/hostile.py answers instead
 
 
 # How a site's https answers: `ok` (a certificate from the instance's CA), `broken` (no TLS at
@@ -560,6 +562,9 @@ def _compile_page(spec: Any, ctx: _Ctx, where: str, *, in_sequence: bool = False
         raise _Problem(f"{where}.pdf_title", "pdf_title goes with pdf_text")
     if "content_type" in spec:
         content_type = ctx.text(spec["content_type"], f"{where}.content_type")
+    hostile = spec.get("hostile")
+    if hostile is not None and hostile not in HOSTILE_BEHAVIOURS:
+        raise _Problem(f"{where}.hostile", f"unknown behaviour {hostile!r}")
     return Page(
         status=status,
         headers=headers,
@@ -567,6 +572,7 @@ def _compile_page(spec: Any, ctx: _Ctx, where: str, *, in_sequence: bool = False
         content_type=content_type,
         redirect=redirect,
         delay=delay,
+        hostile=hostile,
     )
 
 

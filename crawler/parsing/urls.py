@@ -14,7 +14,9 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
+
+from w3lib.url import safe_url_string
 
 from audit.domain_names import DomainError, normalise_host
 
@@ -26,8 +28,9 @@ _STRIP_CHARS = "".join(chr(c) for c in range(0x21))
 _TAB_NEWLINE = re.compile(r"[\t\r\n]")
 _HOST_CHARS = re.compile(r"^[a-z0-9._\-]+$")
 _PCT = re.compile(r"%[0-9a-fA-F]{2}")
-_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
-_QUERY_SAFE = "/?%:@!$&'()*+,;=-._~[]"
+# w3lib percent-encodes the path and query; it needs some host to parse, and ours is
+# decided here (IDNA, IP-literal guard), so a placeholder stands in for it.
+_PLACEHOLDER_ORIGIN = "http://placeholder.invalid"
 
 
 @dataclass(frozen=True)
@@ -209,9 +212,25 @@ def fetch_refusal(url: str) -> str | None:
     return None
 
 
-def _quote(text: str, safe: str) -> str:
-    quoted = quote(text, safe=safe, encoding="utf-8", errors="surrogatepass")
-    return _PCT.sub(lambda m: m.group(0).upper(), quoted)
+def _safe_path_and_query(path: str, query: str) -> tuple[str, str] | None:
+    """Path and query percent-encoded by w3lib (upper-case escapes); None if it cannot."""
+    if path and not path.startswith("/"):
+        return None
+    try:
+        safe = safe_url_string(_PLACEHOLDER_ORIGIN + path + (f"?{query}" if query else ""))
+    except (ValueError, UnicodeError):
+        return None
+    if not safe.startswith(_PLACEHOLDER_ORIGIN):
+        return None
+    rest = safe[len(_PLACEHOLDER_ORIGIN) :]
+    safe_path, mark, safe_query = rest.partition("?")
+    if "#" in safe_query or (not mark and "#" in safe_path):
+        return None
+
+    def upper(text: str) -> str:
+        return _PCT.sub(lambda m: m.group(0).upper(), text)
+
+    return upper(safe_path) or "/", upper(safe_query)
 
 
 @lru_cache(maxsize=8192)
@@ -227,7 +246,6 @@ def _canonical_host(raw_host: str) -> str:
     return host if _HOST_CHARS.match(host) else raw_host.lower()
 
 
-@lru_cache(maxsize=32768)
 # Pure and called for every link of every page: the same URLs recur across a site.
 @lru_cache(maxsize=65536)
 def canonical_url(url: str) -> str:
@@ -259,8 +277,10 @@ def _canonicalise(text: str) -> str | None:
         authority = f"{parts.userinfo}@{host}"
     if parts.port is not None and parts.port != _DEFAULT_PORTS[parts.scheme]:
         authority += f":{parts.port}"
-    path = _quote(parts.path, _PATH_SAFE) or "/"
-    query = _quote(parts.query, _QUERY_SAFE)
+    encoded = _safe_path_and_query(parts.path, parts.query)
+    if encoded is None:
+        return None
+    path, query = encoded
     result = f"{parts.scheme}://{authority}{path}"
     if query:
         result += f"?{query}"
@@ -284,7 +304,6 @@ def host_of(url: str) -> str:
     return _normalised_host(parts.host) or ""
 
 
-@lru_cache(maxsize=32768)
 # Pure and called for every link of every page: the same URLs recur across a site.
 @lru_cache(maxsize=65536)
 def join_url(base: str, href: str) -> str | None:

@@ -14,14 +14,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from lxml import etree
+from protego import Protego
+from scrapy.utils.sitemap import Sitemap
 
 from crawler.parsing._html import decode_body
 
+# RFC 9309 section 2.5: crawlers may stop parsing robots.txt after 500 KiB (Google does).
+MAX_ROBOTS_BYTES = 500 * 1024
 # A decompressed sitemap may be 50 MB by the sitemaps.org protocol; refuse to inflate more.
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 _HTML_START = re.compile(rb"^\s*(?:<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
 _ABSOLUTE_HTTP = re.compile(r"^https?://[^\s/?#]+", re.IGNORECASE)
 _HTML_TEXT_START = re.compile(r"^\s*(?:<!doctype\s+html|<html|<head|<body|<\?xml)", re.IGNORECASE)
+# Protego picks the group with the longest matching product token; "*" contains no token,
+# so only the groups naming "*" apply to it.
+_ANY_AGENT = "*"
+_ARBITRARY_PATH = "/govaudit-any-path"
 
 
 @dataclass(frozen=True)
@@ -53,56 +61,28 @@ def _lines(text: str) -> list[str]:
 
 
 def parse_robots(text: str) -> RobotsFacts:
-    """Read robots.txt as RFC 9309 describes.
+    """Read robots.txt with Protego (Scrapy's own parser, RFC 9309).
 
-    Groups start with one or more ``User-agent`` lines; all groups naming ``*`` are merged.
-    ``disallows_all`` is true when that group has ``Disallow: /`` (or ``/*``) and no ``Allow``
-    rule of the same length, which by the RFC would win the tie. ``crawl_delay`` (not in the
-    RFC, but widely honoured) is taken from the same group. Sitemaps are global and may appear
-    anywhere; only absolute http(s) URLs are kept.
+    Facts are about the ``*`` group (Protego merges every group naming it). ``disallows_all``
+    is true when that group forbids both the homepage and an arbitrary path (``Disallow: /``
+    or ``/*`` without an ``Allow`` that wins). ``crawl_delay`` (not in the RFC, but widely
+    honoured) is taken from the same group. Sitemaps are global and may appear anywhere; only
+    absolute http(s) URLs are kept. An HTML page served at /robots.txt says nothing. Only the
+    first MAX_ROBOTS_BYTES characters are read.
     """
-    star_rules: list[tuple[str, str]] = []
-    star_delay: float | None = None
-    sitemaps: list[str] = []
-    agents: list[str] = []
-    in_rules = False
-    if _HTML_TEXT_START.match(text or ""):
+    text = (text or "")[:MAX_ROBOTS_BYTES]
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if _HTML_TEXT_START.match(text):
         return RobotsFacts(disallows_all=False, crawl_delay=None, sitemaps=())
-    for line in _lines(text or ""):
-        line = line.split("#", 1)[0].strip()
-        if ":" not in line:
-            continue
-        key, _, value = line.partition(":")
-        key = key.strip().lower()
-        value = value.strip()
-        if key == "sitemap":
-            if _ABSOLUTE_HTTP.match(value):
-                sitemaps.append(value)
-            continue
-        if key in ("user-agent", "useragent"):
-            if in_rules:
-                agents, in_rules = [], False
-            agents.append(value.lower())
-            continue
-        if key not in ("allow", "disallow", "crawl-delay"):
-            continue
-        in_rules = True
-        if "*" not in agents:
-            continue
-        if key == "crawl-delay":
-            try:
-                delay = float(value)
-            except ValueError:
-                continue
-            if delay >= 0 and delay == delay and delay != float("inf"):
-                star_delay = delay
-        else:
-            star_rules.append((key, value))
-    disallowed = any(k == "disallow" and v in ("/", "/*") for k, v in star_rules)
-    allowed = any(k == "allow" and v in ("/", "/*", "/$") for k, v in star_rules)
+    parser = Protego.parse(text)
+    disallows_all = not parser.can_fetch("/", _ANY_AGENT) and not parser.can_fetch(
+        _ARBITRARY_PATH, _ANY_AGENT
+    )
+    sitemaps = [url for url in parser.sitemaps if _ABSOLUTE_HTTP.match(url)]
     return RobotsFacts(
-        disallows_all=disallowed and not allowed,
-        crawl_delay=star_delay,
+        disallows_all=disallows_all,
+        crawl_delay=parser.crawl_delay(_ANY_AGENT),
         sitemaps=tuple(dict.fromkeys(sitemaps)),
     )
 
@@ -192,17 +172,14 @@ def _text_sitemap(body: bytes) -> SitemapFacts | None:
     return None
 
 
-def _local_name(tag: str) -> str:
-    # Not etree.QName: in recover mode lxml keeps tag names that QName rejects.
-    return tag.rpartition("}")[2]
-
-
 def parse_sitemap(body: bytes) -> SitemapFacts:
     """Read an XML sitemap or sitemap index (sitemaps.org protocol), gzip-compressed or not.
 
-    ``url_count`` counts ``<url>`` entries, or for an index the ``<sitemap>`` entries. Elements
-    are matched by local name, so missing or wrong namespaces are tolerated; an HTML page or any
-    other root element gives ``valid=False``. Entity expansion and network access are disabled.
+    Parsed by Scrapy's streaming ``Sitemap`` reader (entities never expanded, no network,
+    elements freed as they are read). ``url_count`` counts ``<url>`` entries with a ``<loc>``,
+    or for an index the ``<sitemap>`` entries. Elements are matched by local name, so missing
+    or wrong namespaces are tolerated; an HTML page or any other root element gives
+    ``valid=False``. A plain list of URLs, one per line, is a text sitemap.
     """
     invalid = SitemapFacts(is_index=False, url_count=0, valid=False)
     if not body:
@@ -214,18 +191,16 @@ def parse_sitemap(body: bytes) -> SitemapFacts:
         body = inflated
     if _HTML_START.match(body[:1024]):
         return invalid
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, recover=True, huge_tree=True, load_dtd=False
-    )
     try:
-        root = etree.fromstring(body, parser=parser)
-    except (etree.XMLSyntaxError, ValueError):
-        root = None
-    if root is None or not isinstance(root.tag, str):
+        sitemap = Sitemap(body)
+    except (etree.XMLSyntaxError, StopIteration, ValueError):
         return _text_sitemap(body) or invalid
-    name = _local_name(root.tag)
-    if name not in ("urlset", "sitemapindex"):
-        return invalid
-    child = "url" if name == "urlset" else "sitemap"
-    count = sum(1 for el in root if isinstance(el.tag, str) and etree.QName(el).localname == child)
-    return SitemapFacts(is_index=name == "sitemapindex", url_count=count, valid=True)
+    if sitemap.type not in ("urlset", "sitemapindex"):
+        return _text_sitemap(body) or invalid
+    count = 0
+    try:
+        for _entry in sitemap:
+            count += 1
+    except (etree.XMLSyntaxError, ValueError):
+        pass  # a truncated file: the entries read so far count
+    return SitemapFacts(is_index=sitemap.type == "sitemapindex", url_count=count, valid=True)

@@ -21,6 +21,9 @@ from crawler.parsing.wellknown import parse_robots, parse_security_txt, parse_si
 from crawler.spiders.base import Fetch, UnitSpider, UnitState
 
 BODY_TEXT_CHARS = 2000
+# A bound left links of the site unfetched: the site was cut off, not fully seen.
+PAGE_LIMIT = "truncated: page limit"
+DEPTH_LIMIT = "truncated: depth limit"
 
 
 def endpoint_urls(domain: str) -> list[str]:
@@ -194,9 +197,13 @@ class SitesSpider(UnitSpider):
                     data["hostnames"].add(host)
                     continue
                 key = canonical_url(link)
-                if key in data["seen"] or depth >= self.max_depth:
+                if key in data["seen"]:
                     continue
                 if len(data["seen"]) >= self.max_pages:
+                    data["truncated"] = PAGE_LIMIT
+                    continue
+                if depth >= self.max_depth:
+                    data.setdefault("truncated", DEPTH_LIMIT)
                     continue
                 data["seen"].add(key)
                 yield self.fetch(
@@ -349,6 +356,7 @@ class SitesSpider(UnitSpider):
             "unlisted_gov_domains": sorted(data["unlisted"]),
             "pages_crawled": sum(1 for p in pages if p["status"] is not None),
             "broken_links": sum(1 for lk in data["links"] if lk["kind"] == "broken"),
+            "truncated": data.get("truncated"),
         }
         result = SiteResult(self.run_id, state.domain, endpoints, site, pages, data["links"])
         state.data = {}  # a finished domain's state is no longer needed: free it
