@@ -25,10 +25,14 @@ def dotgov_dir() -> Path:
     return DOTGOV
 
 
+# The PostgreSQL server `make test` starts (.ci/services.sh), as an admin URL.
+ADMIN_URL = os.environ.get("GOVAUDIT_TEST_PG_URL")
+
+
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A throw-away PostgreSQL database on the server of GOVAUDIT_TEST_PG_URL."""
-    admin = os.environ.get("GOVAUDIT_TEST_PG_URL")
+    admin = ADMIN_URL
     if not admin:
         pytest.skip("GOVAUDIT_TEST_PG_URL is not set (make test starts PostgreSQL and sets it)")
     import uuid

@@ -12,8 +12,8 @@ import pytest
 
 from audit.db import redacted
 from crawler.run import _worker_command
+from tests.conftest import ADMIN_URL
 from tests.hostile_crawl import run_govaudit
-from tests.test_postgres import ADMIN_URL
 
 SECRET = "s3cr3t-Pw"
 
