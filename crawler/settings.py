@@ -60,6 +60,8 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
             "crawler.middlewares.DomainSlotMiddleware": 60,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.RetryAfterMiddleware": 550,
+            # Next to the downloader: sees what went over the wire (off without --warc).
+            "crawler.warc.WarcMiddleware": 950,
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
         },
         "SPIDER_MIDDLEWARES": {

@@ -74,6 +74,30 @@ def save_stats(db: Database, run_id: int, key: str, stats: dict[str, Any]) -> No
         run.stats = merged
 
 
+def warc_settings(
+    run_settings: dict[str, Any], run_id: int, job: str, worker: int
+) -> dict[str, Any]:
+    """Scrapy settings for the WARC writer (crawler/warc.py) when the run asks for WARC
+    files: `warc_dir`, or `warc = true` alone (then the data directory's warc/)."""
+    if not (run_settings.get("warc") or run_settings.get("warc_dir")):
+        return {}
+    directory = run_settings.get("warc_dir")
+    if not directory:
+        from audit.seeds import data_dir
+
+        directory = str(data_dir() / "warc")
+    out: dict[str, Any] = {
+        "GOVAUDIT_WARC_DIR": directory,
+        "GOVAUDIT_RUN_ID": run_id,
+        "GOVAUDIT_JOB": job,
+        "GOVAUDIT_WORKER": str(worker),
+        "GOVAUDIT_WARC_RUN_SETTINGS": run_settings,
+    }
+    if os.environ.get("GOVAUDIT_WARC_MAX_BYTES"):  # tests rotate small files
+        out["GOVAUDIT_WARC_MAX_BYTES"] = int(os.environ["GOVAUDIT_WARC_MAX_BYTES"])
+    return out
+
+
 def die_with_parent() -> None:
     """Linux: get SIGKILL when the `govaudit crawl` that started us dies, even by SIGKILL, so
     a resumed run never meets an old run's workers still crawling the same hosts."""
@@ -121,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     # set 1 to watch units land one by one.
     if os.environ.get("GOVAUDIT_BATCH_UNITS"):
         settings["GOVAUDIT_BATCH_UNITS"] = int(os.environ["GOVAUDIT_BATCH_UNITS"])
+    settings.update(warc_settings(settings_data, args.run, args.job, args.worker))
     process = AsyncCrawlerProcess(settings)
     spider_cls: Any
     kwargs: dict[str, Any]
