@@ -47,22 +47,41 @@ def extract_record(path: Path, offset: int) -> ExtractedRecord:
         checker = getattr(record, "digest_checker", None)
         if checker is not None and record.rec_headers.get_header("WARC-Payload-Digest"):
             digest_ok = bool(checker.passed)
-        length = iterator.get_record_length()
         record_id = record.rec_headers.get_header("WARC-Record-ID")
         try:
             following = next(iterator)
         except (StopIteration, ArchiveLoadFailed):
             following = None
+        members = 1
         if (
             following is not None
             and following.rec_type == "request"
             and following.rec_headers.get_header("WARC-Concurrent-To") == record_id
         ):
-            iterator.read_to_end(following)
-            length = iterator.get_record_offset() + iterator.get_record_length()
-        stream.seek(offset)
-        raw = stream.read(length)
+            members = 2
+        raw = _gzip_members(stream, offset, members)
     return ExtractedRecord(warc_headers, http_headers, body, digest_ok, raw)
+
+
+def _gzip_members(stream: BinaryIO, offset: int, count: int) -> bytes:
+    """The bytes of `count` gzip members from `offset`: govaudit writes one record per
+    member, so these are the records exactly as stored."""
+    import zlib
+
+    stream.seek(offset)
+    out = bytearray()
+    for _ in range(count):
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        while not inflater.eof:
+            chunk = stream.read(65536)
+            if not chunk:
+                raise ValueError(f"WARC record at offset {offset} is cut short")
+            inflater.decompress(chunk)
+            tail = len(inflater.unused_data)
+            out += chunk[: len(chunk) - tail]
+            if inflater.eof:
+                stream.seek(-tail, 1)
+    return bytes(out)
 
 
 def _body_text(body: bytes) -> str:
