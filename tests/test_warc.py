@@ -260,7 +260,7 @@ def test_sigkilled_crawl_leaves_readable_warc_and_resumes_into_a_new_file(
     path.write_bytes(data)
     before = len(read_warc(path))
 
-    govaudit(web, db, "crawl", "--resume")
+    govaudit(web, db, "crawl", "--resume", "--workers", "1")
     assert _done(db) == 12
     files = sorted(p.name for p in warc.glob("*.warc.gz"))
     assert files == ["govaudit-1-0-00000.warc.gz", "govaudit-1-0-00001.warc.gz"]
