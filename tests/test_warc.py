@@ -48,9 +48,7 @@ def read_warc(path: Path) -> list[dict[str, Any]]:
                     "uri": record.rec_headers.get_header("WARC-Target-URI"),
                     "offset": records.get_record_offset(),
                     "payload_digest": record.rec_headers.get_header("WARC-Payload-Digest"),
-                    "status": record.http_headers.get_statuscode()
-                    if record.http_headers
-                    else None,
+                    "status": record.http_headers.get_statuscode() if record.http_headers else None,
                     "body": body,
                     "headers": record.rec_headers,
                 }
@@ -166,8 +164,10 @@ def test_exports_carry_warc_file_and_offset(world: WarcWorld) -> None:
         assert isinstance(f["finding_id"], int)
     csv_head = world.run("export", "findings").stdout.splitlines()[0]
     assert csv_head.endswith("audit_run,warc_file,warc_offset,finding_id")
-    assert world.run("export", "plans").stdout.splitlines()[0].endswith(
-        "date_note,warc_file,warc_offset"
+    assert (
+        world.run("export", "plans")
+        .stdout.splitlines()[0]
+        .endswith("date_note,warc_file,warc_offset")
     )
 
 
@@ -284,7 +284,7 @@ def read_warc_tolerant(path: Path) -> list[dict[str, Any]]:
             for record in records:
                 record.content_stream().read()
                 out.append({"offset": records.get_record_offset(), "type": record.rec_type})
-        except (EOFError, OSError, gzip.BadGzipFile, Exception):  # noqa: BLE001
+        except (EOFError, OSError, gzip.BadGzipFile, Exception):
             pass
     return out
 
@@ -299,3 +299,13 @@ def _done(db: str) -> int:
             return int(row[0])
     except sqlite3.OperationalError:
         return 0
+
+
+def test_report_names_the_archived_record(world: WarcWorld, tmp_path: Path) -> None:
+    findings = world.json("export", "findings")
+    hud = next(f for f in findings if f["domain"] == "hud.gov" and f["rule"] == "plan-missing")
+    out = tmp_path / "report"
+    world.run("report", "--out", str(out))
+    html = "\n".join(p.read_text(encoding="utf-8") for p in out.rglob("*.html"))
+    assert f"{hud['warc_file']}#{hud['warc_offset']}" in html
+    assert f"govaudit evidence {hud['finding_id']}" in html
