@@ -97,6 +97,7 @@ def test_warc_files_read_back_and_their_digests_verify(world: WarcWorld) -> None
         assert "software: govaudit/" in info
         assert "govaudit-run: 1" in info
         assert "http-header-user-agent:" in info
+        assert "govaudit-settings:" in info and '"warc_dir"' in info
         assert all(r["type"] != "warcinfo" for r in records[1:])
         for r in records:
             if r["type"] == "response":
@@ -113,7 +114,7 @@ def test_warc_files_read_back_and_their_digests_verify(world: WarcWorld) -> None
     assert all(r["headers"].get_header("WARC-Concurrent-To") in responses for r in requests)
 
 
-def test_warcinfo_names_the_settings_without_secrets(tmp_path: Path) -> None:
+def test_warcinfo_names_the_settings_without_secrets() -> None:
     from crawler.warc import masked_settings, masked_url
 
     assert masked_url("http://bob:hunter2@proxy.example:3128/x") == (
@@ -141,14 +142,6 @@ def test_observations_name_their_records(world: WarcWorld) -> None:
         assert at["payload_digest"] == digest
     robots = [json.loads(r[0]) for r in world.sql("select robots from site_observation")]
     assert any(r.get("warc_file") for r in robots)
-
-
-def test_refused_requests_are_metadata_records(world: WarcWorld) -> None:
-    every = [r for p in sorted(world.warc.glob("*.warc.gz")) for r in read_warc(p)]
-    meta = [json.loads(r["body"]) for r in every if r["type"] == "metadata"]
-    # Links to IP literals, localhost, other schemes or off-scope hosts are refused by the
-    # scope guard; any failure counts, each with its reason.
-    assert all(m["reason"] and m["kind"] for m in meta)
 
 
 def test_exports_carry_warc_file_and_offset(world: WarcWorld) -> None:
@@ -309,3 +302,88 @@ def test_report_names_the_archived_record(world: WarcWorld, tmp_path: Path) -> N
     html = "\n".join(p.read_text(encoding="utf-8") for p in out.rglob("*.html"))
     assert f"{hud['warc_file']}#{hud['warc_offset']}" in html
     assert f"govaudit evidence {hud['finding_id']}" in html
+
+
+def test_failed_fetches_are_metadata_records_the_observations_cite(
+    simulated_web_factory: Any, tmp_path: Path
+) -> None:
+    """A domain whose name does not resolve: every endpoint try is a `metadata` record with
+    the reason, and the endpoint observations (and the site-unreachable finding) cite them."""
+    web = simulated_web_factory(
+        {"up": {"hosts": ["up.gov", "www.up.gov"], "pages": {"/": {"title": "Up"}}}}
+    )
+    db = f"sqlite:///{tmp_path}/g.db"
+    warc = tmp_path / "warc"
+    registry = registry_csv(tmp_path / "r-2026-01-01.csv", ["up.gov", "nohost.gov"])
+    govaudit(None, db, "inventory", "load", str(registry))
+    govaudit(
+        web, db, "crawl", "--only", "sites", "--workers", "1", "--timeout", "5", "--warc", str(warc)
+    )
+    records = [r for p in sorted(warc.glob("*.warc.gz")) for r in read_warc(p)]
+    failed = {
+        r["uri"]: json.loads(r["body"])
+        for r in records
+        if r["type"] == "metadata" and "nohost.gov" in r["uri"]
+    }
+    assert set(failed) >= {"http://nohost.gov/", "https://nohost.gov/"}
+    assert all(m["kind"] == "dns" and m["reason"] for m in failed.values())
+    with sqlite3.connect(tmp_path / "g.db") as conn:
+        rows = conn.execute(
+            "select url, warc_file, warc_offset from endpoint_observation where domain = ?",
+            ("nohost.gov",),
+        ).fetchall()
+    offsets = {r["offset"]: r for p in sorted(warc.glob("*.warc.gz")) for r in read_warc(p)}
+    assert len(rows) == 4
+    for url, wfile, offset in rows:
+        assert wfile and offsets[offset]["type"] == "metadata" and offsets[offset]["uri"] == url
+    govaudit(web, db, "audit")
+    finding = next(
+        f
+        for f in json.loads(govaudit(web, db, "export", "findings", "--format", "json").stdout)
+        if f["rule"] == "site-unreachable" and f["domain"] == "nohost.gov"
+    )
+    assert finding["warc_file"]
+    shown = govaudit(web, db, "evidence", str(finding["finding_id"])).stdout
+    assert shown.count("WARC-Type: metadata") == 4
+    assert '"kind": "dns"' in shown
+
+
+def test_files_rotate_and_each_starts_with_warcinfo(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from crawler.warc import WarcArchive
+
+    archive = WarcArchive(tmp_path, 7, "1", {"software": "govaudit/test"}, max_bytes=4000)
+    for i in range(40):
+        archive.put(
+            "response",
+            {
+                "url": f"https://www.x.gov/p{i}",
+                "at": dt.datetime.now(dt.UTC),
+                "status": 200,
+                "protocol": "HTTP/1.1",
+                "headers": [("Content-Type", "text/plain")],
+                "body": os.urandom(300),
+                "method": "GET",
+                "target": f"/p{i}",
+                "request_headers": [("Host", "www.x.gov")],
+                "request_body": b"",
+            },
+        )
+    archive.sync()
+    where = archive.location("https://www.x.gov/p39")
+    archive.close()
+    files = sorted(tmp_path.glob("*.warc.gz"))
+    assert len(files) > 2
+    assert files[0].name == "govaudit-7-1-00000.warc.gz"
+    responses = 0
+    for path in files:
+        assert path.stat().st_size <= 4000 or len(read_warc(path)) == 3
+        records = read_warc(path)
+        assert records[0]["type"] == "warcinfo"
+        responses += sum(r["type"] == "response" for r in records)
+    assert responses == 40
+    assert where is not None
+    last = read_warc(tmp_path / where.file)
+    hit = next(r for r in last if r["offset"] == where.offset)
+    assert hit["uri"] == "https://www.x.gov/p39" and hit["payload_digest"] == where.digest
