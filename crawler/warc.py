@@ -48,6 +48,8 @@ QUEUE_LIMIT = 2000
 # counted in the stats as govaudit/warc/dropped): the crawl comes first.
 QUEUE_WAIT_SECONDS = 2.0
 BATCH_RECORDS = 64
+# Credentials the crawl sends (a proxy's, from its URL) never go into an archive.
+SECRET_HEADERS = {"proxy-authorization", "authorization", "cookie"}
 FILE_NAME = re.compile(r"^govaudit-(?P<run>\d+)-(?P<worker>[\w.]+)-(?P<seq>\d+)\.warc\.gz$")
 
 
@@ -77,6 +79,11 @@ def masked_url(url: str) -> str:
         host = f"{host}:{parts.port}"
     user = parts.username or ""
     return urlunsplit((parts.scheme, f"{user}:***@{host}", parts.path, parts.query, parts.fragment))
+
+
+def masked_text(text: str) -> str:
+    """Any `scheme://user:password@` in free text (an error message naming a proxy) masked."""
+    return re.sub(r"://([^/:@\s]*):[^@\s/]+@", r"://\1:***@", text)
 
 
 def masked_settings(value: Any) -> Any:
@@ -348,7 +355,9 @@ class WarcMiddleware:
             return response
         parts = urlsplit(response.url)
         target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
-        request_headers = [("Host", parts.netloc), *_header_list(request.headers)]
+        request_headers = [("Host", parts.netloc)] + [
+            (k, v) for k, v in _header_list(request.headers) if k.lower() not in SECRET_HEADERS
+        ]
         self.archive.put(
             "response",
             {
@@ -362,8 +371,9 @@ class WarcMiddleware:
                 "target": target,
                 "request_headers": request_headers,
                 "request_body": request.body,
+                # Through a proxy the address is the proxy's, not the site's.
                 "warc_headers": {"WARC-IP-Address": str(response.ip_address)}
-                if response.ip_address
+                if response.ip_address and not request.meta.get("proxy")
                 else {},
             },
         )
@@ -378,7 +388,8 @@ class WarcMiddleware:
 
     def _metadata(self, url: str, kind: str, reason: str) -> None:
         self.archive.put(
-            "metadata", {"url": url, "at": _now(), "error_kind": kind, "reason": reason[:1000]}
+            "metadata",
+            {"url": url, "at": _now(), "error_kind": kind, "reason": masked_text(reason)[:1000]},
         )
 
 

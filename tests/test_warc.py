@@ -387,3 +387,39 @@ def test_files_rotate_and_each_starts_with_warcinfo(tmp_path: Path) -> None:
     last = read_warc(tmp_path / where.file)
     hit = next(r for r in last if r["offset"] == where.offset)
     assert hit["uri"] == "https://www.x.gov/p39" and hit["payload_digest"] == where.digest
+
+
+def test_request_records_carry_no_credentials() -> None:
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+
+    from crawler.warc import WarcMiddleware
+
+    class Queue:
+        def __init__(self) -> None:
+            self.items: list[tuple[str, dict[str, Any]]] = []
+
+        def put(self, kind: str, data: dict[str, Any]) -> None:
+            self.items.append((kind, data))
+
+    queued = Queue()
+    middleware = WarcMiddleware(None, queued)  # type: ignore[arg-type]
+    request = Request(
+        "https://www.x.gov/open?a=1",
+        headers={"Proxy-Authorization": "Basic Ym9iOmh1bnRlcjI=", "Accept": "text/html"},
+        meta={"proxy": "http://bob:hunter2@127.0.0.1:3128"},
+    )
+    response = HtmlResponse(request.url, status=200, body=b"<html></html>", request=request)
+    assert middleware.process_response(request, response) is response
+    [(kind, data)] = queued.items
+    assert kind == "response"
+    names = [k.lower() for k, _ in data["request_headers"]]
+    assert "proxy-authorization" not in names and "accept" in names
+    assert ("Host", "www.x.gov") in data["request_headers"]
+    assert data["target"] == "/open?a=1"
+    assert "hunter2" not in json.dumps(data, default=str)
+    middleware.process_exception(
+        request, OSError("proxy http://bob:hunter2@127.0.0.1:3128 said no")
+    )
+    assert queued.items[-1][0] == "metadata"
+    assert "hunter2" not in queued.items[-1][1]["reason"]
