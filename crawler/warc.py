@@ -27,6 +27,7 @@ import os
 import queue
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,9 @@ QUEUE_LIMIT = 2000
 # counted in the stats as govaudit/warc/dropped): the crawl comes first.
 QUEUE_WAIT_SECONDS = 2.0
 BATCH_RECORDS = 64
+# How long the pipeline waits for the writer before storing a batch (it is normally idle: it
+# writes hundreds of records a second, more than a crawl process fetches).
+SYNC_WAIT_SECONDS = 30.0
 # Credentials the crawl sends (a proxy's, from its URL) never go into an archive.
 SECRET_HEADERS = {"proxy-authorization", "authorization", "cookie"}
 FILE_NAME = re.compile(r"^govaudit-(?P<run>\d+)-(?P<worker>[\w.]+)-(?P<seq>\d+)\.warc\.gz$")
@@ -159,8 +163,16 @@ class WarcArchive:
     def sync(self) -> None:
         """Wait until every queued record is written (the pipeline calls this before it
         stores a batch, so the observations can name their records)."""
-        if self.thread.is_alive():
-            self.queue.join()
+        deadline = time.monotonic() + SYNC_WAIT_SECONDS
+        with self.queue.all_tasks_done:
+            while self.queue.unfinished_tasks and self.thread.is_alive():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    # Observations stored now name no record rather than stall the crawl.
+                    if self.stats is not None:
+                        self.stats.inc_value("govaudit/warc/sync_timeout")
+                    return
+                self.queue.all_tasks_done.wait(left)
 
     def location(self, url: str | None) -> WarcLocation | None:
         if not url:
@@ -188,19 +200,27 @@ class WarcArchive:
                     batch.append(self.queue.get_nowait())
                 except queue.Empty:
                     break
-            try:
-                for entry in batch:
+            for entry in batch:
+                try:
                     if entry is not None and self.error is None:
                         self._write_entry(WARCWriter, *entry)
-            except OSError as exc:
-                # A full or vanished disk stops the archive, not the crawl; the run's stats
-                # say so.
-                self.error = f"{type(exc).__name__}: {exc}"
-                logger.error("govaudit: WARC writing stopped: %s", self.error)
-                if self.stats is not None:
-                    self.stats.set_value("govaudit/warc/error", self.error)
-            finally:
-                for _ in batch:
+                except OSError as exc:
+                    # A full or vanished disk stops the archive, not the crawl; the run's
+                    # stats say so.
+                    self.error = f"{type(exc).__name__}: {exc}"
+                    logger.error("govaudit: WARC writing stopped: %s", self.error)
+                    if self.stats is not None:
+                        self.stats.set_value("govaudit/warc/error", self.error)
+                except Exception as exc:
+                    # One record warcio cannot build (a malformed header) is skipped, not
+                    # the writer: a dead writer would leave sync() waiting forever.
+                    assert entry is not None
+                    logger.error(
+                        "govaudit: WARC record of %s not written: %s", entry[1]["url"], exc
+                    )
+                    if self.stats is not None:
+                        self.stats.inc_value("govaudit/warc/unwritable")
+                finally:
                     self.queue.task_done()
             if any(entry is None for entry in batch):
                 return

@@ -423,3 +423,28 @@ def test_request_records_carry_no_credentials() -> None:
     )
     assert queued.items[-1][0] == "metadata"
     assert "hunter2" not in queued.items[-1][1]["reason"]
+
+
+def test_a_record_that_cannot_be_built_is_skipped_not_the_writer(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from crawler.warc import WarcArchive
+
+    archive = WarcArchive(tmp_path, 3, "0", {"software": "govaudit/test"})
+    good = {
+        "at": dt.datetime.now(dt.UTC),
+        "protocol": "HTTP/1.1",
+        "headers": [],
+        "body": b"ok",
+        "method": "GET",
+        "target": "/",
+        "request_headers": [],
+    }
+    archive.put("response", {**good, "url": "https://bad.gov/", "status": "not a status"})
+    archive.put("response", {**good, "url": "https://good.gov/", "status": 200})
+    archive.sync()
+    archive.close()
+    assert archive.location("https://bad.gov/") is None
+    assert archive.location("https://good.gov/") is not None
+    [path] = tmp_path.glob("*.warc.gz")
+    assert [r["uri"] for r in read_warc(path) if r["type"] == "response"] == ["https://good.gov/"]
