@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DB_URL = "sqlite:///govaudit.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
+# PostgreSQL advisory lock key held while the schema is migrated (any constant shared by
+# every govaudit process; "govaudit" in ASCII).
+MIGRATION_LOCK = 0x676F7661756469
+
+
+_URL_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^@/\s]*@")
+
+
+def mask_passwords(text: str) -> str:
+    """`text` with the password of every URL in it replaced by ***: logs, messages and stored
+    settings never carry a database password."""
+    return _URL_PASSWORD.sub(r"\1***@", text)
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -66,6 +79,12 @@ def upgrade(engine: Engine) -> bool:
     if current == head:
         return False
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Several machines' workers may open a new database at once: one migrates, the
+            # others wait for its transaction and then find the schema current.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            if MigrationContext.configure(conn).get_current_revision() == head:
+                return False
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     return True
@@ -107,13 +126,13 @@ class Database:
             except (ArgumentError, NoSuchModuleError) as exc:
                 self._engine = None
                 raise DatabaseURLError(
-                    f"--db {self.url!r}: not a usable database URL ({exc})"
+                    mask_passwords(f"--db {self.url!r}: not a usable database URL ({exc})")
                 ) from exc
             except (OperationalError, DriverDatabaseError) as exc:
                 self._engine = None
                 reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
                 raise DatabaseUnavailable(
-                    f"--db {self.url}: cannot open the database ({reason})"
+                    mask_passwords(f"--db {self.url}: cannot open the database ({reason})")
                 ) from exc
             self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         return self._engine

@@ -32,9 +32,20 @@ def normalise_host(raw: str) -> str:
     return name
 
 
+FED_US = "fed.us"
+
+
 @lru_cache(maxsize=65536)
 def registrable_domain(host: str) -> str:
-    """The registrable domain (eTLD+1) of a host name, or "" when it has none."""
+    """The registrable domain (eTLD+1) of a host name, or "" when it has none.
+
+    `fed.us` counts as a suffix: the .gov registry delegated names under it to agencies
+    (`fs.fed.us`, `treasury.fed.us`) as it does under .gov, though the Public Suffix List
+    does not list it.
+    """
+    labels = host.lower().rstrip(".").split(".")
+    if len(labels) >= 3 and labels[-2:] == ["fed", "us"]:
+        return ".".join(labels[-3:])
     ext = _EXTRACT(host)
     return ext.top_domain_under_public_suffix
 
@@ -52,6 +63,35 @@ def is_ip_literal(host: str) -> bool:
     return True
 
 
+def domain_kind(name: str) -> str:
+    """`fed.us` for a registry domain under fed.us, else `gov`."""
+    return FED_US if name == FED_US or name.endswith("." + FED_US) else "gov"
+
+
+def normalise_registry_domain(raw: str) -> str:
+    """A registry row's domain: a .gov domain, or one the registry administered under fed.us.
+
+    The 2014-2022 federal exports list `FS.FED.US`, `TREASURY.FED.US`... (and `FED.US`
+    itself): domains of the snapshot of kind `fed.us`, not invalid rows.
+    """
+    name = normalise_host(raw)
+    labels = name.split(".")
+    if labels[-2:] == ["fed", "us"] and len(labels) <= 3:
+        _check_labels(name)
+        return name
+    return normalise_gov_domain(raw)
+
+
+def _check_labels(name: str) -> None:
+    for label in name.split("."):
+        if not label or len(label) > 63:
+            raise DomainError(f"{name!r} has an empty or over-long label")
+        if label.startswith("-") or label.endswith("-"):
+            raise DomainError(f"{name!r} has a label starting or ending with '-'")
+        if not all(ch.isalnum() or ch == "-" for ch in label):
+            raise DomainError(f"{name!r} has a character not allowed in a host name")
+
+
 def normalise_gov_domain(raw: str) -> str:
     """Normalise a registry domain and check that it is a registrable name directly under .gov.
 
@@ -61,14 +101,7 @@ def normalise_gov_domain(raw: str) -> str:
     name = normalise_host(raw)
     if is_ip_literal(name):
         raise DomainError(f"{name!r} is an IP address, not a domain")
-    labels = name.split(".")
-    for label in labels:
-        if not label or len(label) > 63:
-            raise DomainError(f"{name!r} has an empty or over-long label")
-        if label.startswith("-") or label.endswith("-"):
-            raise DomainError(f"{name!r} has a label starting or ending with '-'")
-        if not all(ch.isalnum() or ch == "-" for ch in label):
-            raise DomainError(f"{name!r} has a character not allowed in a host name")
+    _check_labels(name)
     if suffix_of(name) != "gov":
         raise DomainError(f"{name!r} is not under .gov")
     if registrable_domain(name) != name:

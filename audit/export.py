@@ -71,6 +71,9 @@ SITE_COLUMNS = [
     "generator",
     "crawl_run",
     "fetched_at",
+    # added after the first release: at the end, so positional CSV readers keep working
+    "tls",
+    "tls_detail",
 ]
 PAGE_COLUMNS = [
     "domain",
@@ -221,6 +224,22 @@ def _hsts_on(value: str | None) -> bool:
     return False
 
 
+def certificate_summary(endpoints: list[EndpointObservation]) -> tuple[str | None, list[Any]]:
+    """The site's certificate state and the per-endpoint evidence.
+
+    `valid` when an https endpoint answered with a certificate that verifies (that endpoint is
+    what makes HTTPS count as served); otherwise the state of the first https endpoint that
+    answered (www before bare); None when none answered.
+    """
+    checked = [e for e in endpoints if e.url.startswith("https://") and e.tls]
+    detail = [{"url": e.url, **(e.tls_detail or {"state": e.tls})} for e in checked]
+    if not checked:
+        return None, detail
+    if any(e.tls == "valid" for e in checked):
+        return "valid", detail
+    return checked[0].tls, detail
+
+
 def site_row(site: SiteObservation, endpoints: list[EndpointObservation]) -> dict[str, Any]:
     """One domain's row: the stored observations plus the classification derived from them."""
     status = classify_site(
@@ -230,6 +249,13 @@ def site_row(site: SiteObservation, endpoints: list[EndpointObservation]) -> dic
             for e in endpoints
         ],
     )
+    reason = status.reason
+    tls, tls_detail = certificate_summary(endpoints)
+    if tls is not None and tls != "valid":
+        first = next(d for d in tls_detail if d.get("state") == tls)
+        why = first.get("reason") or tls
+        reason = f"{reason}; HTTPS not counted: certificate {tls} at {first['url']} ({why})"
+    verified = [e for e in endpoints if e.url.startswith("https://") and e.tls == "valid"]
     home = site.homepage or {}
     answered_http = [e for e in endpoints if e.url.startswith("http://") and e.error_kind is None]
     chosen = next((e for e in endpoints if e.final_url == site.homepage_url), None)
@@ -240,13 +266,16 @@ def site_row(site: SiteObservation, endpoints: list[EndpointObservation]) -> dic
         "domain": site.domain,
         "agency": site.agency,
         "status": status.status,
-        "status_reason": status.reason,
+        "status_reason": reason,
         "redirect_target": status.redirect_target,
         "final_url": final_url,
-        "https": any(e.https_ok for e in endpoints),
+        "https": any(e.https_ok for e in verified),
         "http_redirects_to_https": bool(answered_http)
         and all(e.redirects_to_https for e in answered_http),
-        "hsts": any(_hsts_on(e.hsts) for e in endpoints if e.url.startswith("https://")),
+        # A browser ignores HSTS sent over a connection whose certificate does not verify.
+        "hsts": any(_hsts_on(e.hsts) for e in verified),
+        "tls": tls,
+        "tls_detail": tls_detail,
         "title": home.get("title") or (chosen.title if chosen else None),
         "robots_txt": bool((site.robots or {}).get("present")),
         "sitemap_xml": bool((site.sitemap or {}).get("present")),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from audit.domain_names import domain_kind
 from audit.freeze import FreezeRow, RdapView, SnapshotView, freeze_table
 from audit.seeds import Policy, Waiver
 
@@ -56,8 +57,11 @@ class AuditInput:
         # The M-11-24 freeze bound federal agencies: other domain types (cities, states...)
         # are classified only when the policy says `federal_only = false`.
         federal_only = bool(self.policy.section("freeze").get("federal_only", True))
+        # The freeze was of new .gov domains: the registry's fed.us names are not judged.
         domains: dict[str, tuple[str | None, bool | None]] = {
-            name: value for name, value in self.registry.items() if value[1] or not federal_only
+            name: value
+            for name, value in self.registry.items()
+            if (value[1] or not federal_only) and domain_kind(name) == "gov"
         }
         for name in self.unlisted:
             if name not in self.registry:

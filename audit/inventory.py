@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from audit.domain_names import domain_kind
 from audit.models import Agency, Domain, RegistryEntry, RegistrySnapshot
 from audit.registry_csv import ParsedRegistry, RegistryFileError
 
@@ -211,6 +212,7 @@ def entry_rows(
     return [
         {
             "domain": name,
+            "kind": domain_kind(name),
             "domain_type": e.domain_type,
             "agency": e.agency_name,
             "organization": e.organization,

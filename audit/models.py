@@ -174,6 +174,10 @@ class EndpointObservation(WarcRecordColumns, Base):
     https_ok: Mapped[bool] = mapped_column(Boolean, default=False)
     redirects_to_https: Mapped[bool] = mapped_column(Boolean, default=False)
     hsts: Mapped[str | None] = mapped_column(Text)
+    # Certificate of an https endpoint's own answer: valid|expired|wrong-host|untrusted|other,
+    # and its evidence (issuer, subject, names, expiry, fingerprint, reason).
+    tls: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tls_detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     response_ms: Mapped[float | None] = mapped_column(Float)
     server: Mapped[str | None] = mapped_column(Text)
     content_type: Mapped[str | None] = mapped_column(Text)
@@ -424,3 +428,37 @@ class Finding(Base):
     waiver: Mapped[str | None] = mapped_column(String(30))
     summary: Mapped[str] = mapped_column(Text)
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class JobLock(Base):
+    """The one lock of `govaudit run` per database: a row, so it holds across machines.
+
+    A holder refreshes `heartbeat_at`; a row whose holder is a dead process on the same host,
+    or whose heartbeat is too old, is stale and may be taken over.
+    """
+
+    __tablename__ = "job_lock"
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    host: Mapped[str] = mapped_column(Text)
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    job_run_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class JobRun(Base):
+    """One periodic job (`govaudit run`): the step it is at, and what each step produced.
+
+    `state` holds the ids of the crawl, RDAP and audit runs it made, the report folder and
+    each finished step's counts, so a run killed at any step continues at that step.
+    """
+
+    __tablename__ = "job_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running|failed|done
+    step: Mapped[str] = mapped_column(String(20), default="registry")
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from audit.domain_names import DomainError, normalise_gov_domain
+from audit.domain_names import DomainError, normalise_registry_domain
 
 
 class RegistryFileError(ValueError):
@@ -174,7 +174,7 @@ def parse_registry(data: bytes, source_name: str) -> ParsedRegistry:
                     extra[label] = cell.strip()
             raw_domain = values.get("domain") or ""
             try:
-                domain = normalise_gov_domain(raw_domain)
+                domain = normalise_registry_domain(raw_domain)
             except DomainError as exc:
                 parsed.skipped["invalid domain"] += 1
                 parsed.problems.append(f"{source_name}:{line}: skipped: {exc}")

@@ -122,7 +122,7 @@ BOUNDS: dict[tuple[str, str], tuple[float | None, float | None]] = {
 }
 
 
-def _line_of(text: str, path: list[str | int]) -> int:
+def toml_key_line(text: str, path: list[str | int]) -> int:
     """Best-effort line number of a key path such as ["freeze", "windows", 1, "end"]."""
     lines = text.splitlines()
     tables = [p for p in path if isinstance(p, str)]
@@ -200,7 +200,7 @@ def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
         raise SeedError(f"{path}:{line}: not valid TOML ({message})") from exc
 
     def fail(where: list[str | int], message: str) -> None:
-        raise SeedError(f"{path}:{_line_of(text, where)}: {message}")
+        raise SeedError(f"{path}:{toml_key_line(text, where)}: {message}")
 
     _check(data, POLICY_SCHEMA, [], fail)
     for (table, key), (low, high) in BOUNDS.items():
@@ -284,23 +284,24 @@ def load_policy(override: Path | None = None, base: Path | None = None) -> Polic
     for i, w in enumerate(windows):
         for required in ("name", "start", "end"):
             if required not in w:
-                line = _line_of(owner_text, ["freeze", "windows", i, "name"])
+                line = toml_key_line(owner_text, ["freeze", "windows", i, "name"])
                 raise SeedError(f"{owner}:{line}: freeze window #{i + 1} has no {required!r}")
         if w["end"] < w["start"]:
-            line = _line_of(owner_text, ["freeze", "windows", i, "end"])
+            line = toml_key_line(owner_text, ["freeze", "windows", i, "end"])
             raise SeedError(
                 f"{owner}:{line}: freeze window {w['name']!r} ends ({w['end']}) before it "
                 f"starts ({w['start']})"
             )
         if w["name"] in names:
-            line = _line_of(owner_text, ["freeze", "windows", i, "name"])
+            line = toml_key_line(owner_text, ["freeze", "windows", i, "name"])
             raise SeedError(f"{owner}:{line}: two freeze windows are named {w['name']!r}")
         names.add(w["name"])
     plans = data.get("plans", {})
     for name in plans.get("required_elements", []):
         if name not in plans.get("elements", {}):
             raise SeedError(
-                f"{sources[-1]}:{_line_of(texts[sources[-1]][0], ['plans', 'required_elements'])}: "
+                f"{sources[-1]}:"
+                f"{toml_key_line(texts[sources[-1]][0], ['plans', 'required_elements'])}: "
                 f"required element {name!r} has no patterns in [plans.elements]"
             )
     for src in sources:
@@ -316,7 +317,7 @@ def load_policy(override: Path | None = None, base: Path | None = None) -> Polic
                 try:
                     re.compile(pattern)
                 except re.error as exc:
-                    line = _line_of(src_text, ["plans", *group.split(".")])
+                    line = toml_key_line(src_text, ["plans", *group.split(".")])
                     raise SeedError(
                         f"{src}:{line}: bad regular expression {pattern!r} ({exc})"
                     ) from exc

@@ -104,6 +104,16 @@ class PageCheck:
     violations: list[Violation] = field(default_factory=list)
 
 
+def chromium_missing() -> str | None:
+    """Why the browser cannot run here, or None (a clear one-line message for the CLI)."""
+    if not Path(CHROMIUM).exists():
+        return (
+            f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) "
+            "or set GOVAUDIT_CHROMIUM"
+        )
+    return None
+
+
 def axe_source() -> str:
     """The axe-core script bundled with axe-playwright-python (no network needed)."""
     return (resources.files("axe_playwright_python") / "axe.min.js").read_text(encoding="utf-8")
@@ -229,11 +239,9 @@ class AccessibilityChecker:
     ) -> None:
         from playwright.async_api import async_playwright
 
-        if not Path(CHROMIUM).exists():
-            raise FileNotFoundError(
-                f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) "
-                "or set GOVAUDIT_CHROMIUM"
-            )
+        missing = chromium_missing()
+        if missing:
+            raise FileNotFoundError(missing)
         slots = asyncio.Semaphore(self.concurrency)
         gate = HostGate()
         async with async_playwright() as playwright:

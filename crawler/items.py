@@ -2,6 +2,8 @@
 
 A unit (a domain for the site crawl, an agency for /open, a domain for RDAP) is stored in one
 transaction together with its task state, so an interrupted run never leaves half a unit.
+A unit whose handling raised is `failed` with the error and carries no observations: what it
+could not check is never stored as absent.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class PlanResult:
     documents: list[dict[str, Any]] = field(default_factory=list)
     blobs: list[dict[str, Any]] = field(default_factory=list)
     state: str = "done"
+    error: str | None = None
 
 
 @dataclass
@@ -42,3 +45,4 @@ class RdapObservation:
     domain: str
     result: dict[str, Any]
     state: str = "done"
+    error: str | None = None

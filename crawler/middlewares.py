@@ -32,12 +32,20 @@ class ScopeGuardMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        # Scrapy's UrlLengthMiddleware drops such requests without calling the errback,
+        # leaving their unit waiting forever; refused here, they end in an observation.
+        self.max_url_length = crawler.settings.getint("URLLENGTH_LIMIT", 2083)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ScopeGuardMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
+        if request.meta.get("govaudit_internal"):
+            return  # the spider's own `data:` request, see UnitSpider._on_engine_idle
+        if self.max_url_length and len(request.url) > self.max_url_length:
+            self.crawler.stats.inc_value("govaudit/refused/too long")
+            raise IgnoreRequest("too long")
         reason = fetch_refusal(request.url)
         spider = self.crawler.spider
         if (

@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from scrapy.crawler import Crawler
-from sqlalchemy import insert, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from audit.db import Database
@@ -34,7 +34,10 @@ class ObservationPipeline:
     """Buffers finished units and writes each batch in one transaction.
 
     Each unit's rows and its task's `done` state go in the same transaction: after a crash,
-    a unit is either fully stored and done, or absent and still pending.
+    a unit is either fully stored and done, or absent and still pending. The task is claimed
+    (pending -> its final state) before its rows are written, and a unit whose task is no
+    longer pending is dropped: two processes that crawled the same domain (a batch retried
+    after its worker was presumed dead) store it once, whichever commits first.
     """
 
     def __init__(self, crawler: Crawler) -> None:
@@ -111,17 +114,33 @@ class ObservationPipeline:
             self._rdap(session, item)
 
     @staticmethod
-    def _finish(
+    def _claim(
         session: Any, run_id: int, job: str, key: str, state: str, error: str | None
-    ) -> None:
-        session.execute(
+    ) -> bool:
+        """Finish the unit's task; False when the unit was already stored (no pending task).
+
+        On PostgreSQL a second writer's UPDATE waits for the first one's row lock and then
+        finds the row no longer pending; SQLite writers are serialised anyway.
+        """
+        task = (CrawlTask.run_id == run_id, CrawlTask.job == job, CrawlTask.key == key)
+        claimed = session.execute(
             update(CrawlTask)
-            .where(CrawlTask.run_id == run_id, CrawlTask.job == job, CrawlTask.key == key)
+            .where(*task, CrawlTask.state == "pending")
             .values(state=state, finished_at=utcnow(), error=error)
         )
+        if claimed.rowcount:
+            return True
+        if session.scalar(select(CrawlTask.id).where(*task)) is None:
+            return True  # a unit crawled outside any run's task list
+        logger.info("govaudit: %s/%s was already stored; dropped", job, key)
+        return False
 
     def _site(self, session: Any, item: SiteResult) -> None:
         run, domain = item.run_id, item.domain
+        # A failed unit (an error while handling it) finishes its task and stores nothing.
+        claimed = self._claim(session, run, "sites", domain, item.state, item.error)
+        if not claimed or item.state == "failed":
+            return
         if item.endpoints:
             session.execute(
                 insert(EndpointObservation),
@@ -138,9 +157,12 @@ class ObservationPipeline:
                 insert(LinkObservation),
                 [{**lk, "run_id": run, "domain": domain} for lk in item.links],
             )
-        self._finish(session, run, "sites", domain, item.state, item.error)
 
     def _plan(self, session: Any, item: PlanResult) -> None:
+        if not self._claim(session, item.run_id, "open", item.agency, item.state, item.error):
+            return
+        if item.state == "failed":
+            return
         run, agency = item.run_id, item.agency
         session.execute(
             insert(OpenObservation), [{**item.observation, "run_id": run, "agency": agency}]
@@ -158,14 +180,17 @@ class ObservationPipeline:
             session.execute(
                 insert(EvidenceBlob), [{**b, "run_id": item.run_id} for b in item.blobs]
             )
-        self._finish(session, item.run_id, "open", item.agency, item.state, None)
 
     def _rdap(self, session: Any, item: RdapObservation) -> None:
+        if item.run_id is not None and not self._claim(
+            session, item.run_id, "rdap", item.domain, item.state, item.error
+        ):
+            return
+        if item.state == "failed":
+            return
         session.execute(
             insert(RdapResult), [{**item.result, "run_id": item.run_id, "domain": item.domain}]
         )
-        if item.run_id is not None:
-            self._finish(session, item.run_id, "rdap", item.domain, item.state, None)
 
 
 def _job_key(item: Any) -> tuple[str, str]:

@@ -164,17 +164,17 @@ def execute(
                 proc.send_signal(signal.SIGINT)
         for proc in running.values():
             proc.wait()
-        _set_status(db, run_id, "interrupted")
+        set_status(db, run_id, "interrupted")
         raise
     final = progress(db, run_id)
     if on_tick is not None:
         on_tick(final, time.monotonic() - started)
     status = "interrupted" if failed or final.done + final.failed < final.total else "finished"
-    _set_status(db, run_id, status)
+    set_status(db, run_id, status)
     return status
 
 
-def _set_status(db: Database, run_id: int, status: str) -> None:
+def set_status(db: Database, run_id: int, status: str) -> None:
     with db.session() as session:
         run = session.get(CrawlRun, run_id)
         assert run is not None

@@ -18,6 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "obey_robots": True,
     "retry_times": 2,
     "autothrottle": True,
+    "ca_bundle": None,
 }
 
 
@@ -32,6 +33,9 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
         "CONCURRENT_REQUESTS_PER_DOMAIN": int(cfg["concurrent_requests_per_host"]),
         "DOWNLOAD_DELAY": 0,
         "DOWNLOADER": "crawler.downloader.PoliteDownloader",
+        # Every certificate is checked and the result recorded; none is refused (crawler/tls.py).
+        "DOWNLOADER_CLIENTCONTEXTFACTORY": "crawler.tls.RecordingContextFactory",
+        "GOVAUDIT_CA_BUNDLE": cfg["ca_bundle"] or "",
         "DOWNLOAD_TIMEOUT": float(cfg["download_timeout"]),
         "DOWNLOAD_MAXSIZE": int(cfg["download_maxsize"]),
         "DOWNLOAD_WARNSIZE": 0,
@@ -66,6 +70,8 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
         },
         "SPIDER_MIDDLEWARES": {
             "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+            # Replaced by ScopeGuardMiddleware's length check, which ends in an observation.
+            "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
         },
         "ITEM_PIPELINES": {"crawler.pipelines.ObservationPipeline": 300},
         "HTTPERROR_ALLOW_ALL": True,

@@ -2,9 +2,12 @@
 
 One Scrapy process is bound to one CPU core, so `govaudit crawl --workers N` starts N of
 these. Tasks are shared out by a stable hash of the registrable domain, so one host is only
-ever crawled by one process and the per-host limit holds across processes.
+ever crawled by one process and the per-host limit holds across processes. A distributed
+worker (`crawler.distributed`) instead names the tasks of one batch with `--tasks`; tasks
+already done (by an earlier attempt at the batch) are skipped either way.
 
     python -m crawler.worker --db URL --run ID --job sites --worker 0 --workers 2
+    python -m crawler.worker --db URL --run ID --job sites --tasks 17,18,19
 """
 
 from __future__ import annotations
@@ -13,14 +16,18 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import signal
+import socket
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
 from audit.db import Database
-from audit.models import CrawlRun, CrawlTask, Domain, RegistryEntry
+from audit.models import CrawlRun, CrawlTask, Domain, RegistryEntry, RegistrySnapshot
+from crawler.settings import scrapy_settings
 
 
 def share_of(domain: str, workers: int) -> int:
@@ -28,27 +35,52 @@ def share_of(domain: str, workers: int) -> int:
     return int(hashlib.sha256(domain.encode()).hexdigest()[:8], 16) % max(1, workers)
 
 
-def pending_tasks(db: Database, run_id: int, job: str, worker: int, workers: int) -> list[Any]:
+def pending_tasks(
+    db: Database,
+    run_id: int,
+    job: str,
+    worker: int,
+    workers: int,
+    task_ids: list[int] | None = None,
+) -> list[Any]:
+    query = select(CrawlTask).where(
+        CrawlTask.run_id == run_id, CrawlTask.job == job, CrawlTask.state == "pending"
+    )
+    if task_ids is not None:
+        query = query.where(CrawlTask.id.in_(task_ids))
     with db.session() as session:
-        tasks = session.scalars(
-            select(CrawlTask)
-            .where(CrawlTask.run_id == run_id, CrawlTask.job == job, CrawlTask.state == "pending")
-            .order_by(CrawlTask.id)
-        ).all()
+        tasks = session.scalars(query.order_by(CrawlTask.id)).all()
+    if task_ids is not None:
+        return list(tasks)
     return [t for t in tasks if share_of(t.domain, workers) == worker]
 
 
-def registry_domains(db: Database, snapshot_id: int | None) -> set[str]:
-    if snapshot_id is None:
-        return set()
+def task_id_list(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of task ids: {text!r}") from None
+
+
+def registry_domains(db: Database) -> tuple[set[str], set[str]]:
+    """(every domain any loaded snapshot lists, those whose newest entry is not federal).
+
+    A linked .gov domain is `unlisted` only when no snapshot of any kind lists it; a state or
+    city domain of a full registry list is known, and recorded as non-federal.
+    """
+    newest: dict[str, tuple[Any, int, bool]] = {}
     with db.session() as session:
-        return set(
-            session.scalars(
-                select(Domain.name)
-                .join(RegistryEntry, RegistryEntry.domain_id == Domain.id)
-                .where(RegistryEntry.snapshot_id == snapshot_id)
+        for name, dtype, as_of, snap_id in session.execute(
+            select(
+                Domain.name, RegistryEntry.domain_type, RegistrySnapshot.as_of, RegistrySnapshot.id
             )
-        )
+            .join(RegistryEntry, RegistryEntry.domain_id == Domain.id)
+            .join(RegistrySnapshot, RegistryEntry.snapshot_id == RegistrySnapshot.id)
+        ):
+            federal = (dtype or "Federal").startswith("Federal")
+            if name not in newest or (as_of, snap_id) > newest[name][:2]:
+                newest[name] = (as_of, snap_id, federal)
+    return set(newest), {name for name, (_, _, federal) in newest.items() if not federal}
 
 
 def agency_domains(db: Database, snapshot_id: int | None) -> dict[str, set[str]]:
@@ -66,16 +98,28 @@ def agency_domains(db: Database, snapshot_id: int | None) -> dict[str, set[str]]
     return out
 
 
-def save_stats(db: Database, run_id: int, key: str, stats: dict[str, Any]) -> None:
+def save_stats(
+    db: Database, run_id: int, key: str, stats: dict[str, Any], add: bool = False
+) -> None:
+    """Keep a process's Scrapy stats on the run; `add` sums the counters into what is there
+    (the batches of a distributed crawl: one entry per job, not thousands)."""
     with db.session() as session:
         run = session.scalars(select(CrawlRun).where(CrawlRun.id == run_id).with_for_update()).one()
         merged = dict(run.stats or {})
-        merged[key] = json.loads(json.dumps(stats, default=str))
+        new = json.loads(json.dumps(stats, default=str))
+        if add:
+            old = dict(merged.get(key) or {})
+            for name, value in new.items():
+                if isinstance(value, int | float) and isinstance(old.get(name, 0), int | float):
+                    old[name] = old.get(name, 0) + value
+            old["batches"] = int(old.get("batches", 0)) + 1
+            new = old
+        merged[key] = new
         run.stats = merged
 
 
 def warc_settings(
-    run_settings: dict[str, Any], run_id: int, job: str, worker: int
+    run_settings: dict[str, Any], run_id: int, job: str, worker: str
 ) -> dict[str, Any]:
     """Scrapy settings for the WARC writer (crawler/warc.py) when the run asks for WARC
     files: `warc_dir`, or `warc = true` alone (then the data directory's warc/)."""
@@ -112,62 +156,86 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.worker")
-    parser.add_argument("--db", required=True)
-    parser.add_argument("--run", type=int, required=True)
-    parser.add_argument("--job", choices=["sites", "open", "rdap"], required=True)
-    parser.add_argument("--worker", type=int, default=0)
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("-v", "--verbose", type=int, default=0)
-    args = parser.parse_args(argv)
-    die_with_parent()
+@dataclass
+class Batch:
+    """What one crawl of one job needs: Scrapy settings, the spider and its arguments."""
 
-    from scrapy.crawler import AsyncCrawlerProcess
+    settings: dict[str, Any]
+    spider_cls: Any
+    kwargs: dict[str, Any]
+    task_count: int
 
-    from crawler.settings import scrapy_settings
 
-    db = Database(args.db)
+def quiet_tls_factory_warning() -> None:
+    """Scrapy 2.19 still honours DOWNLOADER_CLIENTCONTEXTFACTORY (crawler/tls.py needs it)
+    but warns about it in every process."""
+    import warnings
+
+    from scrapy.exceptions import ScrapyDeprecationWarning
+
+    warnings.filterwarnings(
+        "ignore", message=".*DOWNLOADER_CLIENTCONTEXTFACTORY", category=ScrapyDeprecationWarning
+    )
+
+
+def prepare(
+    db: Database,
+    run_id: int,
+    job: str,
+    tasks: list[Any],
+    verbose: int,
+    registry_cache: dict[Any, Any] | None = None,
+    worker: str = "0",
+) -> Batch:
     with db.session() as session:
-        run = session.get(CrawlRun, args.run)
+        run = session.get(CrawlRun, run_id)
         if run is None:
-            print(f"crawler.worker: no crawl run {args.run}", file=sys.stderr)
-            return 2
+            raise LookupError(f"no crawl run {run_id}")
         settings_data = dict(run.settings)
         snapshot_id = run.snapshot_id
-    tasks = pending_tasks(db, args.run, args.job, args.worker, args.workers)
-    if not tasks:
-        return 0
     crawl_cfg = settings_data.get("crawl", {})
-    settings = scrapy_settings(crawl_cfg, args.verbose)
+    settings = scrapy_settings(crawl_cfg, verbose)
     settings["GOVAUDIT_DB_URL"] = db.url
+    # `govaudit run` logs Scrapy at its own level (default WARNING) into the job's log file.
+    if os.environ.get("GOVAUDIT_SCRAPY_LOG_LEVEL") and not verbose:
+        settings["LOG_LEVEL"] = os.environ["GOVAUDIT_SCRAPY_LOG_LEVEL"]
+    if os.environ.get("GOVAUDIT_SCRAPY_LOG_FILE"):
+        settings["LOG_FILE"] = os.environ["GOVAUDIT_SCRAPY_LOG_FILE"]
+        settings["LOG_FILE_APPEND"] = True
     # Units per write transaction (default 20, or every 2 s): an operator's knob, and tests
     # set 1 to watch units land one by one.
     if os.environ.get("GOVAUDIT_BATCH_UNITS"):
         settings["GOVAUDIT_BATCH_UNITS"] = int(os.environ["GOVAUDIT_BATCH_UNITS"])
-    settings.update(warc_settings(settings_data, args.run, args.job, args.worker))
-    process = AsyncCrawlerProcess(settings)
+    cache = registry_cache if registry_cache is not None else {}
+    settings.update(warc_settings(settings_data, run_id, job, worker))
     spider_cls: Any
     kwargs: dict[str, Any]
-    if args.job == "sites":
+    if job == "sites":
         from crawler.spiders.sites import SitesSpider
 
+        # Keyed by the run's snapshot: a long-lived worker sees newly loaded snapshots.
+        if ("registry", snapshot_id) not in cache:
+            cache["registry", snapshot_id] = registry_domains(db)
         spider_cls = SitesSpider
+        known, nonfederal = cache["registry", snapshot_id]
         kwargs = {
-            "run_id": args.run,
+            "run_id": run_id,
             "tasks": [(t.domain, t.agency) for t in tasks],
-            "registry": registry_domains(db, snapshot_id),
+            "registry": known,
+            "nonfederal": nonfederal,
             "max_pages": int(crawl_cfg.get("max_pages_per_site", 50)),
             "max_depth": int(crawl_cfg.get("max_depth", 2)),
         }
-    elif args.job == "open":
+    elif job == "open":
         from crawler.spiders.open_pages import OpenPagesSpider
 
+        if ("open", snapshot_id) not in cache:
+            cache["open", snapshot_id] = agency_domains(db, snapshot_id)
         spider_cls = OpenPagesSpider
         kwargs = {
-            "run_id": args.run,
+            "run_id": run_id,
             "tasks": [(t.agency or t.key, t.domain) for t in tasks],
-            "agency_domains": agency_domains(db, snapshot_id),
+            "agency_domains": cache["open", snapshot_id],
             "plans": settings_data.get("plans", {}),
             "keep_evidence": bool(settings_data.get("keep_evidence")),
         }
@@ -176,15 +244,104 @@ def main(argv: list[str] | None = None) -> int:
 
         spider_cls = RdapSpider
         kwargs = {
-            "run_id": args.run,
+            "run_id": run_id,
             "domains": [t.domain for t in tasks],
             "base_url": settings_data["rdap_url"],
         }
-    crawler = process.create_crawler(spider_cls)
-    process.crawl(crawler, **kwargs)
+    return Batch(settings, spider_cls, kwargs, len(tasks))
+
+
+def serve(db: Database, verbose: int) -> int:
+    """Crawl batch after batch in one Scrapy process (a distributed worker's crawler).
+
+    Reads one JSON request a line on stdin, `{"run": ID, "job": "sites", "tasks": [IDS]}`,
+    crawls the batch's pending tasks, and answers one JSON line on stdout once the batch's
+    units are committed; exits at end of input. Scrapy starts once, not once per batch.
+    """
+    import asyncio
+
+    from scrapy.crawler import AsyncCrawlerProcess, Crawler
+    from scrapy.settings import Settings
+
+    process = AsyncCrawlerProcess(scrapy_settings({}, verbose))
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
+    # Nothing else may write on the answer channel: stray prints go to stderr.
+    sys.stdout = sys.stderr
+    cache: dict[Any, Any] = {}
+    # Names this process's WARC files apart from every other machine's and process's.
+    serve_name = re.sub(r"[^A-Za-z0-9.]", "_", f"{socket.gethostname()}.{os.getpid()}")
+
+    async def loop() -> None:
+        running = asyncio.get_running_loop()
+        while True:
+            line = await running.run_in_executor(None, sys.stdin.readline)
+            if not line:
+                break
+            request = json.loads(line)
+            tasks = pending_tasks(db, request["run"], request["job"], 0, 1, list(request["tasks"]))
+            stats: dict[str, Any] = {}
+            if tasks:
+                batch = prepare(
+                    db, request["run"], request["job"], tasks, verbose, cache, serve_name
+                )
+                # Above the process's own settings, which Scrapy merges into every
+                # crawler it runs (at equal priority they would win: a 20 s timeout
+                # where the run asked for 3).
+                settings = Settings()
+                settings.setdict(batch.settings, priority="cmdline")
+                crawler = Crawler(batch.spider_cls, settings)
+                await process.crawl(crawler, **batch.kwargs)
+                stats = crawler.stats.get_stats() if crawler.stats else {}
+                save_stats(db, request["run"], f"{request['job']}/batches", stats, add=True)
+            answers.write(json.dumps({"crawled": len(tasks)}) + "\n")
+        db.dispose()
+        answers.close()
+        # The last batch is committed and answered: leave without tearing Scrapy down.
+        os._exit(0)
+
+    asyncio.get_event_loop().create_task(loop())
+    process.start(stop_after_crawl=False)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler.worker")
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--serve", action="store_true", help="Crawl batches read from stdin.")
+    parser.add_argument("--run", type=int)
+    parser.add_argument("--job", choices=["sites", "open", "rdap"])
+    parser.add_argument("--worker", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--tasks", type=task_id_list, help="Only these task ids (a batch).")
+    parser.add_argument("-v", "--verbose", type=int, default=0)
+    args = parser.parse_args(argv)
+    die_with_parent()
+    quiet_tls_factory_warning()
+    db = Database(args.db)
+    if args.serve:
+        return serve(db, args.verbose)
+    if args.run is None or args.job is None:
+        parser.error("--run and --job are required (or --serve)")
+
+    from scrapy.crawler import AsyncCrawlerProcess
+
+    tasks = pending_tasks(db, args.run, args.job, args.worker, args.workers, args.tasks)
+    if not tasks:
+        return 0
+    try:
+        batch = prepare(db, args.run, args.job, tasks, args.verbose, worker=str(args.worker))
+    except LookupError as exc:
+        print(f"crawler.worker: {exc}", file=sys.stderr)
+        return 2
+    process = AsyncCrawlerProcess(batch.settings)
+    crawler = process.create_crawler(batch.spider_cls)
+    process.crawl(crawler, **batch.kwargs)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    save_stats(db, args.run, f"{args.job}/{args.worker}", stats)
+    if args.tasks is None:
+        save_stats(db, args.run, f"{args.job}/{args.worker}", stats)
+    else:
+        save_stats(db, args.run, f"{args.job}/batches", stats, add=True)
     db.dispose()
     return 0
 

@@ -19,6 +19,8 @@ from govaudit.commands.export import export
 from govaudit.commands.inventory import inventory
 from govaudit.commands.rdap import rdap
 from govaudit.commands.report import report
+from govaudit.commands.run import prune, run
+from govaudit.commands.worker import worker
 
 
 def _version() -> str:
@@ -79,7 +81,21 @@ def cli(
     ctx.call_on_close(lambda: app._db.dispose() if app._db is not None else None)
 
 
-for command in (db, inventory, crawl, rdap, a11y, audit, export, evidence, report, demo):
+for command in (
+    db,
+    inventory,
+    crawl,
+    worker,
+    rdap,
+    a11y,
+    audit,
+    export,
+    evidence,
+    report,
+    demo,
+    run,
+    prune,
+):
     cli.add_command(command)
 
 

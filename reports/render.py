@@ -17,6 +17,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from audit.a11y import A11Y_COLUMNS
 from audit.db import Database
 from audit.export import FINDING_COLUMNS, PLAN_COLUMNS, SITE_COLUMNS, to_csv
 from audit.fleet_figures import SITE_STATUSES
@@ -53,6 +54,7 @@ PAGES: list[tuple[str, str]] = [
     ("inventory.html", "Inventory"),
     ("changes.html", "Changes"),
     ("guidelines.html", "Guidelines"),
+    ("accessibility.html", "Accessibility"),
     ("about.html", "Methodology"),
     ("downloads.html", "Downloads"),
 ]
@@ -194,6 +196,7 @@ def write_report(data: dict[str, Any], out_dir: Path) -> Path:
     page("inventory.html", "inventory.html", model["inventory"], "inventory.html")
     page("changes.html", "changes.html", model["changes"], "changes.html")
     page("guidelines.html", "guidelines.html", model["guidelines"], "guidelines.html")
+    page("accessibility.html", "accessibility.html", model["accessibility"], "accessibility.html")
     page("about.html", "about.html", model["about"], "about.html")
     page("downloads.html", "downloads.html", model["downloads"], "downloads.html")
 
@@ -220,6 +223,8 @@ def write_report(data: dict[str, Any], out_dir: Path) -> Path:
     _write(out_dir / "plans.csv", to_csv(csvs["plans"], PLAN_COLUMNS))
     _write(out_dir / "findings.csv", to_csv(csvs["findings"], FINDING_COLUMNS))
     _write(out_dir / "inventory.csv", to_csv(csvs["inventory"], INVENTORY_COLUMNS))
+    if data["a11y_run"]:
+        _write(out_dir / "a11y.csv", to_csv(csvs["a11y"], A11Y_COLUMNS))
     _write(
         out_dir / "report.json",
         json.dumps(model["report_json"], default=str, ensure_ascii=False) + "\n",

@@ -245,5 +245,17 @@ def gather(
         "previous_sites": sites_rows(session, prev_sites_run.id) if prev_sites_run else [],
         "previous_plans": plans_rows(session, prev_open_run.id, deadline) if prev_open_run else [],
         "previous_findings": findings_rows(session, prev_audit.id) if prev_audit else [],
+        **_a11y(session),
         "notes": notes,
     }
+
+
+def _a11y(session: Session) -> dict[str, Any]:
+    """The newest finished accessibility run (`govaudit a11y`), when there is one."""
+    from audit.a11y import a11y_pages
+
+    try:
+        run = latest_run(session, "a11y")
+    except NoData:
+        return {"a11y_run": None, "a11y_pages": []}
+    return {"a11y_run": run_info(run), "a11y_pages": a11y_pages(session, run.id)}

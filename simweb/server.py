@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import datetime as dt
 import email.utils
 import logging
 import shutil
@@ -59,6 +60,8 @@ MAX_HEADERS = 200
 MAX_BODY = 16 * 1024 * 1024
 IDLE_TIMEOUT = 300.0
 TLS_HANDSHAKE_TIMEOUT = 15.0
+# The name a `tls: wrong-host` site's certificate is issued for (not the site's own).
+WRONG_HOST_NAME = "wrong-host.simweb.invalid"
 
 
 @dataclass
@@ -244,6 +247,8 @@ class SimulatedWeb:
             "HTTPS_PROXY": url,
             "no_proxy": "",
             "NO_PROXY": "",
+            # OpenSSL-based clients (Scrapy, curl, requests) then trust this instance's CA.
+            **({"SSL_CERT_FILE": self.ca_pem_path} if self.ca_pem_path else {}),
         }
 
     @property
@@ -432,14 +437,28 @@ class SimulatedWeb:
             with contextlib.suppress(Exception):
                 self._on_record(dataclasses.replace(record))
 
-    def _ssl_context(self, host: str) -> ssl.SSLContext:
-        ctx = self._ssl_contexts.get(host)
+    def _ssl_context(self, host: str, mode: str = "ok") -> ssl.SSLContext:
+        ctx = self._ssl_contexts.get(f"{mode}:{host}")
         if ctx is None:
             assert self._ca is not None
             ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             ctx.set_alpn_protocols(["http/1.1"])
-            self._ca.issue_cert(host).configure_cert(ctx)
-            self._ssl_contexts[host] = ctx
+            if mode == "expired":
+                now = dt.datetime.now(dt.UTC)
+                leaf = self._ca.issue_cert(
+                    host,
+                    not_before=now - dt.timedelta(days=400),
+                    not_after=now - dt.timedelta(days=30),
+                )
+            elif mode == "wrong-host":
+                leaf = self._ca.issue_cert(WRONG_HOST_NAME)
+            elif mode == "self-signed":
+                # A CA of its own that no client was told to trust, as a self-signed server has.
+                leaf = trustme.CA(organization_name=f"self-signed {host}").issue_cert(host)
+            else:
+                leaf = self._ca.issue_cert(host)
+            leaf.configure_cert(ctx)
+            self._ssl_contexts[f"{mode}:{host}"] = ctx
         return ctx
 
     def _next_in_sequence(self, site: Site, key: str) -> int:
@@ -552,12 +571,13 @@ class SimulatedWeb:
         await writer.drain()
         self._finish(record, 200)
         if scheme == "https":
-            if site.at(self._epoch).tls == "broken":
+            tls_mode = site.at(self._epoch).tls
+            if tls_mode == "broken":
                 writer.write(b"HTTP/1.1 400 Bad Request\r\n\r\nthis is not TLS\r\n")
                 await writer.drain()
                 return
             await writer.start_tls(
-                self._ssl_context(host), ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT
+                self._ssl_context(host, tls_mode), ssl_handshake_timeout=TLS_HANDSHAKE_TIMEOUT
             )
         while True:
             inner = await asyncio.wait_for(_read_request(reader), IDLE_TIMEOUT)

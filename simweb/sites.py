@@ -99,6 +99,12 @@ class Page:
     sequence: tuple[Page, ...] = ()
 
 
+# How a site's https answers: `ok` (a certificate from the instance's CA), `broken` (no TLS at
+# all), or a certificate a verifying client must refuse: `expired`, `wrong-host` (issued for
+# another name), `self-signed` (issued by nobody the client trusts).
+TLS_MODES = ("ok", "broken", "expired", "wrong-host", "self-signed")
+
+
 @dataclass(frozen=True)
 class SiteState:
     """A site as it is at one epoch."""
@@ -663,8 +669,12 @@ def _compile_state(
         redirect_host[src_host] = f"{m.group(1)}://{target_host}" if m.group(1) else target_host
 
     tls = data.get("tls", "ok")
-    if tls not in ("ok", "broken"):
-        raise _Problem(f"{w}tls", f"expected ok or broken, not {tls!r}")
+    if tls not in TLS_MODES:
+        raise _Problem(
+            f"{w}tls",
+            f"expected ok or broken, or a bad certificate ({', '.join(TLS_MODES[2:])}), "
+            f"not {tls!r}",
+        )
 
     status_all = data.get("status_all")
     if status_all is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,6 +23,25 @@ def dotgov_dir() -> Path:
             pytest.fail(message)  # CI has shared/ beside the clone: missing data is an error
         pytest.skip(message)
     return DOTGOV
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A throw-away PostgreSQL database on the server of GOVAUDIT_TEST_PG_URL."""
+    admin = os.environ.get("GOVAUDIT_TEST_PG_URL")
+    if not admin:
+        pytest.skip("GOVAUDIT_TEST_PG_URL is not set (make test starts PostgreSQL and sets it)")
+    import uuid
+
+    import psycopg
+
+    name = f"govaudit_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = admin.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

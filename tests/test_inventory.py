@@ -26,7 +26,8 @@ REAL_FILES = [
 
 
 def independent_domains(path: Path) -> set[str]:
-    """Distinct valid .gov second-level names, computed without govaudit's code."""
+    """Distinct valid .gov second-level names (and the registry's names under fed.us),
+    computed without govaudit's code."""
     text = path.read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(text.splitlines()))
     col = [h.strip().lower() for h in rows[0]].index("domain name")
@@ -36,7 +37,9 @@ def independent_domains(path: Path) -> set[str]:
             continue
         name = row[col].strip().lower().rstrip(".")
         labels = name.split(".")
-        if len(labels) == 2 and labels[1] == "gov":
+        gov = len(labels) == 2 and labels[1] == "gov"
+        fed_us = labels[-2:] == ["fed", "us"] and len(labels) <= 3
+        if gov or fed_us:
             out.add(name)
     return out
 
@@ -126,9 +129,10 @@ def test_files_that_are_not_registry_exports(data: bytes, message: str) -> None:
 def test_invalid_rows_are_skipped_with_line_numbers() -> None:
     data = b"Domain Name,Agency\nUSDA.GOV,A\nFS.FED.US,B\n,\nwww.nasa.gov,C\nusda.gov,D\n"
     parsed = parse_registry(data, "f.csv")
-    assert [r.domain for r in parsed.rows] == ["usda.gov"]
-    assert parsed.skipped == {"invalid domain": 2, "empty row": 1, "duplicate domain": 1}
-    assert any(p.startswith("f.csv:3:") and "fs.fed.us" in p for p in parsed.problems)
+    # FS.FED.US is a registry domain of kind fed.us (issue 10, case 10), not an invalid row.
+    assert [r.domain for r in parsed.rows] == ["usda.gov", "fs.fed.us"]
+    assert parsed.skipped == {"invalid domain": 1, "empty row": 1, "duplicate domain": 1}
+    assert any(p.startswith("f.csv:5:") and "www.nasa.gov" in p for p in parsed.problems)
     assert any(p.startswith("f.csv:6:") and "duplicate" in p for p in parsed.problems)
 
 
@@ -158,6 +162,45 @@ def test_every_real_file_loads_with_its_distinct_domains(
         assert {r["domain"] for r in rows} == independent_domains(dotgov_dir / name), name
         assert len(rows) == len(independent_domains(dotgov_dir / name))
         assert set(rows[0]) >= {"domain", "domain_type", "agency", "organization", "snapshot"}
+
+
+def test_fed_us_domains_of_the_federal_exports_are_loaded(
+    loaded_db: str, dotgov_dir: Path, cli_run: CliCall
+) -> None:
+    """Issue 10, case 10: FS.FED.US, TREASURY.FED.US... are domains of the 2014-2022
+    snapshots (kind fed.us), not rows skipped as invalid."""
+    for name, expected in [
+        ("federal-2014-12-16.csv", {"fs.fed.us", "csosa.fed.us", "abilityone.fed.us"}),
+        ("federal-2020-06-25.csv", {"fs.fed.us", "treasury.fed.us", "frb.fed.us", "fed.us"}),
+    ]:
+        day = name.split("-", 1)[1].removesuffix(".csv")
+        rows = json.loads(
+            cli_run("inventory", "list", "--snapshot", day, "--format", "json", db=loaded_db).stdout
+        )
+        kinds = {r["domain"]: r["kind"] for r in rows}
+        assert expected <= set(kinds), name
+        assert {d for d, k in kinds.items() if k == "fed.us"} == {
+            d for d in independent_domains(dotgov_dir / name) if d.endswith("fed.us")
+        }
+        assert kinds["usda.gov"] == "gov"
+        fs = next(r for r in rows if r["domain"] == "fs.fed.us")
+        assert fs["agency"] and "Agriculture" in fs["agency"]
+    # Loaded again into a fresh database: nothing of the 2014-2020 files is "invalid".
+    for name in [
+        "federal-2014-12-16.csv",
+        "federal-2016-07-04.csv",
+        "federal-2018-05-25.csv",
+        "federal-2020-06-25.csv",
+    ]:
+        parsed = parse_registry((dotgov_dir / name).read_bytes(), name)
+        assert "invalid domain" not in parsed.skipped, (name, parsed.problems[:3])
+        assert any(r.domain == "fs.fed.us" for r in parsed.rows)
+
+
+def test_the_freeze_does_not_judge_fed_us_names(loaded_db: str, cli_run: CliCall) -> None:
+    result = cli_run("audit", "freeze", "--all", "--format", "json", db=loaded_db)
+    rows = json.loads(result.stdout)
+    assert rows and not any(r["domain"].endswith("fed.us") for r in rows)
 
 
 def test_reloading_adds_nothing(loaded_db: str, dotgov_dir: Path, cli_run: CliCall) -> None:
@@ -225,7 +268,9 @@ def test_broken_exports_each_get_their_behaviour(
     truncated = str(broken / "federal-2024-02-28-truncated.csv")
     result = cli_run("inventory", "load", truncated)
     assert result.exit_code == 2
-    assert "would remove 956 of the 1293 domains" in result.stderr
+    # 1293 .gov domains + 3 fed.us ones (FED.US, FS.FED.US, NMCOURT.FED.US), none in the
+    # truncated 2024 file: loaded since issue 10, case 10.
+    assert "would remove 959 of the 1296 domains" in result.stderr
     assert file_state(db_url) == state
 
     missing_state = cli_run(
@@ -253,14 +298,18 @@ def test_broken_exports_each_get_their_behaviour(
     assert allowed.exit_code == 0 and "350 loaded" in allowed.stdout
 
 
-def test_binary_and_dateless_files_exit_2(tmp_path: Path, cli_run: CliCall) -> None:
+def test_binary_files_exit_2_and_dateless_files_need_a_date(
+    tmp_path: Path, cli_run: CliCall
+) -> None:
     binary = tmp_path / "blob-2020-01-01.csv"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     result = cli_run("inventory", "load", str(binary))
     assert result.exit_code == 2 and "binary" in result.stderr
     dateless = tmp_path / "registry.csv"
     dateless.write_text("Domain name\nusda.gov\n")
-    result = cli_run("inventory", "load", str(dateless))
+    # Issue 11: a file with no date in its name is dated by --as-of (else its mtime, see
+    # tests/test_periodic_job.py); a bad --as-of is still refused.
+    result = cli_run("inventory", "load", "--as-of", "2020-13-45", str(dateless))
     assert result.exit_code == 2 and "--as-of" in result.stderr
     assert cli_run("inventory", "load", "--as-of", "2020-01-02", str(dateless)).exit_code == 0
     rows = json.loads(cli_run("inventory", "list", "--format", "json").stdout)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,23 +11,6 @@ import pytest
 from tests.crawl_world import FILES, REGISTRY_DOMAINS, export, govaudit, registry_csv, sites
 
 pytestmark = pytest.mark.postgres
-
-ADMIN_URL = os.environ.get("GOVAUDIT_TEST_PG_URL")
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    if not ADMIN_URL:
-        pytest.skip("GOVAUDIT_TEST_PG_URL is not set (make test starts PostgreSQL and sets it)")
-    import psycopg
-
-    name = f"govaudit_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = ADMIN_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 def test_inventory_on_postgresql_matches_sqlite(pg_url: str, db_url: str, dotgov_dir: Path) -> None:

@@ -105,6 +105,7 @@ def endpoints(kind: str, domain: str, title: str | None = None) -> list[dict[str
                 "status": 200,
                 "final_url": f"https://www.{domain}/",
                 "https_ok": True,
+                "tls": "valid",
                 "hsts": "max-age=31536000",
                 "title": title,
                 "body_text": body,
@@ -135,6 +136,7 @@ def endpoints(kind: str, domain: str, title: str | None = None) -> list[dict[str
                 "status": 301,
                 "final_url": "https://www.alpha.gov/",
                 "https_ok": True,
+                "tls": "valid",
             }
         ]
     if kind == "parked":
@@ -144,6 +146,7 @@ def endpoints(kind: str, domain: str, title: str | None = None) -> list[dict[str
                 "status": 200,
                 "final_url": f"https://{domain}/",
                 "https_ok": True,
+                "tls": "valid",
                 "title": "Coming soon",
                 "body_text": "This domain is parked free, courtesy of a registrar.",
             }

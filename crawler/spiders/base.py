@@ -4,12 +4,17 @@ A spider works on units (a domain, an agency). Each request belongs to one unit;
 counts its requests in flight and, when none is left, moves to its next phase or emits its
 single result item. Redirects (HTTP 3xx and, where asked, `<meta http-equiv=refresh>`) are
 followed here rather than by Scrapy so that every hop is recorded and no hop leaves the
-unit's scope. Every request has an errback, so no request is lost from the count.
+unit's scope. Every request has an errback; a request Scrapy drops without calling either
+(a spider or downloader middleware filtering it) is found when the engine goes idle with
+units still waiting, and ends in an observation like any failure. An exception in a
+callback marks the unit failed with the error: it is never stored as a finished unit with
+facts missing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,7 +22,8 @@ from typing import Any
 from urllib.parse import urljoin
 
 import scrapy
-from scrapy import Request
+from scrapy import Request, signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from twisted.python.failure import Failure
 
@@ -26,6 +32,7 @@ from audit.models import utcnow
 from crawler.fetch_errors import failure_kind, proxy_failure
 from crawler.parsing.homepage import PageFacts, parse_page
 from crawler.parsing.urls import fetch_refusal, host_of
+from crawler.tls import certificate_check
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +50,13 @@ class UnitState:
     phase: str = "start"
     finished: bool = False
     data: dict[str, Any] = field(default_factory=dict)
+    # ticket -> the request made for it, while no callback or errback has seen it
+    tickets: dict[int, Request] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)  # exceptions of our own callbacks
+
+
+DROPPED = "dropped by the crawler without an answer"
+MAX_IDLE_ROUNDS = 5
 
 
 @dataclass
@@ -62,6 +76,8 @@ class Fetch:
     meta: dict[str, Any]
     left_scope: bool = False
     facts: PageFacts | None = None
+    # certificate check of the fetch's first answer when https (crawler/tls.py)
+    tls: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -112,6 +128,58 @@ class UnitSpider(scrapy.Spider):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.units: dict[str, UnitState] = {}
+        self._tickets = itertools.count(1)
+        self._idle_rounds = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> UnitSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider._on_engine_idle, signal=signals.spider_idle)
+        return spider
+
+    # ------------------------------------------------------------------ silent drops
+    def _on_engine_idle(self) -> None:
+        """Nothing is queued or downloading: a unit still waiting lost its requests to a
+        filter that called no errback. Their observations are made in a callback (only a
+        callback can yield items), reached by an internal `data:` request."""
+        if not any(not s.finished and s.tickets for s in self.units.values()):
+            return
+        self._idle_rounds += 1
+        if self._idle_rounds > MAX_IDLE_ROUNDS:
+            # Even the internal request vanished: close; the units stay pending for --resume.
+            logger.error("govaudit: could not release dropped requests; closing")
+            return
+        assert self.crawler.engine is not None
+        self.crawler.engine.crawl(
+            Request(
+                "data:,",
+                callback=self._release_dropped,
+                errback=self._release_dropped,
+                dont_filter=True,
+                meta={"govaudit_internal": True, "dont_obey_robotstxt": True},
+            )
+        )
+        raise DontCloseSpider
+
+    def _release_dropped(self, _: Any) -> Iterator[Any]:
+        self._idle_rounds = 0  # the internal request got through: later drops get rounds too
+        for state in list(self.units.values()):
+            if state.finished:
+                continue
+            for ticket, request in list(state.tickets.items()):
+                del state.tickets[ticket]
+                logger.warning("govaudit: %s: %s", DROPPED, request.url[:200])
+                try:
+                    yield from self._deliver(
+                        state, request, None, request.url, "refused-url", DROPPED, None
+                    )
+                except Exception as exc:
+                    self._note_error(state, exc, request.url)
+                yield from self._settle(state)
+
+    def _note_error(self, state: UnitState, exc: BaseException, url: str) -> None:
+        logger.error("govaudit: error handling %s", url, exc_info=exc)
+        state.errors.append(f"{type(exc).__name__}: {exc} (handling {url[:300]})")
 
     # ------------------------------------------------------------------ scope
     def unit_scope(self, state: UnitState) -> set[str]:
@@ -145,10 +213,10 @@ class UnitSpider(scrapy.Spider):
         obey_robots: bool = True,
         **meta: Any,
     ) -> Request:
-        state.pending += 1
         for reg in self.unit_scope(state):
             self.scope_domains.add(reg)
-        return Request(
+        ticket = next(self._tickets)
+        request = Request(
             url,
             callback=self._on_response,
             errback=self._on_error,
@@ -163,14 +231,23 @@ class UnitSpider(scrapy.Spider):
                 "origin": meta.pop("origin", url),
                 "chain": meta.pop("chain", []),
                 "follow_refresh": follow_refresh,
+                "ticket": ticket,
                 "extra": meta,
             },
         )
+        state.pending += 1
+        state.tickets[ticket] = request
+        return request
+
+    def _take_ticket(self, state: UnitState, request: Request) -> bool:
+        """True the first time an answer for this request arrives (retries carry the same
+        ticket; a request already given up as dropped is ignored)."""
+        return state.tickets.pop(request.meta.get("ticket", -1), None) is not None
 
     def _hop(self, request: Request, url: str) -> Request:
         state = self.units[request.meta["unit"]]
         meta = request.meta
-        return self.fetch(
+        hop = self.fetch(
             state,
             url,
             meta["purpose"],
@@ -181,15 +258,19 @@ class UnitSpider(scrapy.Spider):
             chain=meta["chain"],
             **meta["extra"],
         )
+        hop.meta["first_tls"] = meta.get("first_tls")
+        return hop
 
     def _on_response(self, response: Response) -> Iterator[Any]:
         request = response.request
         assert request is not None
         state = self.units[request.meta["unit"]]
+        if not self._take_ticket(state, request):
+            return
         try:
             yield from self._dispatch_response(state, request, response)
-        except Exception:
-            logger.exception("govaudit: error handling %s", response.url)
+        except Exception as exc:
+            self._note_error(state, exc, response.url)
         yield from self._settle(state)
 
     def _dispatch_response(
@@ -235,6 +316,9 @@ class UnitSpider(scrapy.Spider):
             hsts = response.headers.get(b"Strict-Transport-Security")
             if hsts:
                 hop["hsts"] = hsts.decode("latin-1")
+            # The certificate of the fetch's first answer (kept out of the chain, which is
+            # evidence in its own right).
+            meta.setdefault("first_tls", certificate_check(response))
             chain.append(hop)
             if len(chain) > MAX_HOPS:
                 yield from self._deliver(
@@ -263,11 +347,13 @@ class UnitSpider(scrapy.Spider):
     def _on_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
         state = self.units[request.meta["unit"]]
+        if not self._take_ticket(state, request):
+            return
         kind, message = failure_kind(failure.value)
         try:
             yield from self._deliver(state, request, None, request.url, kind, message, None)
-        except Exception:
-            logger.exception("govaudit: error handling failure of %s", request.url)
+        except Exception as exc:
+            self._note_error(state, exc, request.url)
         yield from self._settle(state)
 
     def _deliver(
@@ -299,6 +385,11 @@ class UnitSpider(scrapy.Spider):
             meta=meta["extra"],
             left_scope=left_scope,
             facts=facts,
+            tls=meta["first_tls"]
+            if "first_tls" in meta
+            else certificate_check(response)
+            if response is not None
+            else None,
         )
         result = self.handle(state, fetch)
         if result is not None:
@@ -307,6 +398,12 @@ class UnitSpider(scrapy.Spider):
     def _settle(self, state: UnitState) -> Iterator[Any]:
         state.pending -= 1
         if state.pending == 0 and not state.finished:
+            if state.errors:
+                # Facts are missing where the callback failed: "couldn't check", never
+                # "absent". The unit is failed with the error, not stored as done.
+                state.finished = True
+                yield from self.failed(state, state.errors[0])
+                return
             try:
                 yield from self.idle(state)
             except Exception as exc:
@@ -323,4 +420,5 @@ class UnitSpider(scrapy.Spider):
         raise NotImplementedError
 
     def failed(self, state: UnitState, error: str) -> Iterator[Any]:
-        return iter(())
+        """The unit's item marking it failed with `error`, and no observations."""
+        raise NotImplementedError

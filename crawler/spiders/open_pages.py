@@ -307,6 +307,10 @@ class OpenPagesSpider(UnitSpider):
         state.data = {}
         return result
 
+    def failed(self, state: UnitState, error: str) -> Iterator[Any]:
+        state.data = {}
+        yield PlanResult(self.run_id, state.key, {}, state="failed", error=error)
+
 
 def _home_record(fetch: Fetch) -> dict[str, Any]:
     return {

@@ -105,3 +105,6 @@ class RdapSpider(UnitSpider):
     def idle(self, state: UnitState) -> Iterator[Any]:
         state.finished = True
         yield RdapObservation(self.run_id, state.domain, state.data)
+
+    def failed(self, state: UnitState, error: str) -> Iterator[Any]:
+        yield RdapObservation(self.run_id, state.domain, {}, state="failed", error=error)

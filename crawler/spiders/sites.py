@@ -49,12 +49,14 @@ class SitesSpider(UnitSpider):
         registry: set[str],
         max_pages: int = 50,
         max_depth: int = 2,
+        nonfederal: set[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.run_id = run_id
         self.tasks = tasks
-        self.registry = registry
+        self.registry = registry  # every domain any loaded snapshot lists
+        self.nonfederal = nonfederal or set()  # of those, the state, local, tribal... ones
         self.max_pages = max_pages
         self.max_depth = max_depth
 
@@ -70,6 +72,7 @@ class SitesSpider(UnitSpider):
                 "seen": set(),
                 "hostnames": set(),
                 "unlisted": {},
+                "nonfederal": set(),
                 "robots": {},
                 "sitemap": {},
                 "security_txt": {},
@@ -88,9 +91,12 @@ class SitesSpider(UnitSpider):
         first = fetch.chain[0] if fetch.chain else None
         https = fetch.url.startswith("https://")
         hsts = None
+        tls = None
         if https and fetch.error_kind is None:
-            # HSTS counts on the endpoint's own first answer, before any redirect.
+            # HSTS and the certificate count on the endpoint's own first answer, before any
+            # redirect.
             hsts = first.get("hsts") if first else fetch.header("Strict-Transport-Security")
+            tls = fetch.tls
         text = None
         if fetch.response is not None and fetch.is_html:
             text = _visible_text(fetch.response.body)[:BODY_TEXT_CHARS]
@@ -107,6 +113,8 @@ class SitesSpider(UnitSpider):
             and any(str(h.get("location", "")).startswith("https://") for h in fetch.chain)
             and (fetch.final_url or "").startswith("https://"),
             "hsts": hsts,
+            "tls": tls["state"] if tls else None,
+            "tls_detail": tls,
             "response_ms": fetch.latency_ms,
             "server": fetch.header("Server"),
             "content_type": fetch.content_type,
@@ -199,6 +207,18 @@ class SitesSpider(UnitSpider):
                     priority=10 - depth,
                     depth=depth + 1,
                     referrer=page_url,
+                )
+            elif reg in self.nonfederal and reg not in data["nonfederal"]:
+                # A registered state or local .gov: known, shown as such, never a finding.
+                data["nonfederal"].add(reg)
+                data["links"].append(
+                    {
+                        "from_url": page_url,
+                        "to_url": link[:2000],
+                        "to_host": host,
+                        "kind": "gov-nonfederal",
+                        "status": None,
+                    }
                 )
             elif (
                 suffix_of(host) == "gov"
@@ -335,9 +355,8 @@ class SitesSpider(UnitSpider):
         return result
 
     def failed(self, state: UnitState, error: str) -> Iterator[Any]:
-        result = self._result(state)
-        result.state, result.error = "failed", error
-        yield result
+        state.data = {}
+        yield SiteResult(self.run_id, state.domain, [], {}, state="failed", error=error)
 
 
 def _visible_text(body: bytes) -> str:

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import click
 
-from govaudit.app import App, fail_input, pass_app
-from govaudit.commands.inventory import ensure_registry
+from govaudit.app import App, Failure, fail_input, pass_app
 from govaudit.output import ProgressLine
-
-
-def snapshot_entries(app: App) -> tuple[int, list[dict[str, Any]]]:
-    from audit.inventory import entry_rows, find_snapshot
-
-    with app.db.session() as session:
-        snap = find_snapshot(session)
-        return snap.id, entry_rows(session, snap)
+from govaudit.registry_files import audited_entries, ensure_registry
 
 
 @click.command()
@@ -37,6 +30,19 @@ def snapshot_entries(app: App) -> tuple[int, list[dict[str, Any]]]:
 @click.option(
     "--workers", type=click.IntRange(min=1), help="Crawler processes (default: one per core)."
 )
+@click.option(
+    "--distributed",
+    is_flag=True,
+    help="Queue the tasks in batches for `govaudit worker` processes (PostgreSQL --db) and "
+    "wait for them, instead of starting local workers.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="With --distributed: domains (or agencies) per batch.",
+)
 @click.option("--max-pages-per-site", type=click.IntRange(min=1), help="Default 50.")
 @click.option("--max-depth", type=click.IntRange(min=0), help="Default 2.")
 @click.option("--user-agent", help="User-Agent header (default from policy [crawl]).")
@@ -48,6 +54,11 @@ def snapshot_entries(app: App) -> tuple[int, list[dict[str, Any]]]:
     "--keep-evidence",
     is_flag=True,
     help="Store the raw bodies of /open and of every plan candidate (compressed) as evidence.",
+)
+@click.option(
+    "--ca-bundle",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM certificates to trust besides the system's (certifi, OS store, SSL_CERT_FILE).",
 )
 @click.option(
     "--warc",
@@ -66,6 +77,8 @@ def crawl(
     resume: bool,
     run_id: int | None,
     workers: int | None,
+    distributed: bool,
+    batch_size: int,
     max_pages_per_site: int | None,
     max_depth: int | None,
     user_agent: str | None,
@@ -74,16 +87,29 @@ def crawl(
     timeout: float | None,
     no_robots: bool,
     keep_evidence: bool,
-    warc_dir: str | None,
+    ca_bundle: Path | None = None,
+    warc_dir: str | None = None,
 ) -> None:
     """Crawl every registered domain (newest snapshot) and each agency's /open page.
 
     Records the four endpoints of each domain, homepage facts, well-known files, a soft-404
     probe and a bounded crawl; then checks each agency's Open Government page for its
     Customer Service Plan. Resumable: state is kept per domain in the database.
+    With --distributed the crawling is done by `govaudit worker` processes on any number of
+    machines sharing the PostgreSQL database; this command queues the batches and waits.
     """
     from crawler.run import JOBS, TaskSpec, create_run, default_workers, execute, resumable_run
 
+    if distributed:
+        from crawler.distributed import is_postgresql
+
+        if workers is not None:
+            fail_input("--workers does not go with --distributed (see `govaudit worker`)")
+        if not is_postgresql(app.db.url):
+            fail_input(
+                f"--distributed needs a PostgreSQL database shared with the workers "
+                f"(--db postgresql://user:pass@host/db), not {app.db.url}"
+            )
     workers = workers or default_workers()
     # Read the seeds first: a bad file must be refused before anything is written.
     _ = app.policy, app.agencies
@@ -104,7 +130,7 @@ def crawl(
         if run_id is not None:
             fail_input("--run goes with --resume")
         ensure_registry(app)
-        snapshot_id, entries = snapshot_entries(app)
+        snapshot_id, entries = audited_entries(app)
         registry = {e["domain"]: e for e in entries}
         wanted: list[dict[str, Any]]
         if domains:
@@ -151,6 +177,7 @@ def crawl(
             "concurrent_requests": concurrency,
             "concurrent_requests_per_host": per_host,
             "download_timeout": timeout,
+            "ca_bundle": str(ca_bundle.resolve()) if ca_bundle else None,
         }
         crawl_cfg.update({k: v for k, v in overrides.items() if v is not None})
         if no_robots:
@@ -165,24 +192,44 @@ def crawl(
             "warc_dir": warc_directory(warc_dir) if warc_dir else None,
             "policy_sources": list(app.policy.sources),
             "selection": {"domains": list(domains), "agency": agency, "limit": limit},
+            "distributed": distributed,
         }
         new_id = create_run(app.db, snapshot_id, settings, tasks)
-        click.echo(
-            f"crawl run {new_id}: {len(tasks)} tasks ({', '.join(jobs)}), {workers} worker(s)",
-            err=True,
+        how = (
+            f"batches of {batch_size} for `govaudit worker`"
+            if distributed
+            else f"{workers} worker(s)"
         )
+        click.echo(f"crawl run {new_id}: {len(tasks)} tasks ({', '.join(jobs)}), {how}", err=True)
     line = ProgressLine(f"run {new_id}")
     started = time.monotonic()
     try:
-        status = execute(app.db, new_id, jobs, workers, app.verbose, on_tick=line)
+        if distributed:
+            status = _coordinate(app, new_id, jobs, batch_size, line)
+        else:
+            status = execute(app.db, new_id, jobs, workers, app.verbose, on_tick=line)
     except KeyboardInterrupt:
         line.close()
-        click.echo(f"interrupted: continue with `govaudit crawl --resume --run {new_id}`", err=True)
+        again = " --distributed" if distributed else ""
+        click.echo(
+            f"interrupted: continue with `govaudit crawl --resume{again} --run {new_id}`",
+            err=True,
+        )
         sys.exit(1)
     line.close()
     _print_crawl_summary(app, new_id, status, time.monotonic() - started)
     if status != "finished":
         sys.exit(1)
+
+
+def _coordinate(app: App, run_id: int, jobs: list[str], batch_size: int, line: Any) -> str:
+    from crawler.distributed import DistributedError, coordinate
+
+    try:
+        return coordinate(app.db, run_id, jobs, batch_size, on_tick=line)
+    except DistributedError as exc:
+        line.close()
+        raise Failure(str(exc)) from exc
 
 
 def warc_directory(given: str) -> str:

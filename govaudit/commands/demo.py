@@ -10,8 +10,8 @@ import click
 from govaudit.app import App, fail_input
 from govaudit.commands.audit import audit
 from govaudit.commands.crawl import crawl
-from govaudit.commands.inventory import load_files
 from govaudit.commands.rdap import rdap
+from govaudit.registry_files import load_files
 
 
 @click.command()

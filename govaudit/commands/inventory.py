@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
-from audit.registry_csv import RegistryFileError, as_of_from_name, read_registry_file
-from audit.seeds import bundled_registry_files
 from govaudit.app import App, fail_input, pass_app
 from govaudit.output import emit
+from govaudit.registry_files import DOTGOV_DATA_URLS, ensure_registry, load_files
 
-MAX_PROBLEMS_SHOWN = 20
+__all__ = ["ensure_registry", "inventory", "load_files"]
 
 
 @click.group()
@@ -24,57 +21,14 @@ def inventory() -> None:
     """The .gov registry inventory: load snapshots, list, diff, stats."""
 
 
-def _as_of(path: Path, given: str | None) -> dt.date:
-    text = given or as_of_from_name(path.name)
-    if text is None:
-        fail_input(f"{path}: no as-of date: give --as-of YYYY-MM-DD or put one in the file name")
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        fail_input(f"{path}: as-of date {text!r} is not a date (YYYY-MM-DD)")
-
-
-def load_files(
-    app: App,
-    paths: Sequence[Path],
-    as_of: str | None = None,
-    allow_shrink: bool = False,
-    echo: Callable[[str], None] = click.echo,
-) -> int:
-    """Load registry files, oldest first, each in its own transaction; return failures."""
-    from audit.inventory import load_registry
-
-    dated = sorted(((p, _as_of(p, as_of)) for p in paths), key=lambda pair: pair[1])
-    max_shrink = float(app.policy.section("inventory").get("max_shrink", 0.5))
-    failures = 0
-    for path, day in dated:
-        try:
-            parsed = read_registry_file(path)
-            with app.db.session() as session:
-                result = load_registry(
-                    session, parsed, day, allow_shrink=allow_shrink, max_shrink=max_shrink
-                )
-            if not result.already_loaded:
-                for warning in parsed.warnings:
-                    click.echo(f"govaudit: warning: {warning}", err=True)
-                for problem in parsed.problems[:MAX_PROBLEMS_SHOWN]:
-                    click.echo(f"govaudit: {problem}", err=True)
-                if len(parsed.problems) > MAX_PROBLEMS_SHOWN:
-                    click.echo(
-                        f"govaudit: {path.name}: ... and "
-                        f"{len(parsed.problems) - MAX_PROBLEMS_SHOWN} more skipped rows",
-                        err=True,
-                    )
-            echo(result.summary())
-        except RegistryFileError as exc:
-            click.echo(f"govaudit: error: {exc}", err=True)
-            failures += 1
-    return failures
-
-
 @inventory.command("load")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--as-of", metavar="YYYY-MM-DD", help="Date of the snapshot (else from file name).")
+@click.option(
+    "--as-of",
+    metavar="YYYY-MM-DD",
+    help="Date of the snapshot (else the date in the file name, else the file's "
+    "modification time).",
+)
 @click.option(
     "--allow-shrink",
     is_flag=True,
@@ -88,7 +42,9 @@ def inventory_load(
     """Load registry CSV FILES (any year's format) as snapshots.
 
     Idempotent: a file already loaded (same content hash) adds nothing. Each file is one
-    transaction: a file that is not a registry export changes nothing and exits 2.
+    transaction: a file that is not a registry export changes nothing and exits 2. A file
+    with no date in its name (`current-federal.csv`) is dated by --as-of, else by its
+    modification time; the output says which.
     """
     for path in files:
         if not path.is_file():
@@ -121,7 +77,9 @@ def inventory_list(app: App, snapshot: str | None, agency: str | None, fmt: str)
     with app.db.session() as session:
         rows = entry_rows(session, _snapshot(session, snapshot), agency)
     emit(
-        rows, ["domain", "domain_type", "agency", "organization", "city", "state", "snapshot"], fmt
+        rows,
+        ["domain", "domain_type", "agency", "organization", "city", "state", "snapshot", "kind"],
+        fmt,
     )
 
 
@@ -175,16 +133,36 @@ def inventory_stats(app: App, snapshot: str | None, fmt: str) -> None:
     emit(rows, ["agency", "domains", "types"], "table")
 
 
-def ensure_registry(app: App) -> None:
-    """Load the bundled registry snapshot when the database has none yet."""
-    from sqlalchemy import func, select
+@inventory.command("fetch")
+@click.option(
+    "--url",
+    "urls",
+    multiple=True,
+    metavar="URL",
+    help="A registry list to download (repeatable; default: current-federal.csv and "
+    "current-full.csv of the public dotgov-data repository).",
+)
+@click.option(
+    "--out",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("registry"),
+    show_default=True,
+    help="The registry folder to download into.",
+)
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
+def inventory_fetch(urls: tuple[str, ...], folder: Path, timeout: float) -> None:
+    """Download the current registry lists into the registry folder (FOLDER/NAME.csv).
 
-    from audit.models import RegistrySnapshot
+    Uses the environment's proxy settings and normal TLS verification. A download that is
+    not a registry export changes nothing (exit 2); an unchanged list keeps its file (and so
+    its modification time, its date for `inventory load`).
+    """
+    from govaudit.registry_files import FetchError, fetch_list
 
-    with app.db.session() as session:
-        count = session.scalar(select(func.count()).select_from(RegistrySnapshot))
-    if not count:
-        files = bundled_registry_files()
-        if not files:
-            fail_input("no registry snapshot loaded and none bundled in seeds/registry/")
-        load_files(app, files, echo=lambda line: click.echo(f"bundled registry: {line}", err=True))
+    for url in urls or DOTGOV_DATA_URLS:
+        try:
+            path, changed = fetch_list(url, folder, timeout)
+        except FetchError as exc:
+            fail_input(str(exc))
+        click.echo(f"{path}: {'downloaded' if changed else 'unchanged'} from {url}")

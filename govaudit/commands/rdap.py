@@ -8,32 +8,9 @@ from pathlib import Path
 import click
 
 from govaudit.app import App, fail_input, pass_app
-from govaudit.commands.crawl import snapshot_entries
-from govaudit.commands.inventory import ensure_registry
 from govaudit.output import ProgressLine
-
-
-def rdap_base_url(app: App, given: str | None) -> str:
-    """--rdap-url, else policy [rdap] base_url, else the IANA bootstrap copy in force."""
-    import json as _json
-
-    from audit.seeds import seed_path
-
-    if given:
-        return given
-    cfg = app.policy.section("rdap")
-    if cfg.get("base_url"):
-        return str(cfg["base_url"])
-    path = seed_path(str(cfg.get("bootstrap_file", "rdap-dns.json")))
-    try:
-        services = _json.loads(path.read_text(encoding="utf-8"))["services"]
-    except (OSError, ValueError, KeyError) as exc:
-        fail_input(f"{path}: not a usable RDAP bootstrap file ({exc})")
-    for tlds, urls in services:
-        if "gov" in tlds and urls:
-            return str(urls[0])
-    fail_input(f"{path}: no RDAP service for .gov")
-
+from govaudit.rdap_lookup import rdap_base_url, rdap_candidates, unknown_domains
+from govaudit.registry_files import ensure_registry
 
 IANA_BOOTSTRAP_URL = "https://data.iana.org/rdap/dns.json"
 
@@ -122,7 +99,7 @@ def rdap(
     from sqlalchemy import func, select
 
     from audit.domain_names import DomainError, normalise_gov_domain
-    from audit.models import LinkObservation, RdapResult
+    from audit.models import RdapResult
     from crawler.run import TaskSpec, create_run, execute
     from govaudit.commands.crawl import warc_directory
 
@@ -138,32 +115,13 @@ def rdap(
                 names.append(normalise_gov_domain(raw))
             except DomainError as exc:
                 fail_input(f"--domain {raw}: {exc}")
+        names = list(dict.fromkeys(names))
+        if only_unknown:
+            names = unknown_domains(app, names)
         snapshot_id = None
     else:
-        from audit.domain_names import registrable_domain
-
         ensure_registry(app)
-        snapshot_id, entries = snapshot_entries(app)
-        names = [e["domain"] for e in entries]
-        with app.db.session() as session:
-            hosts = session.scalars(
-                select(LinkObservation.to_host)
-                .where(LinkObservation.kind == "gov-unlisted")
-                .distinct()
-            )
-            names += sorted({registrable_domain(h) for h in hosts if h})
-        names += [w.domain for w in app.waivers]
-    names = list(dict.fromkeys(n for n in names if n))
-    if only_unknown:
-        with app.db.session() as session:
-            known = set(
-                session.scalars(
-                    select(RdapResult.domain)
-                    .where(RdapResult.state.in_(["registered", "not-registered"]))
-                    .distinct()
-                )
-            )
-        names = [n for n in names if n not in known]
+        snapshot_id, names = rdap_candidates(app, only_unknown)
     if not names:
         click.echo("rdap: nothing to ask")
         return

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from audit.a11y import export_rows as a11y_export_rows
 from audit.fleet_figures import fleet_figures
+from reports.views.accessibility import accessibility_view
 from reports.views.agencies import agencies_view
 from reports.views.agency import agency_views
 from reports.views.changes import changes_view
@@ -34,6 +36,7 @@ def build(data: dict[str, Any]) -> dict[str, Any]:
         "inventory": inventory_view(ix),
         "changes": changes_view(ix),
         "guidelines": guidelines_view(ix),
+        "accessibility": accessibility_view(ix),
         "about": methodology_view(ix),
         "downloads": downloads_view(ix),
         "report_json": report_document(ix, fleet_figures(ix.sites, ix.inventory), inventory),
@@ -42,5 +45,6 @@ def build(data: dict[str, Any]) -> dict[str, Any]:
             "plans": ix.plans,
             "findings": ix.findings,
             "inventory": inventory,
+            "a11y": a11y_export_rows(ix.data["a11y_pages"]),
         },
     }

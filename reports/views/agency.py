@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from reports.display import evidence_items
+from reports.views.accessibility import agency_a11y
 from reports.views.labels import FLAGGED_CLASSIFICATIONS, FREEZE_RULES
 from reports.views.report_index import ReportIndex, evidence_by_freeze_row, filter_changes
 
@@ -108,6 +109,7 @@ def agency_views(ix: ReportIndex) -> list[Row]:
                     {h for r in domain_rows if r["site"] for h in (r["site"]["hostnames"] or [])}
                 ),
                 "plan": plan_view(plan) if plan else None,
+                "a11y_pages": agency_a11y(ix, name),
                 "freeze_rows": [
                     {**r, "findings": evidence.get((r["domain"] or "", r["window"] or ""), [])}
                     for r in ix.freeze_rows_of.get(name, [])

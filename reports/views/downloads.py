@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from audit.a11y import export_rows
 from reports.views.report_index import ReportIndex
 
 
 def downloads_view(ix: ReportIndex) -> dict[str, Any]:
+    # a11y.csv exists only when an accessibility run does (`govaudit a11y` is optional).
+    a11y = [
+        {
+            "name": "a11y.csv",
+            "rows": len(export_rows(ix.data["a11y_pages"])),
+            "about": "Accessibility: one row per violated axe-core rule per page checked "
+            "(as `govaudit export a11y`).",
+        }
+    ]
     return {
         **ix.common,
         "files": [
@@ -31,6 +41,7 @@ def downloads_view(ix: ReportIndex) -> dict[str, Any]:
                 "rows": len(ix.inventory),
                 "about": "Every domain of the registry snapshot, with its site status.",
             },
+            *(a11y if ix.data["a11y_run"] else []),
             {
                 "name": "report.json",
                 "rows": None,

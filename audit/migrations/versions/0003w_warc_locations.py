@@ -1,7 +1,7 @@
 """WARC record locations on the observations findings cite (govaudit crawl --warc)
 
 Revision ID: 0003w
-Revises: 0002a
+Revises: 0002f
 Create Date: 2026-11-30
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003w"
-down_revision = "0002a"
+down_revision = "0002f"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,212 @@
+"""The periodic job's configuration: a TOML file, every key also a GOVAUDIT_* variable.
+
+Precedence: command-line options, then environment variables, then the file, then defaults.
+A key `k` of the top level is `GOVAUDIT_K`; a key `k` of table `[t]` is `GOVAUDIT_T_K`
+(`db` -> GOVAUDIT_DB, `[log] level` -> GOVAUDIT_LOG_LEVEL). Relative paths in the file are
+relative to the file's folder; in variables, to the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from audit.seeds import toml_key_line
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+# key -> (type, default). Tables are one level deep. "path"/"paths" are strings resolved
+# against the file's folder.
+SCHEMA: dict[str, Any] = {
+    "db": ("db", None),
+    "registry": ("paths", []),
+    "bundled_registry": ("bool", True),
+    "policy": ("path", None),
+    "agencies": ("path", None),
+    "waivers": ("path", None),
+    "output": ("path", "govaudit-out"),
+    "rdap": ("bool", True),
+    "a11y": ("bool", True),
+    "a11y_concurrency": ("int", 2),
+    "a11y_timeout": ("float", 60.0),
+    "retention": ("int", 4),
+    "workers": ("int", None),
+    "distributed": ("bool", False),
+    "batch_size": ("int", 8),
+    "crawl": {
+        "user_agent": ("str", None),
+        "contact": ("str", None),
+        "concurrency": ("int", None),
+        "per_host": ("int", None),
+        "timeout": ("float", None),
+        "max_pages_per_site": ("int", None),
+        "max_depth": ("int", None),
+        "obey_robots": ("bool", None),
+    },
+    "log": {
+        "file": ("path", None),
+        "level": ("level", "INFO"),
+        "scrapy_level": ("level", "WARNING"),
+    },
+    "lock": {"stale_after": ("float", 900.0)},
+}
+MINIMUM = {"retention": 2, "workers": 1, "crawl.concurrency": 1, "crawl.per_host": 1}
+MINIMUM.update({"crawl.timeout": 0.1, "crawl.max_pages_per_site": 1, "crawl.max_depth": 0})
+MINIMUM.update({"lock.stale_after": 10, "a11y_concurrency": 1, "a11y_timeout": 1})
+MINIMUM.update({"batch_size": 1})
+TYPE_WORDS = {
+    "str": "a string",
+    "db": "a database URL (a string)",
+    "path": "a string (a path)",
+    "paths": "a string or a list of strings (paths)",
+    "bool": "true or false",
+    "int": "an integer",
+    "float": "a number",
+    "level": f"one of {', '.join(LOG_LEVELS)}",
+}
+
+
+class ConfigError(ValueError):
+    """A bad configuration: one line naming the file (or variable), line and key."""
+
+
+@dataclass
+class JobConfig:
+    values: dict[str, Any] = field(default_factory=dict)  # dotted key -> value
+    source: Path | None = None
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+    def crawl_overrides(self) -> dict[str, Any]:
+        """The [crawl] keys given, in the policy's [crawl] words (see crawler/settings.py)."""
+        names = {
+            "user_agent": "user_agent",
+            "concurrency": "concurrent_requests",
+            "per_host": "concurrent_requests_per_host",
+            "timeout": "download_timeout",
+            "max_pages_per_site": "max_pages_per_site",
+            "max_depth": "max_depth",
+            "obey_robots": "obey_robots",
+        }
+        return {
+            policy_key: self.values[f"crawl.{key}"]
+            for key, policy_key in names.items()
+            if self.values[f"crawl.{key}"] is not None
+        }
+
+
+def _keys() -> dict[str, tuple[str, Any]]:
+    flat: dict[str, tuple[str, Any]] = {}
+    for key, spec in SCHEMA.items():
+        if isinstance(spec, dict):
+            flat.update({f"{key}.{k}": v for k, v in spec.items()})
+        else:
+            flat[key] = spec
+    return flat
+
+
+def env_name(key: str) -> str:
+    return "GOVAUDIT_" + key.replace(".", "_").upper()
+
+
+def _convert(kind: str, value: Any, base: Path | None, where: str, key: str) -> Any:
+    def wrong() -> ConfigError:
+        return ConfigError(f"{where}: {key} must be {TYPE_WORDS[kind]}, not {value!r}")
+
+    from_env = isinstance(value, str) and base is None
+    if kind == "db":
+        if not isinstance(value, str):
+            raise wrong()
+        # A relative SQLite path in the file is relative to the file, like every other path.
+        if base is not None and value.startswith("sqlite:///") and value[10:11] not in ("/", ":"):
+            return f"sqlite:///{base / value[10:]}"
+        return value
+    if kind in ("str", "path"):
+        if not isinstance(value, str):
+            raise wrong()
+        return value if kind == "str" else str((base or Path.cwd()) / Path(value).expanduser())
+    if kind == "paths":
+        items = value.split(",") if isinstance(value, str) and base is None else value
+        if isinstance(items, str):
+            items = [items]
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise wrong()
+        folder = base or Path.cwd()
+        return [str(folder / Path(i.strip()).expanduser()) for i in items if i.strip()]
+    if kind == "level":
+        if not isinstance(value, str) or value.upper() not in LOG_LEVELS:
+            raise wrong()
+        return value.upper()
+    if kind == "bool":
+        if from_env:
+            word = value.strip().lower()
+            if word in ("1", "true", "yes", "on"):
+                return True
+            if word in ("0", "false", "no", "off"):
+                return False
+            raise wrong()
+        if not isinstance(value, bool):
+            raise wrong()
+        return value
+    if from_env:
+        try:
+            return int(value) if kind == "int" else float(value)
+        except ValueError:
+            raise wrong() from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise wrong()
+    if kind == "int" and not isinstance(value, int):
+        raise wrong()
+    return value if kind == "int" else float(value)
+
+
+def load_config(path: Path | None, environ: dict[str, str] | None = None) -> JobConfig:
+    """Defaults, then the file, then GOVAUDIT_* variables; raise ConfigError on anything bad."""
+    environ = dict(os.environ if environ is None else environ)
+    keys = _keys()
+    values = {key: default for key, (_kind, default) in keys.items()}
+    values["output"] = str(Path.cwd() / values["output"])
+    where: dict[str, str] = {}
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read ({getattr(exc, 'strerror', exc)})") from exc
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+        base = path.resolve().parent
+        for top, value in data.items():
+            spec = SCHEMA.get(top)
+            items = value.items() if isinstance(spec, dict) and isinstance(value, dict) else None
+            if spec is None:
+                line = toml_key_line(text, [top])
+                known = ", ".join(SCHEMA)
+                raise ConfigError(f"{path}:{line}: unknown key {top!r} (known: {known})")
+            if isinstance(spec, dict) and items is None:
+                line = toml_key_line(text, [top])
+                raise ConfigError(f"{path}:{line}: {top} must be a table ([{top}])")
+            for key, item in items if items is not None else [(None, value)]:
+                dotted = top if key is None else f"{top}.{key}"
+                line = toml_key_line(text, dotted.split("."))
+                if dotted not in keys:
+                    known = ", ".join(k for k in keys if k.startswith(f"{top}."))
+                    raise ConfigError(
+                        f"{path}:{line}: unknown key {dotted!r} (known here: {known})"
+                    )
+                where[dotted] = f"{path}:{line}"
+                values[dotted] = _convert(keys[dotted][0], item, base, where[dotted], dotted)
+    for dotted, (kind, _default) in keys.items():
+        name = env_name(dotted)
+        if environ.get(name, "") != "":
+            where[dotted] = name
+            values[dotted] = _convert(kind, environ[name], None, name, dotted)
+    for dotted, low in MINIMUM.items():
+        if values[dotted] is not None and values[dotted] < low:
+            raise ConfigError(f"{where.get(dotted, path)}: {dotted} must be at least {low}")
+    return JobConfig(values, path)
