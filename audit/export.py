@@ -108,6 +108,8 @@ PLAN_COLUMNS = [
     "crawl_run",
     "fetched_at",
     "date_note",
+    "warc_file",
+    "warc_offset",
 ]
 FINDING_COLUMNS = [
     "rule",
@@ -120,6 +122,9 @@ FINDING_COLUMNS = [
     "summary",
     "evidence",
     "audit_run",
+    "warc_file",
+    "warc_offset",
+    "finding_id",
 ]
 
 
@@ -575,7 +580,33 @@ def plans_rows(
         if check["status"] in HAS_PLAN:
             seen = plan_first_seen(session, agency, run_id, policy, check)
         rows.append(plan_row(check, seen[0] if seen else None, deadline, seen[1] if seen else None))
+    _plan_warc_records(session, run_id, rows)
     return masked(rows)
+
+
+def _plan_warc_records(session: Session, run_id: int, rows: list[dict[str, Any]]) -> None:
+    """`warc_file`, `warc_offset` of each plan row: the plan document's record, else the
+    /open page's (null for a crawl without --warc)."""
+    found: dict[tuple[str, str], tuple[str, int]] = {}
+    for model in (OpenTry, PlanDocument):
+        for agency, url, final, wfile, offset in session.execute(
+            select(model.agency, model.url, model.final_url, model.warc_file, model.warc_offset)
+            .where(model.run_id == run_id, model.warc_file.is_not(None))
+            .order_by(model.id)
+        ):
+            for key in (url, final):
+                if key:
+                    found.setdefault((agency, key), (wfile, offset))
+    for row in rows:
+        hit = next(
+            (
+                found[(row["agency"], u)]
+                for u in (row["plan_url"], row["open_page_url"])
+                if u and (row["agency"], u) in found
+            ),
+            None,
+        )
+        row["warc_file"], row["warc_offset"] = hit if hit else (None, None)
 
 
 def latest_audit(session: Session, audit_run_id: int | None = None) -> AuditRun:
@@ -596,24 +627,34 @@ SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2, "info": 3}
 def findings_rows(
     session: Session, audit_run_id: int, rule: str | None = None
 ) -> list[dict[str, Any]]:
+    from audit.warc_citations import CitationIndex, finding_run_ids
+
     query = select(Finding).where(Finding.audit_run_id == audit_run_id)
     if rule:
         query = query.where(Finding.rule == rule)
-    rows = [
-        {
-            "rule": f.rule,
-            "severity": f.severity,
-            "domain": f.domain,
-            "agency": f.agency,
-            "window": f.window,
-            "classification": f.classification,
-            "waiver": f.waiver,
-            "summary": f.summary,
-            "evidence": f.evidence,
-            "audit_run": f.audit_run_id,
-        }
-        for f in session.scalars(query)
-    ]
+    findings = list(session.scalars(query))
+    index = CitationIndex(session, finding_run_ids(session, findings))
+    rows = []
+    for f in findings:
+        # The first record the finding cites (a plan finding: its /open page).
+        cited = index.cited(f)
+        rows.append(
+            {
+                "rule": f.rule,
+                "severity": f.severity,
+                "domain": f.domain,
+                "agency": f.agency,
+                "window": f.window,
+                "classification": f.classification,
+                "waiver": f.waiver,
+                "summary": f.summary,
+                "evidence": f.evidence,
+                "audit_run": f.audit_run_id,
+                "warc_file": cited[0].warc_file if cited else None,
+                "warc_offset": cited[0].warc_offset if cited else None,
+                "finding_id": f.id,
+            }
+        )
     rows.sort(
         key=lambda r: (
             SEVERITY_ORDER.get(r["severity"], 9),

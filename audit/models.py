@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -44,6 +45,15 @@ def utcnow() -> dt.datetime:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class WarcRecordColumns:
+    """Where the fetch's WARC record is (`govaudit crawl --warc`): file name in the run's
+    WARC directory, byte offset of the record, its WARC-Payload-Digest. Null without --warc."""
+
+    warc_file: Mapped[str | None] = mapped_column(Text, nullable=True)
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    warc_digest: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Agency(Base):
@@ -147,7 +157,7 @@ class CrawlTask(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class EndpointObservation(Base):
+class EndpointObservation(WarcRecordColumns, Base):
     """One of http://D, http://www.D, https://D, https://www.D as fetched."""
 
     __tablename__ = "endpoint_observation"
@@ -200,7 +210,7 @@ class SiteObservation(Base):
     truncated: Mapped[str | None] = mapped_column(Text)
 
 
-class PageObservation(Base):
+class PageObservation(WarcRecordColumns, Base):
     __tablename__ = "page_observation"
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
@@ -230,7 +240,7 @@ class LinkObservation(Base):
     status: Mapped[int | None] = mapped_column(Integer)
 
 
-class RdapResult(Base):
+class RdapResult(WarcRecordColumns, Base):
     """One RDAP answer for a domain (cached; the newest per domain is used)."""
 
     __tablename__ = "rdap_result"
@@ -280,7 +290,7 @@ class OpenObservation(Base):
     scope: Mapped[list[Any]] = mapped_column(default=list)
 
 
-class OpenTry(Base):
+class OpenTry(WarcRecordColumns, Base):
     """One fetch of a candidate /open URL and how it ended."""
 
     __tablename__ = "open_try"
@@ -304,7 +314,7 @@ class OpenTry(Base):
     followed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class PlanDocument(Base):
+class PlanDocument(WarcRecordColumns, Base):
     """A document the /open crawl fetched as a possible plan (the /open page itself included),
     with its extracted text (zlib-compressed UTF-8) and every date in it with its context."""
 

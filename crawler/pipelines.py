@@ -25,6 +25,7 @@ from audit.models import (
     utcnow,
 )
 from crawler.items import PlanResult, RdapObservation, SiteResult
+from crawler.warc import archive_for, stamp
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class ObservationPipeline:
         self.batch_seconds = settings.getfloat("GOVAUDIT_BATCH_SECONDS", 2.0)
         self.buffer: list[Any] = []
         self.last_flush = time.monotonic()
+        self.warc = archive_for(crawler)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ObservationPipeline:
@@ -69,6 +71,12 @@ class ObservationPipeline:
         if not self.buffer:
             return
         batch, self.buffer = self.buffer, []
+        if self.warc is not None:
+            # The units' records are queued (responses reach the spider after the WARC
+            # middleware): once written, each observation can name its record.
+            self.warc.sync()
+            for item in batch:
+                stamp(item, self.warc)
         with self.db.session() as session:
             for item in batch:
                 # One savepoint per unit: a unit the database refuses is marked failed with

@@ -71,6 +71,8 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
             "crawler.middlewares.RetryAfterMiddleware": 550,
             # after HttpProxyMiddleware (750), which says whether a proxy will resolve the name
             "crawler.middlewares.ResolvedAddressGuardMiddleware": 760,
+            # Next to the downloader: sees what went over the wire (off without --warc).
+            "crawler.warc.WarcMiddleware": 950,
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
         },
         "EXTENSIONS": {"crawler.middlewares.DownloadSizeBound": 0},

@@ -16,7 +16,9 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import signal
+import socket
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -116,6 +118,30 @@ def save_stats(
         run.stats = merged
 
 
+def warc_settings(
+    run_settings: dict[str, Any], run_id: int, job: str, worker: str
+) -> dict[str, Any]:
+    """Scrapy settings for the WARC writer (crawler/warc.py) when the run asks for WARC
+    files: `warc_dir`, or `warc = true` alone (then the data directory's warc/)."""
+    if not (run_settings.get("warc") or run_settings.get("warc_dir")):
+        return {}
+    directory = run_settings.get("warc_dir")
+    if not directory:
+        from audit.seeds import data_dir
+
+        directory = str(data_dir() / "warc")
+    out: dict[str, Any] = {
+        "GOVAUDIT_WARC_DIR": directory,
+        "GOVAUDIT_RUN_ID": run_id,
+        "GOVAUDIT_JOB": job,
+        "GOVAUDIT_WORKER": str(worker),
+        "GOVAUDIT_WARC_RUN_SETTINGS": run_settings,
+    }
+    if os.environ.get("GOVAUDIT_WARC_MAX_BYTES"):  # tests rotate small files
+        out["GOVAUDIT_WARC_MAX_BYTES"] = int(os.environ["GOVAUDIT_WARC_MAX_BYTES"])
+    return out
+
+
 def die_with_parent() -> None:
     """Linux: get SIGKILL when the `govaudit crawl` that started us dies, even by SIGKILL, so
     a resumed run never meets an old run's workers still crawling the same hosts."""
@@ -159,6 +185,7 @@ def prepare(
     tasks: list[Any],
     verbose: int,
     registry_cache: dict[Any, Any] | None = None,
+    worker: str = "0",
 ) -> Batch:
     with db.session() as session:
         run = session.get(CrawlRun, run_id)
@@ -180,6 +207,7 @@ def prepare(
     if os.environ.get("GOVAUDIT_BATCH_UNITS"):
         settings["GOVAUDIT_BATCH_UNITS"] = int(os.environ["GOVAUDIT_BATCH_UNITS"])
     cache = registry_cache if registry_cache is not None else {}
+    settings.update(warc_settings(settings_data, run_id, job, worker))
     spider_cls: Any
     kwargs: dict[str, Any]
     if job == "sites":
@@ -240,6 +268,8 @@ def serve(db: Database, verbose: int) -> int:
     # Nothing else may write on the answer channel: stray prints go to stderr.
     sys.stdout = sys.stderr
     cache: dict[Any, Any] = {}
+    # Names this process's WARC files apart from every other machine's and process's.
+    serve_name = re.sub(r"[^A-Za-z0-9.]", "_", f"{socket.gethostname()}.{os.getpid()}")
 
     async def loop() -> None:
         running = asyncio.get_running_loop()
@@ -251,7 +281,9 @@ def serve(db: Database, verbose: int) -> int:
             tasks = pending_tasks(db, request["run"], request["job"], 0, 1, list(request["tasks"]))
             stats: dict[str, Any] = {}
             if tasks:
-                batch = prepare(db, request["run"], request["job"], tasks, verbose, cache)
+                batch = prepare(
+                    db, request["run"], request["job"], tasks, verbose, cache, serve_name
+                )
                 # Above the process's own settings, which Scrapy merges into every
                 # crawler it runs (at equal priority they would win: a 20 s timeout
                 # where the run asked for 3).
@@ -302,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     if not tasks:
         return 0
     try:
-        batch = prepare(db, args.run, args.job, tasks, args.verbose)
+        batch = prepare(db, args.run, args.job, tasks, args.verbose, worker=str(args.worker))
     except LookupError as exc:
         print(f"crawler.worker: {exc}", file=sys.stderr)
         return 2

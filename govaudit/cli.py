@@ -14,6 +14,7 @@ from govaudit.commands.audit import audit
 from govaudit.commands.crawl import crawl
 from govaudit.commands.db import db
 from govaudit.commands.demo import demo
+from govaudit.commands.evidence import evidence
 from govaudit.commands.export import export
 from govaudit.commands.inventory import inventory
 from govaudit.commands.rdap import rdap
@@ -80,7 +81,21 @@ def cli(
     ctx.call_on_close(lambda: app._db.dispose() if app._db is not None else None)
 
 
-for command in (db, inventory, crawl, worker, rdap, a11y, audit, export, report, demo, run, prune):
+for command in (
+    db,
+    inventory,
+    crawl,
+    worker,
+    rdap,
+    a11y,
+    audit,
+    export,
+    evidence,
+    report,
+    demo,
+    run,
+    prune,
+):
     cli.add_command(command)
 
 

@@ -710,3 +710,24 @@ def test_bad_policy_is_refused_with_file_and_line(world: Any, tmp_path: Path, ca
         _refused(cli(web, db, *args, check=False), bad, line, words)
         assert file_state(db) == state, args
     assert rdap_requests(web) == answers
+
+
+def test_rdap_answers_archived_with_warc_are_cited_by_freeze_findings(
+    world: Any, tmp_path: Path
+) -> None:
+    """`rdap --warc DIR` writes each answer to a WARC file; the freeze finding dated by it
+    names that record (export findings) and `govaudit evidence` prints the answer."""
+    web, db = world["web"], copy_db(world["db"], tmp_path)
+    waivers = ("--waivers", str(world["waivers"]))
+    warc = tmp_path / "warc"
+    cli(web, db, *waivers, *RDAP_ARGS, "--warc", str(warc), "--domain", "newreg.gov")
+    [row] = [r for r in rdap_rows(db) if r["domain"] == "newreg.gov" and r["warc_file"]]
+    assert (warc / row["warc_file"]).exists()
+    cli(None, db, *waivers, "audit")
+    freeze = findings_by(export(db, "findings"), "freeze-registration")
+    finding = freeze[("newreg.gov", INITIAL)]
+    assert (finding["warc_file"], finding["warc_offset"]) == (row["warc_file"], row["warc_offset"])
+    shown = cli(None, db, *waivers, "evidence", str(finding["finding_id"])).stdout
+    assert f"rdap {row['url']}" in shown
+    assert "payload digest: verified" in shown
+    assert '"ldhName"' in shown or "ldhName" in shown

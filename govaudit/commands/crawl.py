@@ -60,6 +60,13 @@ from govaudit.registry_files import audited_entries, ensure_registry
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="PEM certificates to trust besides the system's (certifi, OS store, SSL_CERT_FILE).",
 )
+@click.option(
+    "--warc",
+    "warc_dir",
+    type=click.Path(file_okay=False, writable=True),
+    metavar="DIR",
+    help="Write every request and response to WARC files in DIR (replayable evidence).",
+)
 @pass_app
 def crawl(
     app: App,
@@ -81,6 +88,7 @@ def crawl(
     no_robots: bool,
     keep_evidence: bool,
     ca_bundle: Path | None = None,
+    warc_dir: str | None = None,
 ) -> None:
     """Crawl every registered domain (newest snapshot) and each agency's /open page.
 
@@ -115,6 +123,8 @@ def crawl(
             )
         jobs = run.settings.get("jobs", list(JOBS))
         new_id = run.id
+        if warc_dir:
+            set_warc_dir(app, new_id, warc_directory(warc_dir))
         click.echo(f"resuming crawl run {new_id}", err=True)
     else:
         if run_id is not None:
@@ -177,6 +187,9 @@ def crawl(
             "crawl": crawl_cfg,
             "plans": app.policy.section("plans"),
             "keep_evidence": keep_evidence,
+            # `warc`: the periodic job's switch (run config `warc = true`); `warc_dir`: where.
+            "warc": bool(warc_dir),
+            "warc_dir": warc_directory(warc_dir) if warc_dir else None,
             "policy_sources": list(app.policy.sources),
             "selection": {"domains": list(domains), "agency": agency, "limit": limit},
             "distributed": distributed,
@@ -217,6 +230,29 @@ def _coordinate(app: App, run_id: int, jobs: list[str], batch_size: int, line: A
     except DistributedError as exc:
         line.close()
         raise Failure(str(exc)) from exc
+
+
+def warc_directory(given: str) -> str:
+    """The absolute WARC directory, created now: a bad path is refused before crawling."""
+    from pathlib import Path
+
+    path = Path(given).expanduser().absolute()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        fail_input(f"--warc {given}: cannot create the directory ({exc.strerror or exc})")
+    return str(path)
+
+
+def set_warc_dir(app: App, run_id: int, directory: str) -> None:
+    """A resumed run given --warc writes its new files there (old files stay where they are,
+    and the observations already stored keep naming them)."""
+    from audit.models import CrawlRun
+
+    with app.db.session() as session:
+        run = session.get(CrawlRun, run_id)
+        assert run is not None
+        run.settings = {**(run.settings or {}), "warc": True, "warc_dir": directory}
 
 
 def _print_crawl_summary(app: App, run_id: int, status: str, elapsed: float) -> None:

@@ -73,6 +73,13 @@ def refresh_bootstrap(app: App, url: str) -> Path:
     metavar="URL",
     help=f"Where --refresh-bootstrap reads it (default {IANA_BOOTSTRAP_URL}).",
 )
+@click.option(
+    "--warc",
+    "warc_dir",
+    type=click.Path(file_okay=False, writable=True),
+    metavar="DIR",
+    help="Write every RDAP request and answer to WARC files in DIR.",
+)
 @pass_app
 def rdap(
     app: App,
@@ -82,6 +89,7 @@ def rdap(
     timeout: float | None,
     refresh: bool,
     bootstrap_url: str,
+    warc_dir: str | None,
 ) -> None:
     """Ask the registry's RDAP service for each domain's registration date.
 
@@ -93,6 +101,7 @@ def rdap(
     from audit.domain_names import DomainError, normalise_gov_domain
     from audit.models import RdapResult
     from crawler.run import TaskSpec, create_run, execute
+    from govaudit.commands.crawl import warc_directory
 
     # Read the seeds first: a bad file must be refused before anything is written.
     _ = app.policy, app.waivers
@@ -122,7 +131,13 @@ def rdap(
     run_id = create_run(
         app.db,
         snapshot_id,
-        {"jobs": ["rdap"], "crawl": crawl_cfg, "rdap_url": base},
+        {
+            "jobs": ["rdap"],
+            "crawl": crawl_cfg,
+            "rdap_url": base,
+            "warc": bool(warc_dir),
+            "warc_dir": warc_directory(warc_dir) if warc_dir else None,
+        },
         [TaskSpec("rdap", n, n, None) for n in names],
     )
     click.echo(f"rdap run {run_id}: {len(names)} domains from {base}", err=True)
