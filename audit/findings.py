@@ -44,6 +44,9 @@ class AuditInput:
     # the latest /open crawl: plan rows (audit.export.plan_row)
     open_run_id: int | None = None
     plans: list[dict[str, Any]] = field(default_factory=list)
+    # the policy's guideline checks judged on every site of the site crawl
+    # (audit.guidelines.CheckResult)
+    guideline_results: list[Any] = field(default_factory=list)
     today: dt.date = field(default_factory=dt.date.today)
 
     @cached_property

@@ -15,10 +15,12 @@ from audit.models import (
     CrawlTask,
     EndpointObservation,
     EvidenceBlob,
+    KeptResponse,
     LinkObservation,
     PageObservation,
     PlanCheck,
     RdapResult,
+    ResponseBody,
     SiteObservation,
     utcnow,
 )
@@ -128,7 +130,35 @@ class ObservationPipeline:
                 insert(LinkObservation),
                 [{**lk, "run_id": run, "domain": domain} for lk in item.links],
             )
+        if item.responses:
+            self._responses(session, run, domain, item.responses)
         self._finish(session, run, "sites", domain, item.state, item.error)
+
+    @staticmethod
+    def _responses(session: Any, run: int, domain: str, responses: list[dict[str, Any]]) -> None:
+        bodies = {
+            r["body_sha256"]: {"sha256": r["body_sha256"], "size": r["kept_size"]}
+            | {"body": r["compressed_body"]}
+            for r in responses
+        }
+        # Another worker process may store the same body at the same moment: a body already
+        # there is simply not written again (never a refused unit).
+        if session.bind.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        session.execute(
+            dialect_insert(ResponseBody).on_conflict_do_nothing(index_elements=["sha256"]),
+            list(bodies.values()),
+        )
+        kept = ("compressed_body", "kept_size")
+        session.execute(
+            insert(KeptResponse),
+            [
+                {**{k: v for k, v in r.items() if k not in kept}, "run_id": run, "domain": domain}
+                for r in responses
+            ],
+        )
 
     def _plan(self, session: Any, item: PlanResult) -> None:
         session.execute(

@@ -14,6 +14,7 @@ from govaudit.commands.crawl import crawl
 from govaudit.commands.db import db
 from govaudit.commands.demo import demo
 from govaudit.commands.export import export
+from govaudit.commands.guidelines import guidelines
 from govaudit.commands.inventory import inventory
 from govaudit.commands.rdap import rdap
 from govaudit.commands.report import report
@@ -77,7 +78,7 @@ def cli(
     ctx.call_on_close(lambda: app._db.dispose() if app._db is not None else None)
 
 
-for command in (db, inventory, crawl, rdap, audit, export, report, demo):
+for command in (db, inventory, crawl, rdap, audit, guidelines, export, report, demo):
     cli.add_command(command)
 
 

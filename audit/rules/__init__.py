@@ -10,6 +10,7 @@ from types import ModuleType
 from audit.findings import AuditInput, FindingDraft
 from audit.rules import (
     freeze_registration,
+    guideline_checks,
     late_waiver,
     open_page_missing,
     orphan_waiver,
@@ -48,6 +49,7 @@ RULES: dict[str, Rule] = {
             plan_incomplete,
             plan_late,
             site_unreachable,
+            guideline_checks,
         ],
     )
 }
