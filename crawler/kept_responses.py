@@ -8,16 +8,24 @@ distinct body once (by the hash of the kept bytes).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import zlib
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from crawler.spiders.base import Fetch
+from typing import Any, Protocol
 
 KEEP_BODY_BYTES = 1_048_576
 MAX_HEADERS = 100
 MAX_HEADER_CHARS = 4000
+
+
+class Fetch(Protocol):
+    """What is read of a spider's fetch (crawler.spiders.base.Fetch)."""
+
+    url: str
+    final_url: str | None
+    status: int | None
+    fetched_at: dt.datetime
+    response: Any
 
 
 def response_headers(fetch: Fetch) -> dict[str, str]:
