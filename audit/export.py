@@ -10,9 +10,10 @@ import datetime as dt
 import io
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from audit.models import (
@@ -124,7 +125,41 @@ class NoData(LookupError):
     """Nothing stored yet for what was asked; the message says which command makes it."""
 
 
-def latest_run(session: Session, job: str = "sites", run_id: int | None = None) -> CrawlRun:
+@dataclass(frozen=True)
+class JobProgress:
+    """How far one job (sites, open) of a crawl run got: tasks no longer pending, of all."""
+
+    done: int
+    total: int
+
+    @property
+    def partial(self) -> bool:
+        return self.done < self.total
+
+
+def job_progress(session: Session, run_id: int, job: str) -> JobProgress:
+    done, total = session.execute(
+        select(
+            func.count(CrawlTask.id).filter(CrawlTask.state != "pending"),
+            func.count(CrawlTask.id),
+        ).where(CrawlTask.run_id == run_id, CrawlTask.job == job)
+    ).one()
+    return JobProgress(int(done or 0), int(total or 0))
+
+
+def _finished_runs(job: str) -> Select[tuple[CrawlRun]]:
+    """Runs whose `job` ran to the end: it has tasks, and none is still pending. A crawl
+    killed half-way is never the default: its missing sites would read as removed."""
+    has_job = select(CrawlTask.id).where(CrawlTask.run_id == CrawlRun.id, CrawlTask.job == job)
+    pending = has_job.where(CrawlTask.state == "pending")
+    return select(CrawlRun).where(has_job.exists(), ~pending.exists())
+
+
+def latest_run(
+    session: Session, job: str = "sites", run_id: int | None = None, *, up_to: int | None = None
+) -> CrawlRun:
+    """The crawl run `run_id` (finished or not: a named run is shown as it is), else the
+    newest run whose `job` finished (no later than `up_to` when given)."""
     if run_id is not None:
         run = session.get(CrawlRun, run_id)
         if run is None:
@@ -137,25 +172,19 @@ def latest_run(session: Session, job: str = "sites", run_id: int | None = None) 
         if not has_job:
             raise NoData(f"crawl run {run_id} has no {job} results")
         return run
-    run = session.scalars(
-        select(CrawlRun)
-        .join(CrawlTask, CrawlTask.run_id == CrawlRun.id)
-        .where(CrawlTask.job == job, CrawlTask.state != "pending")
-        .order_by(CrawlRun.id.desc())
-        .limit(1)
-    ).first()
+    query = _finished_runs(job)
+    if up_to is not None:
+        query = query.where(CrawlRun.id <= up_to)
+    run = session.scalars(query.order_by(CrawlRun.id.desc()).limit(1)).first()
     if run is None:
-        raise NoData(f"no crawl with {job} results yet (run `govaudit crawl`)")
+        raise NoData(f"no finished crawl with {job} results yet (run `govaudit crawl`)")
     return run
 
 
 def previous_run(session: Session, run: CrawlRun, job: str = "sites") -> CrawlRun | None:
+    """The newest finished run of `job` before `run`: what run-to-run changes compare with."""
     return session.scalars(
-        select(CrawlRun)
-        .join(CrawlTask, CrawlTask.run_id == CrawlRun.id)
-        .where(CrawlTask.job == job, CrawlTask.state != "pending", CrawlRun.id < run.id)
-        .order_by(CrawlRun.id.desc())
-        .limit(1)
+        _finished_runs(job).where(CrawlRun.id < run.id).order_by(CrawlRun.id.desc()).limit(1)
     ).first()
 
 
@@ -177,20 +206,10 @@ def site_row(site: SiteObservation, endpoints: list[EndpointObservation]) -> dic
     status = classify_site(
         site.domain,
         [
-            Endpoint(
-                e.url,
-                e.status,
-                e.error_kind if e.error_kind != "robots" else "other",
-                e.final_url,
-                e.title,
-                e.body_text,
-            )
+            Endpoint(e.url, e.status, e.error_kind, e.final_url, e.title, e.body_text)
             for e in endpoints
         ],
     )
-    status_name, reason = status.status, status.reason
-    if endpoints and all(e.error_kind == "robots" for e in endpoints):
-        status_name, reason = "error", "blocked by robots.txt: could not be checked"
     home = site.homepage or {}
     answered_http = [e for e in endpoints if e.url.startswith("http://") and e.error_kind is None]
     chosen = next((e for e in endpoints if e.final_url == site.homepage_url), None)
@@ -200,8 +219,8 @@ def site_row(site: SiteObservation, endpoints: list[EndpointObservation]) -> dic
     return {
         "domain": site.domain,
         "agency": site.agency,
-        "status": status_name,
-        "status_reason": reason,
+        "status": status.status,
+        "status_reason": status.reason,
         "redirect_target": status.redirect_target,
         "final_url": final_url,
         "https": any(e.https_ok for e in endpoints),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -24,7 +24,9 @@ StatusName = Literal["active", "parked", "redirect", "error", "unreachable"]
 class EndpointObservation:
     url: str  # e.g. "https://www.usda.gov/"
     status: int | None  # final HTTP status after following redirects; None if connection failed
-    error_kind: str | None  # "dns" | "refused" | "tls" | "timeout" | "other" when it failed
+    # "dns" | "refused" | "tls" | "timeout" | "other" when it failed; "robots" when
+    # robots.txt forbade fetching it (never fetched)
+    error_kind: str | None
     final_url: str | None  # where the redirect chain ended (may be another domain, not fetched)
     title: str | None = None
     body_text: str | None = None  # visible text of the final page, truncated
@@ -131,6 +133,16 @@ def _is_2xx(status: int | None) -> bool:
     return status is not None and 200 <= status < 300
 
 
+BLOCKED_BY_ROBOTS = "blocked by robots.txt: could not be checked"
+
+
+def could_not_check(status: str | None, reason: str | None) -> bool:
+    """True for a site the crawl could not check: nothing answered (`unreachable`), or it
+    refused us (`error` "blocked": 401/403 everywhere, or robots.txt). Such a site is never
+    counted as lacking anything."""
+    return status == "unreachable" or (reason or "").startswith("blocked")
+
+
 def classify_site(domain: str, endpoints: Sequence[EndpointObservation]) -> SiteStatus:
     """Classify ``domain`` (e.g. "usda.gov") from its endpoint observations.
 
@@ -150,7 +162,17 @@ def classify_site(domain: str, endpoints: Sequence[EndpointObservation]) -> Site
        or "HTTP <a>, <b> on live endpoints".
     4. **unreachable** — no endpoint answered; reason names the connection failures, e.g.
        "dns error on all endpoints".
+
+    Before all of these: when robots.txt forbade every endpoint (``error_kind`` "robots"),
+    nothing was fetched and the site could not be checked: **error**, reason
+    :data:`BLOCKED_BY_ROBOTS`. A robots refusal beside other endpoints counts as a failure of
+    kind "other".
     """
+    if endpoints and all(e.error_kind == "robots" for e in endpoints):
+        return SiteStatus("error", BLOCKED_BY_ROBOTS, None)
+    endpoints = [
+        replace(e, error_kind="other") if e.error_kind == "robots" else e for e in endpoints
+    ]
     own = _own_domain(domain)
     answered = [e for e in endpoints if e.status is not None]
 

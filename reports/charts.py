@@ -14,7 +14,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from reports.context import parse_day
+from reports.display import parse_day
 
 LINE = 22
 MARGIN_YEARS = 3

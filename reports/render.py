@@ -1,4 +1,5 @@
-"""Render the static HTML report: one Jinja2 environment, pages from `reports.context`.
+"""Render the static HTML report: one Jinja2 environment (autoescape, StrictUndefined), one
+template per page kind over a base layout and partials, contexts from `reports.views`.
 
 The output is a self-contained folder that opens from file:// and works offline: relative
 links only, the CSS and JS copied next to the pages, charts as inline SVG, no remote fonts,
@@ -17,9 +18,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from audit.db import Database
-from audit.export import FINDING_COLUMNS, PLAN_COLUMNS, SITE_COLUMNS
+from audit.export import FINDING_COLUMNS, PLAN_COLUMNS, SITE_COLUMNS, to_csv
+from audit.fleet_figures import SITE_STATUSES
 from audit.seeds import AgencySeed, Policy
-from reports import charts, context
+from reports import charts, report_data
+from reports.display import evidence_items, is_web_url
+from reports.views import build
+from reports.views.labels import STATUS_LABELS
 
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
@@ -68,7 +73,7 @@ CHROMIUM_ARGS = [
 
 def safe_url(value: Any) -> str:
     """The URL itself when it is an absolute http(s) URL (safe to make a link), else ""."""
-    return str(value).strip() if context.is_web_url(value) else ""
+    return str(value).strip() if is_web_url(value) else ""
 
 
 def num(value: Any) -> str:
@@ -112,16 +117,13 @@ def make_env() -> Environment:
         pct=pct,
         yesno=yesno,
         token=token,
-        evidence=context.evidence_items,
+        evidence=evidence_items,
     )
     env.globals["nav_pages"] = PAGES
     return env
 
 
 # ---------------------------------------------------------------------------- downloads
-
-
-from audit.export import to_csv  # noqa: E402  (re-exported: one CSV format everywhere)
 
 
 def _write(path: Path, text: str) -> None:
@@ -148,22 +150,24 @@ def render_report(
     only for an explicit run id that does not exist.
     """
     with db.session() as session:
-        data = context.gather(session, run_id, audit_run_id, policy=policy, agency_seeds=agencies)
+        data = report_data.gather(
+            session, run_id, audit_run_id, policy=policy, agency_seeds=agencies
+        )
     return write_report(data, Path(out_dir))
 
 
 def write_report(data: dict[str, Any], out_dir: Path) -> Path:
-    """Render gathered data (see `context.gather`) into `out_dir`."""
+    """Render gathered data (see `report_data.gather`) into `out_dir`."""
     out_dir = out_dir.resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    model = context.build(data)
+    model = build(data)
     env = make_env()
 
     overview = model["overview"]
     overview["status_chart"] = charts.status_bar_chart(
         overview["chart_agencies"],
-        context.SITE_STATUSES,
-        context.STATUS_LABELS,
+        SITE_STATUSES,
+        STATUS_LABELS,
         chart_id="chart-status",
         title=f"Site status for the {len(overview['chart_agencies'])} agencies with most sites",
     )

@@ -76,6 +76,22 @@ def test_every_domain_gets_one_row_and_a_status(world: Any) -> None:
     assert "crawl run 1 finished: sites: 8/8" in world["output"]
 
 
+def test_sites_that_could_not_be_checked_are_site_unreachable_findings(world: Any) -> None:
+    """Issue 10, case 9: a sites-only crawl has no plan rows; the site crawl's own statuses
+    (unreachable, blocked) make the `site-unreachable` findings, with its evidence."""
+    web, db = world["web"], world["db"]
+    govaudit(web, db, "audit", "--format", "json")
+    found = {f["domain"]: f for f in export(web, db, "findings", "--rule", "site-unreachable")}
+    assert set(found) == {"delta.gov", "theta.gov", "epsilon.gov"}
+    for domain, finding in found.items():
+        row = world["rows"][domain]
+        assert finding["severity"] == "low"
+        assert finding["evidence"]["source"] == "site crawl"
+        assert finding["evidence"]["status_reason"] == row["status_reason"]
+        assert finding["evidence"]["fetched_at"] == row["fetched_at"]
+        assert f"{domain} could not be checked" in finding["summary"]
+
+
 def test_endpoints_https_and_hsts(world: Any) -> None:
     alpha, beta = world["rows"]["alpha.gov"], world["rows"]["beta.gov"]
     assert alpha["https"] and alpha["http_redirects_to_https"] and alpha["hsts"]

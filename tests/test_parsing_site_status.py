@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from audit.site_status import EndpointObservation, SiteStatus, classify_site, parked_reason
+from audit.site_status import (
+    BLOCKED_BY_ROBOTS,
+    EndpointObservation,
+    SiteStatus,
+    classify_site,
+    could_not_check,
+    parked_reason,
+)
 from crawler.parsing._html import make_selector, page_title, visible_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "html"
@@ -203,3 +210,30 @@ def test_no_endpoints() -> None:
 def test_domain_given_with_www_and_upper_case() -> None:
     result = classify_site("WWW.USDA.GOV.", [ok("https://www.usda.gov/")])
     assert result.status == "active"
+
+
+def test_robots_txt_forbidding_every_endpoint_is_blocked_not_unreachable() -> None:
+    result = classify_site(
+        "dhs.gov", [down("https://www.dhs.gov/", "robots"), down("https://dhs.gov/", "robots")]
+    )
+    assert result == SiteStatus("error", BLOCKED_BY_ROBOTS, None)
+    assert could_not_check(result.status, result.reason)
+
+
+def test_robots_refusal_beside_other_failures_counts_as_other() -> None:
+    result = classify_site(
+        "dhs.gov", [down("https://www.dhs.gov/", "robots"), down("http://dhs.gov/", "dns")]
+    )
+    assert result == SiteStatus("unreachable", "other, dns errors; no endpoint answered", None)
+    answered = classify_site(
+        "usda.gov", [down("https://usda.gov/", "robots"), ok("https://www.usda.gov/")]
+    )
+    assert answered.status == "active"
+    assert not could_not_check(answered.status, answered.reason)
+
+
+def test_could_not_check() -> None:
+    assert could_not_check("unreachable", "dns error on all endpoints")
+    assert could_not_check("error", "blocked")
+    assert not could_not_check("error", "HTTP 500 on all live endpoints")
+    assert not could_not_check("parked", "placeholder page: coming soon")

@@ -1,0 +1,249 @@
+"""The only part of reports/ that reads the store: everything the report shows, as plain data.
+
+It reuses the row builders of `audit.export` and `audit.inventory` (so the report shows the
+same numbers as `govaudit export`); the views in `reports/views/` are pure functions of what
+`gather` returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from audit.export import (
+    JobProgress,
+    NoData,
+    findings_rows,
+    job_progress,
+    latest_audit,
+    latest_run,
+    plans_rows,
+    previous_run,
+    sites_rows,
+)
+from audit.inventory import SnapshotNotFound, entry_rows, find_snapshot
+from audit.models import AuditRun, CrawlRun, RegistrySnapshot
+from audit.seeds import AgencySeed, Policy, load_agencies, load_policy
+from reports.display import iso, json_safe, parse_day
+
+
+def run_info(run: CrawlRun | None, progress: JobProgress | None = None) -> dict[str, Any] | None:
+    """A crawl run as shown: ids and times, settings and stats, and how far its job got
+    (`partial` when tasks were still pending: a crawl that did not finish)."""
+    if run is None:
+        return None
+    return {
+        "id": run.id,
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
+        "status": run.status,
+        "snapshot_id": run.snapshot_id,
+        "tasks_done": progress.done if progress else None,
+        "tasks_total": progress.total if progress else None,
+        "partial": bool(progress and progress.partial),
+        "settings": run.settings or {},
+        "stats": run.stats or {},
+    }
+
+
+def audit_info(audit: AuditRun | None) -> dict[str, Any] | None:
+    if audit is None:
+        return None
+    return {
+        "id": audit.id,
+        "started_at": iso(audit.started_at),
+        "crawl_run_id": audit.crawl_run_id,
+        "snapshot_id": audit.snapshot_id,
+        "policy_hash": audit.policy_hash,
+        "policy_sources": list(audit.policy_sources or []),
+    }
+
+
+def snapshot_info(snap: RegistrySnapshot | None) -> dict[str, Any] | None:
+    if snap is None:
+        return None
+    return {
+        "id": snap.id,
+        "source_name": snap.source_name,
+        "as_of": iso(snap.as_of),
+        "kind": snap.kind,
+        "rows_loaded": snap.rows_loaded,
+        "loaded_at": iso(snap.loaded_at),
+    }
+
+
+def freeze_windows(raw: Any) -> list[dict[str, Any]]:
+    out = []
+    for w in raw or []:
+        if not isinstance(w, dict):
+            continue
+        out.append(
+            {
+                "name": str(w.get("name") or "(unnamed window)"),
+                "start": iso(parse_day(w.get("start"))),
+                "end": iso(parse_day(w.get("end"))),
+                "authority": str(w.get("authority") or ""),
+            }
+        )
+    return out
+
+
+def _open_run(session: Session, run_id: int | None, open_id: int | None) -> CrawlRun | None:
+    """The /open check shown: the audit's, else the named run's own (or the newest finished
+    one before it), else the newest finished one."""
+    if open_id is not None:
+        return session.get(CrawlRun, open_id)
+    try:
+        if run_id is None:
+            return latest_run(session, "open")
+        try:
+            return latest_run(session, "open", run_id)
+        except NoData:
+            return latest_run(session, "open", up_to=run_id)
+    except NoData:
+        return None
+
+
+def gather(
+    session: Session,
+    run_id: int | None = None,
+    audit_run_id: int | None = None,
+    *,
+    policy: Policy | None = None,
+    agency_seeds: Sequence[AgencySeed] | None = None,
+) -> dict[str, Any]:
+    """Everything the report shows, read with the export/inventory row builders.
+
+    An explicit `run_id` or `audit_run_id` that does not exist raises `NoData`; anything
+    merely not there yet (no crawl, no audit, no snapshot) gives empty sections.
+
+    Which runs: `run_id` when given (finished or not: an unfinished one is shown as a
+    partial run); else, with an explicit `audit_run_id`, the crawl that audit used; else the
+    newest finished crawl with site results (and the newest finished /open check).
+    """
+    notes: list[str] = []
+    audit: AuditRun | None = None
+    try:
+        audit = latest_audit(session, audit_run_id)
+    except NoData:
+        if audit_run_id is not None:
+            raise
+    summary: dict[str, Any] = dict((audit.summary or {}) if audit else {})
+
+    sites_id = run_id
+    open_id: int | None = None
+    if sites_id is None and audit_run_id is not None and audit is not None:
+        sites_id = summary.get("crawl_run_id") or audit.crawl_run_id
+        open_id = summary.get("open_run_id") or sites_id
+    sites_run: CrawlRun | None = None
+    try:
+        sites_run = latest_run(session, "sites", sites_id)
+    except NoData:
+        if run_id is not None:
+            raise
+    open_run = _open_run(session, run_id, open_id)
+
+    if audit is not None and sites_run is not None:
+        used = summary.get("crawl_run_id") or audit.crawl_run_id
+        if used is not None and used != sites_run.id:
+            notes.append(
+                f"The audit (run {audit.id}) was computed from crawl run {used}; the site "
+                f"tables show crawl run {sites_run.id}. Run `govaudit audit` to bring them "
+                "in line."
+            )
+
+    # Policy: the one the audit used, else the configured one.
+    policy_json: dict[str, Any] = {}
+    policy_sources: list[str] = []
+    if audit is not None and audit.policy:
+        policy_json = json_safe(audit.policy)
+        policy_sources = [str(s) for s in audit.policy_sources or []]
+    else:
+        if policy is None:
+            try:
+                policy = load_policy()
+            except Exception as exc:  # a broken seed file must not stop the report
+                notes.append(f"Policy could not be read: {exc}")
+        if policy is not None:
+            policy_json = policy.as_json()
+            policy_sources = [str(s) for s in policy.sources]
+            notes.append("No audit yet: the policy shown is the configured one.")
+    deadline = parse_day((policy_json.get("deadlines") or {}).get("customer_service_plan"))
+    windows = freeze_windows(
+        summary.get("windows") or (policy_json.get("freeze") or {}).get("windows")
+    )
+
+    # Registry snapshot: the audit's, else the crawl's, else the newest.
+    snap: RegistrySnapshot | None = None
+    snap_id = (summary.get("snapshot") or {}).get("id") or (audit.snapshot_id if audit else None)
+    if snap_id is None and sites_run is not None:
+        snap_id = sites_run.snapshot_id
+    if snap_id is not None:
+        snap = session.get(RegistrySnapshot, snap_id)
+    if snap is None:
+        try:
+            snap = find_snapshot(session)
+        except SnapshotNotFound:
+            snap = None
+    inventory = entry_rows(session, snap) if snap is not None else []
+
+    sites = sites_rows(session, sites_run.id) if sites_run else []
+    plans = plans_rows(session, open_run.id, deadline) if open_run else []
+    findings = findings_rows(session, audit.id) if audit else []
+
+    prev_sites_run = previous_run(session, sites_run, "sites") if sites_run else None
+    prev_open_run = previous_run(session, open_run, "open") if open_run else None
+    prev_audit: AuditRun | None = None
+    if audit is not None:
+        prev_audit = session.scalars(
+            select(AuditRun).where(AuditRun.id < audit.id).order_by(AuditRun.id.desc()).limit(1)
+        ).first()
+
+    if agency_seeds is None:
+        try:
+            agency_seeds = load_agencies()
+        except Exception as exc:
+            notes.append(f"Agency list could not be read: {exc}")
+            agency_seeds = []
+    seeds = [
+        {
+            "agency": s.agency,
+            "slug": s.slug,
+            "primary_domain": s.primary_domain,
+            "source": s.source,
+        }
+        for s in agency_seeds
+    ]
+
+    return {
+        "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        "crawl_run": run_info(
+            sites_run, job_progress(session, sites_run.id, "sites") if sites_run else None
+        ),
+        "open_run": run_info(
+            open_run, job_progress(session, open_run.id, "open") if open_run else None
+        ),
+        "audit_run": audit_info(audit),
+        "previous_crawl_run": run_info(prev_sites_run),
+        "previous_open_run": run_info(prev_open_run),
+        "previous_audit_run": audit_info(prev_audit),
+        "snapshot": snapshot_info(snap),
+        "policy": policy_json,
+        "policy_sources": policy_sources,
+        "deadline": iso(deadline),
+        "windows": windows,
+        "summary": json_safe(summary),
+        "agency_seeds": seeds,
+        "inventory": inventory,
+        "sites": sites,
+        "plans": plans,
+        "findings": findings,
+        "previous_sites": sites_rows(session, prev_sites_run.id) if prev_sites_run else [],
+        "previous_plans": plans_rows(session, prev_open_run.id, deadline) if prev_open_run else [],
+        "previous_findings": findings_rows(session, prev_audit.id) if prev_audit else [],
+        "notes": notes,
+    }

@@ -1,0 +1,46 @@
+"""One view per page kind: each module is a plain function from the report's shared index
+(`report_index.build_index`) to the context its template renders. Views never query and
+never judge: figures, changes and statuses come from audit/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from audit.fleet_figures import fleet_figures
+from reports.report_json import report_document
+from reports.views.agencies import agencies_view
+from reports.views.agency import agency_views
+from reports.views.changes import changes_view
+from reports.views.downloads import downloads_view
+from reports.views.freeze import freeze_view
+from reports.views.guidelines import guidelines_view
+from reports.views.inventory import inventory_export, inventory_view
+from reports.views.methodology import methodology_view
+from reports.views.overview import overview_view
+from reports.views.plans import plans_view
+from reports.views.report_index import build_index
+
+
+def build(data: dict[str, Any]) -> dict[str, Any]:
+    """Every page's context, the downloads' rows and report.json, from `gather`'s data."""
+    ix = build_index(data)
+    inventory = inventory_export(ix)
+    return {
+        "overview": overview_view(ix),
+        "agencies_index": agencies_view(ix),
+        "agency_pages": agency_views(ix),
+        "freeze": freeze_view(ix),
+        "plans": plans_view(ix),
+        "inventory": inventory_view(ix),
+        "changes": changes_view(ix),
+        "guidelines": guidelines_view(ix),
+        "about": methodology_view(ix),
+        "downloads": downloads_view(ix),
+        "report_json": report_document(ix, fleet_figures(ix.sites, ix.inventory), inventory),
+        "csv": {
+            "sites": ix.sites,
+            "plans": ix.plans,
+            "findings": ix.findings,
+            "inventory": inventory,
+        },
+    }

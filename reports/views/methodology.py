@@ -1,0 +1,32 @@
+"""about.html: what was checked and how, the limits, the policy used, crawl settings and
+per-worker Scrapy statistics."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reports.display import flatten, stats_table
+from reports.views.report_index import ReportIndex
+
+
+def methodology_view(ix: ReportIndex) -> dict[str, Any]:
+    data = ix.data
+    crawl_run = data["crawl_run"] or {}
+    open_run = data["open_run"] or {}
+    return {
+        **ix.common,
+        "policy": data["policy"],
+        "policy_rows": flatten(data["policy"]),
+        "policy_json": json.dumps(data["policy"], indent=2, sort_keys=True),
+        "policy_sources": data["policy_sources"],
+        "windows": data["windows"],
+        "deadline": data["deadline"],
+        "settings_rows": flatten(crawl_run.get("settings") or {}),
+        "stats": stats_table(crawl_run.get("stats") or {}),
+        "open_stats": (
+            stats_table(open_run.get("stats") or {})
+            if open_run and open_run.get("id") != crawl_run.get("id")
+            else None
+        ),
+    }
