@@ -198,3 +198,83 @@ test = "site_search_present"
     assert agency and agency[0]["newly_failing"] == ["alpha.gov"]
     table = govaudit(None, world["db"], "guidelines", "--compare", str(old), str(new)).stdout
     assert "changed" in table and "added" in table and "alpha.gov" in table
+
+
+@pytest.fixture(scope="module")
+def reports(world: Any) -> dict[str, Path]:
+    """The report of the crawl with each guideline set: the default and M-23-22."""
+    from audit.seeds import SEEDS_DIR
+
+    tmp = Path(world["tmp"])
+    govaudit(None, world["db"], "audit")  # the default pack's failures become findings
+    made = {}
+    for name, extra in (
+        ("default", []),
+        ("m-23-22", ["--policy", str(SEEDS_DIR / "policies" / "m-23-22.toml")]),
+    ):
+        out = govaudit(
+            None, world["db"], "report", *extra, "--out", str(tmp / f"report-{name}")
+        ).stdout
+        made[name] = Path(out.strip().splitlines()[-1]).parent
+    return made
+
+
+def test_the_guidelines_page_shows_every_check_with_source_share_and_evidence(
+    reports: dict[str, Path],
+) -> None:
+    from audit.seeds import SEEDS_DIR, load_policy
+    from tests.test_report_html import soup, table_by_caption
+
+    for name, policy in (
+        ("default", load_policy()),
+        ("m-23-22", load_policy(SEEDS_DIR / "policies" / "m-23-22.toml")),
+    ):
+        page = soup(reports[name] / "guidelines.html")
+        checks = table_by_caption(page, "checks, fleet-wide")
+        rows = {tr["data-check"]: tr for tr in checks.tbody("tr")}
+        assert list(rows) == [c.id for c in policy.guideline_checks], name
+        for c in policy.guideline_checks:
+            assert c.source in rows[c.id].get_text(), (name, c.id)
+        assert "data-sortable" in table_by_caption(page, "Guideline checks per agency").attrs
+        # the fleet figures of the page stay
+        assert page.find(id="facts-table") is not None
+    m2322 = soup(reports["m-23-22"] / "guidelines.html")
+    assert "Guideline checks: OMB M-23-22" in m2322.get_text()
+    privacy = m2322.find(id="check-privacy-link")("td")
+    # alpha passes; beta, zeta and iota fail: 25.0%
+    assert privacy[3].get_text() == "1" and privacy[4].get_text() == "3"
+    assert privacy[-1].get_text() == "25.0%"
+    # https-valid: this crawl recorded no certificate state: couldn't check, not fail (only
+    # beta.gov fails: it answers over http and refuses https)
+    https_valid = m2322.find(id="check-https-valid")("td")
+    assert [td.get_text() for td in https_valid[3:6]] == ["0", "1", "5"]
+    failing = m2322.find(id="failing-privacy-link")
+    text = failing.get_text()
+    assert "zeta.gov" in text and "none of the" in text and "fetched_at" in text
+    matrix = table_by_caption(m2322, "Guideline checks per agency")
+    assert "Test Agency" in matrix.tbody.get_text()
+    default = soup(reports["default"] / "guidelines.html")
+    assert default.find(id="check-link-privacy") is not None
+    assert default.find(id="check-privacy-link") is None
+
+
+def test_agency_pages_list_their_failing_checks(reports: dict[str, Path]) -> None:
+    from tests.test_report_html import soup, table_by_caption
+
+    pages = sorted((reports["m-23-22"] / "agencies").glob("*.html"))
+    agency = next(p for p in pages if "Test Agency" in soup(p).get_text())
+    page = soup(agency)
+    table = table_by_caption(page, "Failing guideline checks")
+    text = table.get_text()
+    assert "Homepage links to a privacy policy" in text and "zeta.gov" in text
+    links = [a["href"] for a in table.find_all("a")]
+    assert "../guidelines.html#failing-privacy-link" in links
+    # the default report lists the default pack's checks
+    default = soup(reports["default"] / "agencies" / agency.name)
+    assert (
+        "Homepage links to a privacy policy"
+        in table_by_caption(default, "Failing guideline checks").get_text()
+    )
+    data = json.loads((reports["m-23-22"] / "report.json").read_text())
+    assert data["guideline_checks"]["pack"]["name"] == "OMB M-23-22"
+    assert len(data["guideline_checks"]["checks"]) == 17
