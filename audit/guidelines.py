@@ -108,8 +108,7 @@ def tally(checks: Sequence[GuidelineCheck], results: Iterable[CheckResult]) -> l
     couldnt: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in results:
         fleet[r.check][r.outcome] += 1
-        if r.outcome != NOT_APPLICABLE:
-            agencies[r.check][r.agency or NO_AGENCY][r.outcome] += 1
+        agencies[r.check][r.agency or NO_AGENCY][r.outcome] += 1
         if r.outcome == FAIL:
             failing[r.check].append(r.as_json())
         elif r.outcome == COULDNT_CHECK:
@@ -150,8 +149,7 @@ def flat_rows(tallies: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """One row per check (agency empty: the whole fleet), then one per check and agency."""
     rows: list[dict[str, Any]] = []
     for t in tallies:
-        rows.append({"check": t["id"], "agency": None, **{k: t.get(k) for k in SUMMARY_COLUMNS}})
-        rows[-1]["check"] = t["id"]
+        rows.append({**{k: t.get(k) for k in SUMMARY_COLUMNS}, "check": t["id"], "agency": None})
         for a in t["agencies"]:
             rows.append(
                 {
@@ -160,7 +158,6 @@ def flat_rows(tallies: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                     "title": t["title"],
                     "source": t["source"],
                     **a,
-                    "not_applicable": None,
                 }
             )
     return rows

@@ -122,7 +122,7 @@ def guidelines(
     click.echo(
         f"guidelines: {name} ({pack.get('file')}), crawl run {crawl_run}: {len(tallies)} checks"
     )
-    fleet = [{**r, "check": r["check"]} for r in flat if r["agency"] is None]
+    fleet = [r for r in flat if r["agency"] is None]
     emit(_for_table(fleet, ("pass_share",)), SUMMARY_COLUMNS[:-1], "table")
     click.echo("\nper agency")
     agencies = [r for r in flat if r["agency"] is not None]

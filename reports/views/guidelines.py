@@ -31,6 +31,9 @@ def guideline_checks_view(ix: ReportIndex) -> dict[str, Any]:
         for name in agencies
     ]
     return {
+        "available": False,
+        "reason": None,
+        "crawl_run": None,
         **section,
         "pack": pack,
         "pack_label": pack_label(pack),
