@@ -250,7 +250,7 @@ def test_the_guidelines_page_shows_every_check_with_source_share_and_evidence(
     assert [td.get_text() for td in https_valid[3:6]] == ["0", "1", "5"]
     failing = m2322.find(id="failing-privacy-link")
     text = failing.get_text()
-    assert "zeta.gov" in text and "none of the" in text and "fetched_at" in text
+    assert "zeta.gov" in text and "none of the" in text and "Fetched at" in text
     matrix = table_by_caption(m2322, "Guideline checks per agency")
     assert "Test Agency" in matrix.tbody.get_text()
     default = soup(reports["default"] / "guidelines.html")
