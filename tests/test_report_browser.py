@@ -259,6 +259,9 @@ def test_screenshot(out: Path, tmp_path: Path) -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
 
 
+# The first test to ask for `demo_run` pays for the whole demo (two crawls) in its setup;
+# with axe-core over every page on a shared 2-core machine that exceeds the default 300 s.
+@pytest.mark.timeout(600)
 def test_report_of_a_real_crawl_is_clean_and_accessible(
     demo_run: dict[str, object], watched: Watched
 ) -> None:
@@ -288,6 +291,7 @@ def test_report_of_a_real_crawl_is_clean_and_accessible(
     watched.assert_clean("agencies/federal-trade-commission.html")
 
 
+@pytest.mark.timeout(600)
 def test_guidelines_page_of_the_m_23_22_report_sorts_and_links_back(
     demo_run: dict[str, object], watched: Watched
 ) -> None:
