@@ -50,6 +50,9 @@ class AuditInput:
     # the latest accessibility run: one dict per page (audit.a11y.a11y_pages)
     a11y_run_id: int | None = None
     a11y_pages: list[dict[str, Any]] = field(default_factory=list)
+    # the policy's guideline checks judged on every site of the site crawl
+    # (audit.guidelines.CheckResult)
+    guideline_results: list[Any] = field(default_factory=list)
     today: dt.date = field(default_factory=dt.date.today)
 
     @cached_property

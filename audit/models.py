@@ -403,6 +403,42 @@ class EvidenceBlob(Base):
     body: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class ResponseBody(Base):
+    """A kept response body (zlib-compressed), stored once per content hash.
+
+    Identical homepages (default server pages, parked pages, a site unchanged between
+    crawls) share one row. `sha256` is the hash of the kept bytes (after the size bound).
+    """
+
+    __tablename__ = "response_body"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class KeptResponse(Base):
+    """A site's final homepage (or robots.txt) response as one crawl received it.
+
+    Kept so that new guideline checks can be judged on the stored crawl without crawling
+    again: headers as received, the body bounded in size (`truncated` when cut).
+    """
+
+    __tablename__ = "kept_response"
+    __table_args__ = (UniqueConstraint("run_id", "domain", "purpose"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # "homepage" | "robots"
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[int | None] = mapped_column(Integer)
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
+    body_length: Mapped[int] = mapped_column(Integer, default=0)  # as received
+    truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class AuditRun(Base):
     __tablename__ = "audit_run"
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -21,25 +22,31 @@ from audit.export import (
     judged_plan_checks,
     latest_run,
     plans_rows,
+    site_row,
     sites_rows,
 )
 from audit.findings import AuditInput, FindingDraft
 from audit.freeze import RdapView, SnapshotView
+from audit.guideline_predicates import KeptPage, SiteFacts
+from audit.guidelines import CheckResult, evaluate_sets, tally
 from audit.models import (
     AuditRun,
     Domain,
+    EndpointObservation,
     Finding,
+    KeptResponse,
     LinkObservation,
     OpenObservation,
     PlanCheck,
     RdapResult,
     RegistryEntry,
     RegistrySnapshot,
+    ResponseBody,
     SiteObservation,
 )
 from audit.plan_status import PlanPolicy
 from audit.rules import RULES
-from audit.seeds import Policy, Waiver
+from audit.seeds import GuidelineCheck, Policy, Waiver
 
 CONCLUSIVE_RDAP = ("registered", "not-registered")
 
@@ -76,6 +83,91 @@ def _rdap(session: Session) -> dict[str, RdapView]:
         if current is None or r.state in CONCLUSIVE_RDAP or current.state not in CONCLUSIVE_RDAP:
             chosen[r.domain] = r
     return {d: RdapView(r.state, r.registration, r.fetched_at, r.url) for d, r in chosen.items()}
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def _endpoint_facts(e: EndpointObservation) -> dict[str, Any]:
+    return {
+        "url": e.url,
+        "status": e.status,
+        "error_kind": e.error_kind,
+        "final_url": e.final_url,
+        "redirect_chain": e.redirect_chain or [],
+        "redirects_to_https": e.redirects_to_https,
+        "hsts": e.hsts,
+        "fetched_at": _iso(e.fetched_at),
+        # Certificate verification state, where the crawl recorded one (valid, expired, ...).
+        "tls": getattr(e, "tls", None),
+        "tls_detail": getattr(e, "tls_detail", None),
+    }
+
+
+def guideline_sites(session: Session, run_id: int) -> Iterator[SiteFacts]:
+    """Each site of a crawl run with the facts guideline checks read, one at a time (a kept
+    homepage body is loaded and decompressed only for its own site)."""
+    endpoints: dict[str, list[EndpointObservation]] = defaultdict(list)
+    for e in session.scalars(
+        select(EndpointObservation)
+        .where(EndpointObservation.run_id == run_id)
+        .order_by(EndpointObservation.id)
+    ):
+        endpoints[e.domain].append(e)
+    kept: dict[str, dict[str, KeptResponse]] = defaultdict(dict)
+    for k in session.scalars(select(KeptResponse).where(KeptResponse.run_id == run_id)):
+        kept[k.domain][k.purpose] = k
+    sites = session.scalars(
+        select(SiteObservation)
+        .where(SiteObservation.run_id == run_id)
+        .order_by(SiteObservation.domain)
+    ).all()
+    for site in sites:
+        row = site_row(site, endpoints[site.domain])
+        responses = {}
+        for purpose, k in kept[site.domain].items():
+            body = None
+            if k.body_sha256:
+                body = session.execute(
+                    select(ResponseBody.body).where(ResponseBody.sha256 == k.body_sha256)
+                ).scalar()
+            stored = {
+                "url": k.url,
+                "final_url": k.final_url,
+                "status": k.status,
+                "fetched_at": _iso(k.fetched_at),
+                "headers": k.headers,
+                "truncated": k.truncated,
+            }
+            responses[purpose] = KeptPage.from_stored(stored, body)
+        yield SiteFacts(
+            domain=site.domain,
+            agency=site.agency,
+            status=row["status"],
+            status_reason=row["status_reason"],
+            crawl_run=run_id,
+            fetched_at=row["fetched_at"],
+            homepage_url=site.homepage_url,
+            homepage=dict(site.homepage or {}),
+            endpoints=[_endpoint_facts(e) for e in endpoints[site.domain]],
+            robots=dict(site.robots or {}),
+            sitemap=dict(site.sitemap or {}),
+            security_txt=dict(site.security_txt or {}),
+            responses=responses,
+            responses_kept=bool(kept),
+        )
+
+
+def judge_guidelines(
+    session: Session,
+    check_sets: Sequence[Sequence[GuidelineCheck]],
+    crawl_run_id: int | None = None,
+) -> tuple[int, list[list[CheckResult]]]:
+    """Each set of guideline checks over the stored observations of a crawl run (default:
+    the newest with site results): nothing is fetched, nothing is written."""
+    run = latest_run(session, "sites", crawl_run_id)
+    return run.id, evaluate_sets(check_sets, guideline_sites(session, run.id))
 
 
 def gather(
@@ -128,6 +220,9 @@ def gather(
                 "crawl_run": first_run,
                 "fetched_at": first_at.isoformat(timespec="seconds"),
             }
+        checks = policy.guideline_checks
+        if checks:
+            data.guideline_results = evaluate_sets([checks], guideline_sites(session, run.id))[0]
     if open_run is not None:
         data.open_run_id = open_run.id
         plans = policy.section("plans")
@@ -217,6 +312,14 @@ def summary(data: AuditInput, drafts: list[FindingDraft]) -> dict[str, Any]:
         "freeze_rows": rows,
         "plan_counts": dict(Counter(p["status"] for p in data.plans)),
         "rule_counts": dict(Counter(d.rule for d in drafts)),
+        # Per guideline check: counts fleet-wide and per agency (failures are findings).
+        "guidelines": {
+            "pack": data.policy.guideline_pack,
+            "checks": [
+                {k: v for k, v in t.items() if k not in ("failing", "couldnt_check_sites")}
+                for t in tally(data.policy.guideline_checks, data.guideline_results)
+            ],
+        },
     }
 
 

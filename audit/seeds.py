@@ -14,6 +14,7 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -59,6 +60,12 @@ class SeedError(ValueError):
     """A bad seed file; the message is one line naming the file and line."""
 
 
+class _ValidatedElsewhere:
+    """Schema marker: this part has its own validator (guideline checks name their id)."""
+
+
+GUIDELINE_CHECKS = _ValidatedElsewhere()
+
 # Schema of policy.toml: a dict is a table; [spec] is an array of tables; (type,) a list of type;
 # "*" inside a table allows any key with that value type.
 _STR_LIST = (str,)
@@ -94,6 +101,13 @@ POLICY_SCHEMA: dict[str, Any] = {
     },
     "rdap": {"bootstrap_file": str, "base_url": str},
     "inventory": {"max_shrink": float},
+    "guidelines": {
+        "name": str,
+        "title": str,
+        "date": dt.date,
+        "url": str,
+        "checks": GUIDELINE_CHECKS,
+    },
 }
 _TYPE_NAMES = {
     str: "a string",
@@ -148,6 +162,8 @@ def toml_key_line(text: str, path: list[str | int]) -> int:
 
 
 def _check(value: Any, spec: Any, path: list[str | int], fail: Any) -> None:
+    if isinstance(spec, _ValidatedElsewhere):
+        return
     if isinstance(spec, dict):
         if not isinstance(value, dict):
             fail(path, "must be a table")
@@ -203,6 +219,7 @@ def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
         raise SeedError(f"{path}:{toml_key_line(text, where)}: {message}")
 
     _check(data, POLICY_SCHEMA, [], fail)
+    _check_guideline_checks(path, text, data)
     for (table, key), (low, high) in BOUNDS.items():
         value = data.get(table, {}).get(key)
         if value is None:
@@ -211,6 +228,180 @@ def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
             span = f"at least {low}" if high is None else f"between {low} and {high}"
             fail([table, key], f"{table}.{key} must be {span}, not {value!r}")
     return text, data
+
+
+SEVERITIES = ("low", "medium", "high")
+SITE_STATUSES = ("active", "redirect", "error", "unreachable", "parked")
+_CHECK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+# Keys every check has (beside its predicate's arguments): key -> (kind, required).
+_CHECK_KEYS: dict[str, tuple[str, bool]] = {
+    "id": ("str", True),
+    "title": ("str", True),
+    "source": ("str", True),
+    "severity": ("str", True),
+    "test": ("str", True),
+    "applies_to": ("list", False),
+    "description": ("str", False),
+}
+
+
+@dataclass(frozen=True)
+class GuidelineCheck:
+    """One `[[guidelines.checks]]` entry, validated: its predicate (`test`) and arguments."""
+
+    id: str
+    title: str
+    source: str
+    severity: str
+    test: str
+    args: dict[str, Any]
+    applies_to: tuple[str, ...] = ("active",)
+    description: str = ""
+
+    @property
+    def rule(self) -> str:
+        return f"guideline:{self.id}"
+
+    def definition(self) -> dict[str, Any]:
+        """What the check judges (two checks with equal definitions judge alike)."""
+        return {"test": self.test, "applies_to": list(self.applies_to), **self.args}
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "source": self.source,
+            "severity": self.severity,
+            "description": self.description,
+            **self.definition(),
+        }
+
+
+def _validate_check_entry(entry: Any, where: str, nested: bool, problem: Any) -> dict[str, Any]:
+    """Validate one check (or one `of` member of an any_of check); `problem(key, message)`
+    raises. Returns the predicate's arguments with defaults filled in."""
+    from audit.guideline_predicates import PREDICATES
+
+    if not isinstance(entry, dict):
+        problem(None, f"{where} must be a table")
+    keys = {"test": ("str", True)} if nested else _CHECK_KEYS
+    for key, (_kind, required) in keys.items():
+        if required and key not in entry:
+            problem(key, f"missing key {key!r}")
+    test = entry["test"]
+    if not isinstance(test, str) or test not in PREDICATES:
+        known = ", ".join(sorted(PREDICATES))
+        problem("test", f"unknown predicate {test!r} (known: {known})")
+    predicate = PREDICATES[test]
+    for key, value in entry.items():
+        if key in keys:
+            kind = keys[key][0]
+            if kind == "str" and not isinstance(value, str):
+                problem(key, f"must be a string, not {value!r}")
+            continue
+        if key not in predicate.params:
+            known = ", ".join(sorted(predicate.params)) or "none"
+            problem(key, f"unknown key {key!r} (arguments of {test}: {known})")
+    args: dict[str, Any] = {}
+    for key, param in predicate.params.items():
+        if key not in entry:
+            if param.required:
+                problem(key, f"missing key {key!r} (required by {test})")
+            if param.default is not None:
+                args[key] = param.default
+            continue
+        value = entry[key]
+        if param.kind == "patterns":
+            if (
+                not isinstance(value, list)
+                or not value
+                or not all(isinstance(v, str) and v for v in value)
+            ):
+                problem(key, f"must be a non-empty list of regular expressions, not {value!r}")
+            for pattern in value:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    problem(key, f"bad regular expression {pattern!r} ({exc})")
+            args[key] = list(value)
+        elif param.kind == "str":
+            if not isinstance(value, str) or not value:
+                problem(key, f"must be a non-empty string, not {value!r}")
+            args[key] = value
+        elif param.kind == "int":
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                problem(key, f"must be a whole number >= 0, not {value!r}")
+            args[key] = value
+        elif param.kind == "bool":
+            if not isinstance(value, bool):
+                problem(key, f"must be true or false, not {value!r}")
+            args[key] = value
+        elif param.kind == "choice":
+            if value not in param.choices:
+                problem(key, f"must be one of {', '.join(param.choices)}, not {value!r}")
+            args[key] = value
+        elif param.kind == "checks":
+            if nested:
+                problem(key, "any_of cannot be nested")
+            if not isinstance(value, list) or not value:
+                problem(key, "must be a non-empty list of inline tables {test = ...}")
+            members = []
+            for i, member in enumerate(value):
+                member_args = _validate_check_entry(
+                    member,
+                    f"{key}[{i}]",
+                    True,
+                    lambda sub, message, i=i, key=key: problem(
+                        key, f"{key}[{i}]" + (f".{sub}" if sub else "") + f": {message}"
+                    ),
+                )
+                members.append({"test": member["test"], **member_args})
+            args[key] = members
+    if "path" in args and not str(args["path"]).startswith("/"):
+        problem("path", f"must start with '/', not {args['path']!r}")
+    return args
+
+
+def _check_guideline_checks(path: Path, text: str, data: dict[str, Any]) -> None:
+    """Every problem names the file, the line, the check id and the key."""
+    checks = data.get("guidelines", {}).get("checks")
+    if checks is None:
+        return
+    if not isinstance(checks, list):
+        line = toml_key_line(text, ["guidelines", "checks"])
+        raise SeedError(f"{path}:{line}: guidelines.checks must be an array of tables")
+    seen: dict[str, int] = {}
+    for i, entry in enumerate(checks):
+        ident = entry.get("id") if isinstance(entry, dict) else None
+        name = repr(ident) if isinstance(ident, str) else f"#{i + 1} (no id)"
+
+        def problem(key: str | None, message: str, i: int = i, name: str = name) -> None:
+            where = ["guidelines", "checks", i, key or "id"]
+            key_part = f" key {key!r}:" if key else ""
+            raise SeedError(
+                f"{path}:{toml_key_line(text, where)}: guideline check {name}:{key_part} {message}"
+            )
+
+        entry_args = _validate_check_entry(entry, f"guideline check {name}", False, problem)
+        if not _CHECK_ID.match(ident):
+            problem("id", "must be 1-40 characters of a-z, 0-9 and - (it names findings)")
+        if ident in seen:
+            problem("id", f"id already used by check #{seen[ident] + 1}")
+        seen[ident] = i
+        if entry["severity"] not in SEVERITIES:
+            problem("severity", f"must be low, medium or high, not {entry['severity']!r}")
+        applies = entry.get("applies_to", ["active"])
+        if (
+            not isinstance(applies, list)
+            or not applies
+            or any(a not in SITE_STATUSES for a in applies)
+        ):
+            problem(
+                "applies_to",
+                f"must be a non-empty list of site statuses ({', '.join(SITE_STATUSES)}), "
+                f"not {applies!r}",
+            )
+        del entry_args
 
 
 def _overlay(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
@@ -240,6 +431,7 @@ class FreezeWindow:
 class Policy:
     data: dict[str, Any]
     sources: tuple[str, ...]
+    checks_source: str | None = None  # the file the guideline checks in force come from
 
     @property
     def sha256(self) -> str:
@@ -263,17 +455,54 @@ class Policy:
     def as_json(self) -> dict[str, Any]:
         return json.loads(json.dumps(self.data, default=str))
 
+    @property
+    def guideline_checks(self) -> list[GuidelineCheck]:
+        """The guideline checks in force (validated when the policy was loaded)."""
+        return [
+            GuidelineCheck(
+                id=c["id"],
+                title=c["title"],
+                source=c["source"],
+                severity=c["severity"],
+                test=c["test"],
+                args=_validate_check_entry(c, c["id"], False, _already_validated),
+                applies_to=tuple(c.get("applies_to", ["active"])),
+                description=c.get("description", ""),
+            )
+            for c in self.data.get("guidelines", {}).get("checks", [])
+        ]
 
-def load_policy(override: Path | None = None, base: Path | None = None) -> Policy:
+    @property
+    def guideline_pack(self) -> dict[str, Any]:
+        """The guideline set's name, title, date and URL, and the file its checks come from."""
+        found = {k: v for k, v in self.data.get("guidelines", {}).items() if k != "checks"}
+        return {**json.loads(json.dumps(found, default=str)), "file": self.checks_source}
+
+
+def _already_validated(key: str | None, message: str) -> None:
+    raise SeedError(f"guideline check: {key}: {message}")
+
+
+def load_policy(
+    override: Path | None = None, base: Path | None = None, more: Sequence[Path] = ()
+) -> Policy:
+    """seeds/policy.toml (or `base`), with `override` and then each of `more` laid over it."""
     base = base or SEEDS_DIR / "policy.toml"
     base_text, data = _read_toml(base)
     sources = [str(base)]
     texts = {str(base): (base_text, data)}
-    if override is not None:
-        top_text, top = _read_toml(override)
+    checks_source = str(base) if "checks" in data.get("guidelines", {}) else None
+    for layer in [p for p in (override, *more) if p is not None]:
+        top_text, top = _read_toml(layer)
         data = _overlay(data, top)
-        sources.append(str(override))
-        texts[str(override)] = (top_text, top)
+        if "checks" in top.get("guidelines", {}):
+            # A file with its own checks is a guideline set of its own: the name, title and
+            # date of the set below it do not describe it.
+            data["guidelines"] = dict(top["guidelines"])
+        sources.append(str(layer))
+        texts[str(layer)] = (top_text, top)
+        if "checks" in top.get("guidelines", {}):
+            checks_source = str(layer)
     # Semantic checks name the file that set the value.
     windows = data.get("freeze", {}).get("windows", [])
     owner = next(
@@ -321,7 +550,7 @@ def load_policy(override: Path | None = None, base: Path | None = None) -> Polic
                     raise SeedError(
                         f"{src}:{line}: bad regular expression {pattern!r} ({exc})"
                     ) from exc
-    return Policy(data=data, sources=tuple(sources))
+    return Policy(data=data, sources=tuple(sources), checks_source=checks_source)
 
 
 def _csv_rows(path: Path, expected: list[str]) -> list[tuple[int, dict[str, str]]]:

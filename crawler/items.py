@@ -22,6 +22,8 @@ class SiteResult:
     links: list[dict[str, Any]] = field(default_factory=list)
     state: str = "done"
     error: str | None = None
+    # final homepage / robots.txt responses kept for later checks (crawler.kept_responses)
+    responses: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

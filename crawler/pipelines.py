@@ -15,12 +15,14 @@ from audit.models import (
     CrawlTask,
     EndpointObservation,
     EvidenceBlob,
+    KeptResponse,
     LinkObservation,
     OpenObservation,
     OpenTry,
     PageObservation,
     PlanDocument,
     RdapResult,
+    ResponseBody,
     SiteObservation,
     utcnow,
 )
@@ -157,6 +159,34 @@ class ObservationPipeline:
                 insert(LinkObservation),
                 [{**lk, "run_id": run, "domain": domain} for lk in item.links],
             )
+        if item.responses:
+            self._responses(session, run, domain, item.responses)
+
+    @staticmethod
+    def _responses(session: Any, run: int, domain: str, responses: list[dict[str, Any]]) -> None:
+        bodies = {
+            r["body_sha256"]: {"sha256": r["body_sha256"], "size": r["kept_size"]}
+            | {"body": r["compressed_body"]}
+            for r in responses
+        }
+        # Another worker process may store the same body at the same moment: a body already
+        # there is simply not written again (never a refused unit).
+        if session.bind.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        session.execute(
+            dialect_insert(ResponseBody).on_conflict_do_nothing(index_elements=["sha256"]),
+            list(bodies.values()),
+        )
+        kept = ("compressed_body", "kept_size")
+        session.execute(
+            insert(KeptResponse),
+            [
+                {**{k: v for k, v in r.items() if k not in kept}, "run_id": run, "domain": domain}
+                for r in responses
+            ],
+        )
 
     def _plan(self, session: Any, item: PlanResult) -> None:
         if not self._claim(session, item.run_id, "open", item.agency, item.state, item.error):

@@ -16,6 +16,7 @@ from govaudit.commands.db import db
 from govaudit.commands.demo import demo
 from govaudit.commands.evidence import evidence
 from govaudit.commands.export import export
+from govaudit.commands.guidelines import guidelines
 from govaudit.commands.inventory import inventory
 from govaudit.commands.rdap import rdap
 from govaudit.commands.report import report
@@ -89,6 +90,7 @@ for command in (
     rdap,
     a11y,
     audit,
+    guidelines,
     export,
     evidence,
     report,

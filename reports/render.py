@@ -144,17 +144,22 @@ def render_report(
     *,
     policy: Policy | None = None,
     agencies: Sequence[AgencySeed] | None = None,
+    other_reports: Sequence[tuple[str, str]] = (),
 ) -> Path:
     """Write the report into `out_dir`; return the absolute path of its index.html.
 
     `policy` (an `audit.seeds.Policy`) and `agencies` (AgencySeed list) default to the
-    bundled seeds; the policy an audit stored wins over both. Raises `audit.export.NoData`
-    only for an explicit run id that does not exist.
+    bundled seeds; the policy an audit stored wins over both, except for the guideline
+    checks of the Guidelines page, which are always `policy`'s. `other_reports`: (label,
+    relative URL) of reports of the same data with another guideline set, linked from the
+    Guidelines page. Raises `audit.export.NoData` only for an explicit run id that does not
+    exist.
     """
     with db.session() as session:
         data = report_data.gather(
             session, run_id, audit_run_id, policy=policy, agency_seeds=agencies
         )
+    data["other_reports"] = [{"label": label, "href": href} for label, href in other_reports]
     return write_report(data, Path(out_dir))
 
 

@@ -25,8 +25,10 @@ from audit.export import (
     previous_run,
     sites_rows,
 )
+from audit.guidelines import tally
 from audit.inventory import SnapshotNotFound, entry_rows, find_snapshot
 from audit.models import AuditRun, CrawlRun, RegistrySnapshot
+from audit.runner import judge_guidelines
 from audit.seeds import AgencySeed, Policy, load_agencies, load_policy
 from reports.display import iso, json_safe, parse_day
 
@@ -108,6 +110,35 @@ def _open_run(session: Session, run_id: int | None, open_id: int | None) -> Craw
         return None
 
 
+def guideline_checks(
+    session: Session, policy: Policy | None, sites_run: CrawlRun | None, notes: list[str]
+) -> dict[str, Any]:
+    """The guideline set of the report's policy judged on the reported crawl run (pure
+    evaluation over stored observations, nothing is written): per check its counts, per
+    agency, and the failing sites with evidence."""
+    if policy is None:
+        try:
+            policy = load_policy()
+        except Exception as exc:  # a broken seed file must not stop the report
+            notes.append(f"Policy could not be read: {exc}")
+            return {"available": False, "reason": "The policy could not be read.", "checks": []}
+    pack = policy.guideline_pack
+    checks = policy.guideline_checks
+    if not checks:
+        reason = "The policy has no [[guidelines.checks]]."
+        return {"available": False, "reason": reason, "pack": pack, "checks": []}
+    if sites_run is None:
+        reason = "No crawl yet: run `govaudit crawl`."
+        return {"available": False, "reason": reason, "pack": pack, "checks": []}
+    _, results = judge_guidelines(session, [checks], sites_run.id)
+    return {
+        "available": True,
+        "pack": pack,
+        "crawl_run": sites_run.id,
+        "checks": tally(checks, results[0]),
+    }
+
+
 def gather(
     session: Session,
     run_id: int | None = None,
@@ -117,6 +148,9 @@ def gather(
     agency_seeds: Sequence[AgencySeed] | None = None,
 ) -> dict[str, Any]:
     """Everything the report shows, read with the export/inventory row builders.
+
+    `policy` (default: the bundled one) gives the guideline checks of the Guidelines page;
+    the policy an audit stored wins for everything else.
 
     An explicit `run_id` or `audit_run_id` that does not exist raises `NoData`; anything
     merely not there yet (no crawl, no audit, no snapshot) gives empty sections.
@@ -156,6 +190,7 @@ def gather(
                 "in line."
             )
 
+    guidelines = guideline_checks(session, policy, sites_run, notes)
     # Policy: the one the audit used, else the configured one.
     policy_json: dict[str, Any] = {}
     policy_sources: list[str] = []
@@ -246,6 +281,8 @@ def gather(
         "previous_plans": plans_rows(session, prev_open_run.id, deadline) if prev_open_run else [],
         "previous_findings": findings_rows(session, prev_audit.id) if prev_audit else [],
         **_a11y(session),
+        "guideline_checks": guidelines,
+        "other_reports": [],
         "notes": notes,
     }
 

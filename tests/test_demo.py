@@ -70,3 +70,30 @@ def test_demo_report_json_matches_the_database(demo: dict[str, object]) -> None:
     latest = db.execute("select max(id) from audit_run").fetchone()[0]
     count = db.execute("select count(*) from finding where audit_run_id=?", (latest,)).fetchone()
     assert len(data["findings"]) == count[0]
+
+
+def test_demo_renders_both_guideline_sets_linked_to_each_other(demo: dict[str, object]) -> None:
+    from bs4 import BeautifulSoup
+
+    index = Path(str(demo["stdout"]).strip().splitlines()[-1])
+    second = index.parent.parent / "report-m-23-22"
+    assert (second / "index.html").is_file()
+
+    def page(path: Path) -> BeautifulSoup:
+        return BeautifulSoup(path.read_text(encoding="utf-8"), "lxml")
+
+    first_page = page(index.parent / "guidelines.html")
+    second_page = page(second / "guidelines.html")
+    assert "Guideline checks: M-11-24 task force figures" in first_page.get_text()
+    assert "Guideline checks: OMB M-23-22" in second_page.get_text()
+    hrefs = [a["href"] for a in first_page.select(".other-reports a")]
+    assert hrefs == ["../report-m-23-22/guidelines.html"]
+    assert (index.parent / hrefs[0]).resolve() == (second / "guidelines.html").resolve()
+    back = [a["href"] for a in second_page.select(".other-reports a")]
+    assert (second / back[0]).resolve() == (index.parent / "guidelines.html").resolve()
+    # the demo crawl kept homepages, so link checks are judged, not "couldn't check"
+    privacy = second_page.find(id="check-privacy-link")("td")
+    assert int(privacy[3].get_text()) + int(privacy[4].get_text()) > 0
+    db = sqlite3.connect(Path(str(demo["out"])) / "govaudit-demo.db")
+    rules = {r for (r,) in db.execute("select distinct rule from finding")}
+    assert any(r.startswith("guideline:") for r in rules)

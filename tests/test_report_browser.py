@@ -259,6 +259,9 @@ def test_screenshot(out: Path, tmp_path: Path) -> None:
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
 
 
+# The first test to ask for `demo_run` pays for the whole demo (two crawls) in its setup;
+# with axe-core over every page on a shared 2-core machine that exceeds the default 300 s.
+@pytest.mark.timeout(600)
 def test_report_of_a_real_crawl_is_clean_and_accessible(
     demo_run: dict[str, object], watched: Watched
 ) -> None:
@@ -286,3 +289,37 @@ def test_report_of_a_real_crawl_is_clean_and_accessible(
     page = watched.open(out / "agencies" / "federal-trade-commission.html")
     assert page.get_by_text("<script>alert(1)</script>", exact=True).count() >= 1
     watched.assert_clean("agencies/federal-trade-commission.html")
+
+
+@pytest.mark.timeout(600)
+def test_guidelines_page_of_the_m_23_22_report_sorts_and_links_back(
+    demo_run: dict[str, object], watched: Watched
+) -> None:
+    """The demo's second report (OMB M-23-22 checks): clean and accessible, the per-agency
+    table sorts by failures, and the link to the main report's Guidelines page resolves."""
+    main = Path(str(demo_run["index"])).parent
+    page_path = main.parent / "report-m-23-22" / "guidelines.html"
+    page = watched.open(page_path)
+    watched.assert_clean("report-m-23-22/guidelines.html")
+    page.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    results = axe_sync.Axe().run(page, options={"resultTypes": ["violations"], "preload": False})
+    serious = [
+        v["id"] for v in results.response["violations"] if v["impact"] in ("serious", "critical")
+    ]
+    assert not serious
+    table = page.locator("#checks-per-agency-table")
+
+    def failures() -> list[int]:
+        cells = table.locator("tbody tr td:nth-child(2)").all_text_contents()
+        return [int(c.strip().replace(",", "")) for c in cells]
+
+    assert len(failures()) > 1
+    table.locator("thead th").nth(1).locator("button.sort").click()
+    assert failures() == sorted(failures())
+    table.locator("thead th").nth(1).locator("button.sort").click()
+    assert failures() == sorted(failures(), reverse=True)
+    page.locator(".other-reports a").first.click()
+    page.wait_for_load_state("load")
+    assert unquote(urlsplit(page.url).path).endswith("/report/guidelines.html")
+    assert page.get_by_text("Guideline checks: M-11-24 task force figures").count() == 1
+    watched.assert_clean("report/guidelines.html from the M-23-22 report")

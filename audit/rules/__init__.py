@@ -11,6 +11,7 @@ from audit.findings import AuditInput, FindingDraft
 from audit.rules import (
     accessibility,
     freeze_registration,
+    guideline_checks,
     late_waiver,
     open_page_missing,
     orphan_waiver,
@@ -50,6 +51,7 @@ RULES: dict[str, Rule] = {
             plan_late,
             site_unreachable,
             accessibility,
+            guideline_checks,
         ],
     )
 }

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from audit.domain_names import registrable_domain, suffix_of
 from crawler.items import SiteResult
+from crawler.kept_responses import kept_response
 from crawler.parsing.soft404 import fingerprint
 from crawler.parsing.urls import canonical_url, fetch_refusal, host_of
 from crawler.parsing.wellknown import parse_robots, parse_security_txt, parse_sitemap
@@ -127,6 +128,7 @@ class SitesSpider(UnitSpider):
         }
         if facts is not None and fetch.final_url:
             state.data.setdefault("facts", {})[fetch.url] = (fetch.final_url, facts)
+            state.data.setdefault("kept", {})[fetch.final_url] = kept_response(fetch, "homepage")
 
     def _choose_homepage(self, state: UnitState) -> tuple[str, Any] | None:
         for url in endpoint_urls(state.domain):
@@ -153,6 +155,7 @@ class SitesSpider(UnitSpider):
         state.data["home_host"] = parts.hostname or ""
         state.data["homepage_url"] = home_url
         state.data["homepage"] = {k: v for k, v in asdict(facts).items() if k != "links"}
+        state.data["responses"] = [state.data.pop("kept", {}).get(home_url)]
         state.data["seen"].add(canonical_url(home_url))
         state.data["pages"].append(
             {
@@ -276,6 +279,7 @@ class SitesSpider(UnitSpider):
             yield from self._follow_links(state, fetch.final_url or fetch.url, facts.links, depth)
 
     def _on_robots(self, state: UnitState, fetch: Fetch) -> Iterator[Any]:
+        state.data.setdefault("responses", []).append(kept_response(fetch, "robots"))
         facts = None
         if fetch.ok and fetch.response is not None and not fetch.is_html:
             facts = parse_robots(fetch.response.body.decode("utf-8", "replace"))
@@ -359,6 +363,7 @@ class SitesSpider(UnitSpider):
             "truncated": data.get("truncated"),
         }
         result = SiteResult(self.run_id, state.domain, endpoints, site, pages, data["links"])
+        result.responses = [r for r in data.get("responses", []) if r]
         state.data = {}  # a finished domain's state is no longer needed: free it
         return result
 

@@ -26,8 +26,10 @@ def audit(
     """Run every audit rule over the stored observations and store the findings.
 
     Rules: freeze-registration, late-waiver, orphan-waiver, unlisted-domain,
-    open-page-missing, plan-missing, plan-incomplete, plan-late, site-unreachable.
-    Changing the policy and re-running changes the findings without re-crawling.
+    open-page-missing, plan-missing, plan-incomplete, plan-late, site-unreachable, and
+    guideline:<id> for each failure of the policy's [[guidelines.checks]].
+    Changing the policy (or trying a draft with --policy draft.toml) and re-running changes
+    the findings without re-crawling.
     """
     import json as _json
     from collections import Counter

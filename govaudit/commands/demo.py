@@ -85,8 +85,30 @@ def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
             step("audit")
             ctx.invoke(audit, fmt="table")
     step("report")
+    from audit.seeds import SEEDS_DIR, SeedError, load_policy
     from reports.render import render_report
 
-    index = render_report(app.db, out_dir / "report", policy=app.policy, agencies=app.agencies)
+    # The same data with the second guideline set (OMB M-23-22), in a folder of its own;
+    # each report links to the other from its Guidelines page.
+    pack_file = SEEDS_DIR / "policies" / "m-23-22.toml"
+    try:
+        pack = load_policy(app.policy_path, more=[pack_file])
+    except SeedError as exc:
+        fail_input(str(exc))
+    index = render_report(
+        app.db,
+        out_dir / "report",
+        policy=app.policy,
+        agencies=app.agencies,
+        other_reports=[("OMB M-23-22 checks", "../report-m-23-22/guidelines.html")],
+    )
+    step("report with the OMB M-23-22 guideline checks")
+    render_report(
+        app.db,
+        out_dir / "report-m-23-22",
+        policy=pack,
+        agencies=app.agencies,
+        other_reports=[("M-11-24 task force figures", "../report/guidelines.html")],
+    )
     step(f"done; database {out_dir / 'govaudit-demo.db'}")
     click.echo(str(index))

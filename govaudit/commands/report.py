@@ -6,10 +6,15 @@ from pathlib import Path
 
 import click
 
-from govaudit.app import App, fail_input, pass_app
+from govaudit.app import App, fail_input, file_option, pass_app
 
 
 @click.command()
+@file_option(
+    "--policy",
+    "A policy laid over seeds/policy.toml: its guideline checks make the Guidelines page "
+    "(e.g. seeds/policies/m-23-22.toml).",
+)
 @click.option(
     "--run", "run_id", type=int, help="Crawl run to report (default: the newest finished)."
 )
@@ -22,7 +27,9 @@ from govaudit.app import App, fail_input, pass_app
     help="Folder to write the static report into.",
 )
 @pass_app
-def report(app: App, run_id: int | None, audit_run_id: int | None, out_dir: Path) -> None:
+def report(
+    app: App, policy: Path | None, run_id: int | None, audit_run_id: int | None, out_dir: Path
+) -> None:
     """Render the static HTML report (opens from file://, works offline).
 
     Prints the absolute path of index.html. Pages: overview, agencies, freeze, plans,
@@ -30,6 +37,8 @@ def report(app: App, run_id: int | None, audit_run_id: int | None, out_dir: Path
     """
     from audit.export import NoData
     from reports.render import render_report
+
+    app.use_seeds(policy)
 
     try:
         index = render_report(

@@ -39,7 +39,10 @@ def build(data: dict[str, Any]) -> dict[str, Any]:
         "accessibility": accessibility_view(ix),
         "about": methodology_view(ix),
         "downloads": downloads_view(ix),
-        "report_json": report_document(ix, fleet_figures(ix.sites, ix.inventory), inventory),
+        "report_json": {
+            **report_document(ix, fleet_figures(ix.sites, ix.inventory), inventory),
+            "guideline_checks": ix.data.get("guideline_checks") or {},
+        },
         "csv": {
             "sites": ix.sites,
             "plans": ix.plans,

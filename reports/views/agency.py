@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from audit.guidelines import agency_failures
 from reports.display import evidence_items
 from reports.views.accessibility import agency_a11y
+from reports.views.guidelines import pack_label
 from reports.views.labels import FLAGGED_CLASSIFICATIONS, FREEZE_RULES
 from reports.views.report_index import ReportIndex, evidence_by_freeze_row, filter_changes
 
@@ -77,6 +79,8 @@ def plan_view(plan: Row) -> Row:
 def agency_views(ix: ReportIndex) -> list[Row]:
     """One context per agency page, in the order of the agencies index."""
     evidence = evidence_by_freeze_row(ix.findings)
+    checks = ix.data.get("guideline_checks") or {}
+    failing_checks = agency_failures(checks.get("checks") or [])
     pages = []
     for row in ix.agency_rows:
         name = row["agency"]
@@ -116,7 +120,15 @@ def agency_views(ix: ReportIndex) -> list[Row]:
                     if r["classification"] in FLAGGED_CLASSIFICATIONS
                 ],
                 "freeze_findings": [f for f in findings if f["rule"] in FREEZE_RULES],
-                "other_findings": [f for f in findings if f["rule"] not in FREEZE_RULES],
+                # guideline failures are listed per check below (the report's guideline set)
+                "other_findings": [
+                    f
+                    for f in findings
+                    if f["rule"] not in FREEZE_RULES and not f["rule"].startswith("guideline:")
+                ],
+                "guidelines_available": bool(checks.get("available")),
+                "guidelines_label": pack_label(checks.get("pack") or {}),
+                "failing_checks": failing_checks.get(name, []),
                 "changes": filter_changes(ix.changes, name, set(ds)),
             }
         )
