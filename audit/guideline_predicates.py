@@ -77,6 +77,10 @@ class SiteFacts:
     security_txt: dict[str, Any] = field(default_factory=dict)
     responses: dict[str, KeptPage] = field(default_factory=dict)
     responses_kept: bool = True
+    # The homepage's page of the newest accessibility run (audit.a11y.a11y_pages), and
+    # whether any accessibility run exists at all.
+    a11y: dict[str, Any] | None = None
+    a11y_checked: bool = False
 
     @cached_property
     def document(self) -> HomepageDocument | None:
@@ -575,7 +579,39 @@ def any_of(site: SiteFacts, args: Args) -> Verdict:
     return Verdict(FAIL, verdicts[0].url, verdicts[0].fetched_at, reason=reasons)
 
 
+def axe_max_impact(site: SiteFacts, args: Args) -> Verdict:
+    """Passes when the homepage's accessibility check (`govaudit a11y`, axe-core) found no
+    violation at or above `impact` (default serious).
+
+    Example: `test = "axe_max_impact"`, `impact = "serious"`: no serious or critical
+    violation. No accessibility run, a homepage not checked, or one that could not be loaded
+    is "couldn't check".
+    """
+    from audit.a11y import impact_rank
+
+    if not site.a11y_checked:
+        return _couldnt(site, "no accessibility check stored (run `govaudit a11y`)")
+    page = site.a11y
+    if page is None:
+        return _couldnt(site, "homepage not in the accessibility run")
+    if page["state"] != "checked":
+        return _couldnt(site, f"accessibility: couldn't check: {page['reason']}", page["url"])
+    limit = impact_rank(str(args.get("impact") or "serious"))
+    over = [v for v in page["violations"] if impact_rank(v.get("impact")) >= limit]
+    if not over:
+        return Verdict(PASS, page["url"], page["checked_at"])
+    rules = ", ".join(f"{v['rule']} ({v['impact']}, {v['nodes']})" for v in over)
+    return Verdict(
+        FAIL,
+        page["url"],
+        page["checked_at"],
+        match=[v["rule"] for v in over],
+        reason=f"axe-core {page['axe_version']}: {rules}",
+    )
+
+
 PATTERNS = Param("patterns")
+IMPACT_NAMES = ("minor", "moderate", "serious", "critical")
 PREDICATES: dict[str, Predicate] = {
     p.name: p
     for p in [
@@ -645,6 +681,18 @@ PREDICATES: dict[str, Predicate] = {
             language_link,
             {"language": Param("str", True), "patterns": PATTERNS},
             "a link to a page in another language",
+        ),
+        Predicate(
+            "axe_max_impact",
+            axe_max_impact,
+            {
+                "impact": Param(
+                    "choice",
+                    choices=("minor", "moderate", "serious", "critical"),
+                    default="serious",
+                )
+            },
+            "no axe-core violation at or above an impact on the homepage (`govaudit a11y`)",
         ),
         Predicate("any_of", any_of, {"of": Param("checks", True)}, "any of several tests passes"),
     ]

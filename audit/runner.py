@@ -123,6 +123,7 @@ def guideline_sites(session: Session, run_id: int) -> Iterator[SiteFacts]:
         .where(SiteObservation.run_id == run_id)
         .order_by(SiteObservation.domain)
     ).all()
+    a11y_homepages, a11y_checked = _a11y_homepages(session)
     for site in sites:
         row = site_row(site, endpoints[site.domain])
         responses = {}
@@ -156,7 +157,21 @@ def guideline_sites(session: Session, run_id: int) -> Iterator[SiteFacts]:
             security_txt=dict(site.security_txt or {}),
             responses=responses,
             responses_kept=bool(kept),
+            a11y=a11y_homepages.get(site.domain),
+            a11y_checked=a11y_checked,
         )
+
+
+def _a11y_homepages(session: Session) -> tuple[dict[str, dict[str, Any]], bool]:
+    """domain -> its homepage's page in the newest accessibility run; whether one exists."""
+    from audit.a11y import a11y_pages
+
+    try:
+        run = latest_run(session, "a11y")
+    except NoData:
+        return {}, False
+    pages = a11y_pages(session, run.id)
+    return {p["domain"]: p for p in pages if p["kind"] == "homepage"}, True
 
 
 def judge_guidelines(

@@ -256,3 +256,32 @@ def test_every_predicate_is_documented_with_an_example() -> None:
     for predicate in PREDICATES.values():
         doc = predicate.function.__doc__ or ""
         assert "Example" in doc, predicate.name
+
+
+def a11y_page(state: str = "checked", impacts: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {
+        "url": "https://www.usda.gov/",
+        "state": state,
+        "reason": None if state == "checked" else "timeout after 60 s",
+        "checked_at": AT,
+        "axe_version": "4.12.1",
+        "violations": [
+            {"rule": f"rule-{i}", "impact": impact, "nodes": 1} for i, impact in enumerate(impacts)
+        ],
+    }
+
+
+def test_axe_max_impact_reads_the_stored_accessibility_check() -> None:
+    clean = site(a11y=a11y_page(impacts=("minor", "moderate")), a11y_checked=True)
+    assert judge("axe_max_impact", clean).outcome == PASS
+    assert judge("axe_max_impact", clean, impact="moderate").outcome == FAIL
+    serious = site(a11y=a11y_page(impacts=("serious",)), a11y_checked=True)
+    failed = judge("axe_max_impact", serious, impact="serious")
+    assert failed.outcome == FAIL and failed.match == ["rule-0"]
+    assert "rule-0 (serious, 1)" in (failed.reason or "")
+    # Not checked is never a failure.
+    assert judge("axe_max_impact", site()).outcome == COULDNT_CHECK
+    assert judge("axe_max_impact", site(a11y_checked=True)).outcome == COULDNT_CHECK
+    unloaded = site(a11y=a11y_page("couldn't check"), a11y_checked=True)
+    verdict = judge("axe_max_impact", unloaded)
+    assert verdict.outcome == COULDNT_CHECK and "timeout" in (verdict.reason or "")
