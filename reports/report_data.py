@@ -281,10 +281,26 @@ def gather(
         "previous_plans": plans_rows(session, prev_open_run.id, deadline) if prev_open_run else [],
         "previous_findings": findings_rows(session, prev_audit.id) if prev_audit else [],
         **_a11y(session),
+        "failed_units": _failed_units(session, [r for r in (sites_run, open_run) if r]),
         "guideline_checks": guidelines,
         "other_reports": [],
         "notes": notes,
     }
+
+
+def _failed_units(session: Session, runs: list[CrawlRun]) -> list[dict[str, Any]]:
+    """Units of the reported crawl runs that failed with an internal error: couldn't check."""
+    from audit.models import CrawlTask
+
+    ids = sorted({r.id for r in runs})
+    if not ids:
+        return []
+    rows = session.execute(
+        select(CrawlTask.run_id, CrawlTask.job, CrawlTask.key, CrawlTask.error)
+        .where(CrawlTask.run_id.in_(ids), CrawlTask.state == "failed")
+        .order_by(CrawlTask.job, CrawlTask.key)
+    )
+    return [{"run": r, "job": j, "key": k, "error": e or ""} for r, j, k, e in rows]
 
 
 def _a11y(session: Session) -> dict[str, Any]:

@@ -141,3 +141,22 @@ def test_a11y_csv_download(report: Path) -> None:
     assert rows[-1]["example"] == "couldn't check: timeout after 60 s"
     downloads: Any = soup(report / "downloads.html")
     assert downloads.find("a", href="a11y.csv") is not None
+
+
+def test_methodology_lists_units_that_failed_with_an_internal_error(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    db = make_db(tmp_path)
+    with db.session() as s:
+        task = s.scalars(
+            select(CrawlTask).where(CrawlTask.job == "sites").order_by(CrawlTask.id.desc())
+        ).first()
+        task.state, task.error = "failed", "ValueError: robots.txt parser <b>broke</b>"
+        domain = task.domain
+    index = render_report(db, tmp_path / "out", agencies=SEEDS)
+    db.dispose()
+    about = soup(index.parent / "about.html")
+    heading = about.find(id="internal-errors")
+    items = [li.get_text(" ", strip=True) for li in heading.find_next("ul").find_all("li")]
+    assert len(items) == 1 and domain in items[0]
+    assert "robots.txt parser <b>broke</b>" in items[0]  # shown as text, not markup

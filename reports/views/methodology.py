@@ -23,6 +23,7 @@ def methodology_view(ix: ReportIndex) -> dict[str, Any]:
         "windows": data["windows"],
         "deadline": data["deadline"],
         "settings_rows": flatten(crawl_run.get("settings") or {}),
+        "failed_units": data["failed_units"],
         "stats": stats_table(crawl_run.get("stats") or {}),
         "open_stats": (
             stats_table(open_run.get("stats") or {})
