@@ -35,6 +35,8 @@ SCHEMA: dict[str, Any] = {
     "retention": ("int", 4),
     "workers": ("int", None),
     "distributed": ("bool", False),
+    "warc": ("bool", False),
+    "warc_dir": ("path", None),
     "batch_size": ("int", 8),
     "crawl": {
         "user_agent": ("str", None),

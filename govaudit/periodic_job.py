@@ -289,6 +289,10 @@ class PeriodicJob:
                 "policy_sources": list(self.app.policy.sources),
                 "selection": {"domains": [], "agency": None, "limit": None},
                 "job_run": [self.job.id, "crawl_run"],
+                # WARC evidence (`crawl --warc`): `warc = true`, files in `warc_dir` (default
+                # the data directory's warc/).
+                "warc": bool(self.config["warc"]),
+                "warc_dir": self.config["warc_dir"] if self.config["warc"] else None,
             }
             settings = json.loads(mask_passwords(json.dumps(settings, default=str)))
             run_id = create_run(self.app.db, snapshot_id, settings, tasks)

@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 
 from tests.crawl_world import FILES, GOVAUDIT, REGISTRY_DOMAINS, govaudit, registry_csv, sites
-from tests.test_postgres import pg_url  # noqa: F401 - the throw-away PostgreSQL database
 
 pytestmark = pytest.mark.integration
 
@@ -450,7 +449,7 @@ def test_lock_on_sqlite(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_lock_and_job_on_postgresql(
-    pg_url: str,  # noqa: F811 - the fixture imported above
+    pg_url: str,
     simulated_web_factory: Any,
     tmp_path: Path,
 ) -> None:
@@ -539,3 +538,28 @@ def test_the_a11y_step_checks_the_crawled_pages_and_quick_skips_it(
     assert "a11y: skipped (--quick or a11y = false)" in (tmp_path / "job.log").read_text()
     runs = query(world["db"], "select count(distinct run_id) from a11y_check")
     assert runs == [(1,)]
+
+
+def test_warc_true_in_the_config_archives_the_crawl(
+    simulated_web_factory: Any, tmp_path: Path
+) -> None:
+    web = simulated_web_factory(sites(), files=FILES)
+    world = job_world(tmp_path, SMALL)
+    config = world["config"]
+    config.write_text(
+        config.read_text().replace(
+            "rdap = false\n", 'rdap = false\nwarc = true\nwarc_dir = "warc"\n'
+        )
+    )
+    run_job(web, config, check=True)
+    files = sorted((tmp_path / "warc").glob("*.warc.gz"))
+    assert files, "no WARC file written"
+    import json as _json
+
+    (settings,) = query(world["db"], "select settings from crawl_run order by id limit 1")
+    stored = _json.loads(settings[0])
+    assert stored["warc"] is True and stored["warc_dir"] == str(tmp_path / "warc")
+    archived = query(
+        world["db"], "select count(*) from endpoint_observation where warc_file is not null"
+    )
+    assert archived[0][0] > 0
