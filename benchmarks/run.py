@@ -120,11 +120,15 @@ def summary(values: list[float], digits: int = 2) -> dict[str, Any]:
     """Median and min-max of one figure's runs."""
     if not values:
         return {"median": None, "min": None, "max": None, "runs": []}
+
+    def rounded(v: float) -> float:
+        return round(v, digits) if digits else round(v)
+
     return {
-        "median": round(statistics.median(values), digits),
-        "min": round(min(values), digits),
-        "max": round(max(values), digits),
-        "runs": [round(v, digits) for v in values],
+        "median": rounded(statistics.median(values)),
+        "min": rounded(min(values)),
+        "max": rounded(max(values)),
+        "runs": [rounded(v) for v in values],
     }
 
 
@@ -618,7 +622,7 @@ def markdown(result: dict[str, Any]) -> str:
             ("2. bare Scrapy crawl wall (2 processes)", f["bare_scrapy"]["wall_s"], " s", ""),
             ("2. govaudit crawl wall / bare Scrapy wall", f["crawl_wall_over_bare"], "", "<= 1.2"),
             ("2. crawl requests/s", f["crawl"]["requests_per_s"], "", ""),
-            ("2. crawler CPU s / simulated web CPU s", f["crawl"]["crawler_cpu_s"], " s", ""),
+            ("2. crawler CPU s (crawl process tree)", f["crawl"]["crawler_cpu_s"], " s", ""),
             ("2. simulated web CPU s", f["crawl"]["simweb_cpu_s"], " s", ""),
         ]
     for key, label in (("full_list", "3."), ("scaling", "4.")):
