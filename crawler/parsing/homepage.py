@@ -298,11 +298,11 @@ def _join_link(base: str, href: str) -> str | None:
     The answer does not depend on the rest of the base then, and join_url's cache is hit by
     every page of a site instead of once per page (profiled: a third of parse_page).
     """
-    if href.startswith("/") and not href.startswith("//") and href.isprintable():
-        if "\\" not in href and href == href.strip():
-            origin = _PLAIN_ORIGIN.match(base)
-            if origin is not None:
-                return join_url(origin.group(0) + "/", href)
+    plain = href.isprintable() and "\\" not in href and href == href.strip()
+    if plain and href.startswith("/") and not href.startswith("//"):
+        origin = _PLAIN_ORIGIN.match(base)
+        if origin is not None:
+            return join_url(origin.group(0) + "/", href)
     return join_url(base, href)
 
 
