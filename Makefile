@@ -28,7 +28,7 @@ lint: install-test
 	$(BIN)/ruff format --check .
 
 benchmark: install-test
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python -m benchmarks
 
 screenshots: install-test
 	$(BIN)/python docs/make_screenshots.py
