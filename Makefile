@@ -36,7 +36,7 @@ wheel-check: install-test
 	bash .ci/wheel_check.sh
 
 benchmark: install-test
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python -m benchmarks
 
 screenshots: install-test
 	$(BIN)/python docs/make_screenshots.py

@@ -1,32 +1,298 @@
 """govaudit benchmarks: speed and memory targets live here, never as timed asserts in tests.
 
-    .venv/bin/python benchmarks/run.py [--quick] [--only NAME ...]
+    .venv/bin/python -m benchmarks [--preset tiny|small|full] [--only NAME ...] [--repeats N]
+                                   [--out DIR]
 
-Each benchmark prints one JSON line; results are kept in benchmarks/README.md. Everything
-runs against this machine only (real registry files, the simulated web on 127.0.0.1).
+builds a simulated fleet of .gov sites (benchmarks/fleet.py, served by several processes on
+one port), runs each measurement in this process tree, and writes DIR/results.json and
+DIR/results.md. Every figure is the median and min-max of --repeats runs. The simulated web's
+CPU time (its server processes) is measured apart from the crawler's (the crawl's process
+tree). Everything runs against 127.0.0.1 and the real registry files of the dotgov data
+folder (GOVAUDIT_DOTGOV_DATA).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import platform
 import resource
+import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+PYTHON = sys.executable
 GOVAUDIT = str(Path(sys.executable).parent / "govaudit")
-DOTGOV = Path(os.environ.get("GOVAUDIT_DOTGOV_DATA", REPO.parent / "shared" / "data" / "dotgov"))
+TICK = os.sysconf("SC_CLK_TCK")
 
 
-def run(args: list[str], db: str, env: dict[str, str] | None = None) -> tuple[float, str]:
+def dotgov_folder() -> Path:
+    if os.environ.get("GOVAUDIT_DOTGOV_DATA"):
+        return Path(os.environ["GOVAUDIT_DOTGOV_DATA"])
+    for base in (REPO.parent, REPO.parent.parent):
+        if (base / "shared" / "data" / "dotgov").is_dir():
+            return base / "shared" / "data" / "dotgov"
+    return REPO.parent / "shared" / "data" / "dotgov"
+
+
+DOTGOV = dotgov_folder()
+FULL_LIST = "full-2026-08-22.csv"
+FEDERAL_LIST = "federal-2026-08-18.csv"
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # a few seconds: the smoke test's size
+    "tiny": {
+        "overhead_sites": 4,
+        "pages": 3,
+        "fleet_domains": 6,
+        "fleet_delay": 0.01,
+        "scaling": [3, 6],
+        "full_domains": 8,
+        "repeats": 1,
+        "servers": 2,
+    },
+    # a few minutes: development
+    "small": {
+        "overhead_sites": 40,
+        "pages": 25,
+        "fleet_domains": 100,
+        "fleet_delay": 0.1,
+        "scaling": [50, 100, 200],
+        "full_domains": 200,
+        "repeats": 3,
+        "servers": 2,
+    },
+    # the issue's sizes
+    "full": {
+        "overhead_sites": 200,
+        "pages": 25,
+        "fleet_domains": 1321,
+        "fleet_delay": 0.1,
+        "scaling": [250, 1000, 4000],
+        "full_domains": 16539,
+        "repeats": 3,
+        "servers": 2,
+    },
+}
+
+
+# ---------------------------------------------------------------------- machine and figures
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    mem_kb = 0
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem_kb = int(line.split()[1])
+    import scrapy
+
+    return {
+        "cores": len(os.sched_getaffinity(0)),
+        "memory_gib": round(mem_kb / 1024 / 1024, 1),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "scrapy": scrapy.__version__,
+        "platform": platform.platform(),
+        "loadavg_at_start": list(os.getloadavg()),
+    }
+
+
+def summary(values: list[float], digits: int = 2) -> dict[str, Any]:
+    """Median and min-max of one figure's runs."""
+    if not values:
+        return {"median": None, "min": None, "max": None, "runs": []}
+
+    def rounded(v: float) -> float:
+        return round(v, digits) if digits else round(v)
+
+    return {
+        "median": rounded(statistics.median(values)),
+        "min": rounded(min(values)),
+        "max": rounded(max(values)),
+        "runs": [rounded(v) for v in values],
+    }
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a live process (and its reaped children)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / TICK
+
+
+def descendants(pid: int) -> list[int]:
+    out: list[int] = []
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{current}/task").iterdir():
+                with contextlib.suppress(OSError):
+                    kids = [int(k) for k in (task / "children").read_text().split()]
+                    out.extend(kids)
+                    stack.extend(kids)
+    return out
+
+
+def rss_mb(pid: int) -> float:
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cmdline(pid: int) -> str:
+    with contextlib.suppress(OSError):
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    return ""
+
+
+class RssSampler:
+    """Samples the RSS of every crawler process under a root process, every `interval` s."""
+
+    def __init__(self, root: int, marker: str, interval: float = 0.5) -> None:
+        self.root, self.marker, self.interval = root, marker, interval
+        self.peaks: dict[int, float] = {}
+        self.curve: list[tuple[float, float]] = []  # (seconds, largest crawler RSS in MB)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._started = time.monotonic()
+
+    def _run(self) -> None:
+        names: dict[int, bool] = {}
+        while not self._stop.wait(self.interval):
+            largest = 0.0
+            for pid in descendants(self.root):
+                if pid not in names:
+                    names[pid] = self.marker in cmdline(pid)
+                if names[pid]:
+                    rss = rss_mb(pid)
+                    self.peaks[pid] = max(self.peaks.get(pid, 0.0), rss)
+                    largest = max(largest, rss)
+            if largest:
+                self.curve.append((round(time.monotonic() - self._started, 1), round(largest)))
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# ---------------------------------------------------------------------- the simulated fleet
+
+
+@dataclass
+class Fleet:
+    """The simulated fleet: `servers` processes sharing one port (SO_REUSEPORT)."""
+
+    domains_file: Path
+    pages: int
+    delay: float
+    servers: int
+    procs: list[subprocess.Popen[str]] = field(default_factory=list)
+    port: int = 0
+
+    def __enter__(self) -> Fleet:
+        for _ in range(self.servers):
+            proc = subprocess.Popen(
+                [
+                    PYTHON,
+                    "-m",
+                    "benchmarks.fleet",
+                    "--domains",
+                    str(self.domains_file),
+                    "--pages",
+                    str(self.pages),
+                    "--delay",
+                    str(self.delay),
+                    "--port",
+                    str(self.port),
+                ],
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            self.procs.append(proc)
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if not line.startswith("port "):
+                raise RuntimeError(f"benchmarks.fleet did not start: {line!r}")
+            self.port = int(line.split()[1])
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def cpu(self) -> float:
+        return sum(process_cpu(p.pid) for p in self.procs)
+
+    def env(self) -> dict[str, str]:
+        url = f"http://127.0.0.1:{self.port}"
+        return {"http_proxy": url, "https_proxy": url, "no_proxy": "", "NO_PROXY": ""}
+
+
+def registry_rows(list_name: str, n: int) -> tuple[str, list[str]]:
+    """The header and the first `n` rows of a real registry file (domain names kept)."""
+    lines = (DOTGOV / list_name).read_text(encoding="utf-8").splitlines()
+    return lines[0], lines[1 : n + 1]
+
+
+def write_world(tmp: Path, tag: str, list_name: str, n: int) -> tuple[Path, Path, int]:
+    """A registry file (for `govaudit inventory load`) and a domain list (for the fleet)."""
+    header, rows = registry_rows(list_name, n)
+    registry = tmp / f"bench-{tag}-2026-01-01.csv"
+    registry.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    domains = tmp / f"{tag}-domains.txt"
+    domains.write_text("\n".join(r.split(",", 1)[0].strip().lower() for r in rows) + "\n")
+    return registry, domains, len(rows)
+
+
+# ---------------------------------------------------------------------- runs
+
+
+LAST_CPU: list[float] = [0.0]  # CPU seconds of the last govaudit() command
+
+
+def govaudit(args: list[str], db: str, env: dict[str, str] | None = None) -> tuple[float, str]:
+    """Run one govaudit command; its wall time (LAST_CPU[0]: its CPU time) and output."""
+    cpu0 = children_cpu()
     started = time.perf_counter()
     result = subprocess.run(
         [GOVAUDIT, "--db", db, *args],
@@ -34,188 +300,487 @@ def run(args: list[str], db: str, env: dict[str, str] | None = None) -> tuple[fl
         text=True,
         env={**os.environ, **(env or {})},
         check=False,
+        cwd=REPO,
     )
+    wall = time.perf_counter() - started
+    LAST_CPU[0] = children_cpu() - cpu0
     if result.returncode != 0:
         raise RuntimeError(f"govaudit {' '.join(args)}: {result.stderr[-2000:]}")
-    return time.perf_counter() - started, result.stdout
+    return wall, result.stdout
 
 
-def child_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def bench_registry(tmp: Path, quick: bool) -> dict[str, Any]:
-    """Loading every real snapshot (25,000+ rows), then listing and diffing."""
-    db = f"sqlite:///{tmp}/registry.db"
-    files = sorted(str(p) for p in DOTGOV.glob("*.csv"))
-    load, _ = run(["inventory", "load", *files], db)
-    full, out = run(["inventory", "list", "--snapshot", "2026-08-22", "--format", "json"], db)
-    diff, _ = run(["inventory", "diff", "2014-12-16", "2026-08-18", "--format", "json"], db)
+def crawl_stats(db_path: Path) -> dict[str, Any]:
+    """Scrapy stats of the newest crawl run, summed over its worker processes."""
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        row = conn.execute("SELECT stats FROM crawl_run ORDER BY id DESC LIMIT 1").fetchone()
+    stats = json.loads(row[0]) if row and row[0] else {}
+    requests = sum(int(s.get("downloader/request_count", 0)) for s in stats.values())
+    memusage = [int(s.get("memusage/max", 0)) for s in stats.values()]
     return {
-        "files": len(files),
-        "load_all_s": round(load, 2),
-        "list_full_16539_s": round(full, 2),
-        "rows": len(json.loads(out)),
-        "diff_2014_2026_s": round(diff, 2),
+        "requests": requests,
+        "memusage_max_mb": round(max(memusage, default=0) / 1e6, 1),
+        "items": sum(int(s.get("item_scraped_count", 0)) for s in stats.values()),
     }
 
 
-def synthetic_world(sites: int, pages: int) -> dict[str, dict[str, Any]]:
-    links = "".join(f'<a href="/p{i}">page {i}</a>' for i in range(pages))
-    body = (
-        f"<html lang='en'><head><title>Page</title></head><body><p>Text of the page "
-        f"about programs and services.</p>{links}</body></html>"
+@dataclass
+class CrawlRunResult:
+    wall_s: float
+    requests: int
+    crawler_cpu_s: float
+    simweb_cpu_s: float
+    peak_rss_mb: float = 0.0
+    rss_curve: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.wall_s if self.wall_s else 0.0
+
+
+def timed_tree(
+    command: list[str], env: dict[str, str], fleet: Fleet, marker: str
+) -> tuple[float, float, float, RssSampler]:
+    """Run a command; wall time, its tree's CPU, the fleet's CPU, and its crawlers' RSS."""
+    cpu0, web0 = children_cpu(), fleet.cpu()
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        command,
+        env={**os.environ, **env},
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    with RssSampler(proc.pid, marker) as sampler:
+        _, err = proc.communicate()
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)}: {err[-2000:]}")
+    return wall, children_cpu() - cpu0, fleet.cpu() - web0, sampler
+
+
+def govaudit_crawl(
+    tmp: Path, registry: Path, fleet: Fleet, workers: int, jobs: str | None, tag: str
+) -> tuple[CrawlRunResult, str]:
+    db_path = tmp / f"{tag}.db"
+    db_path.unlink(missing_ok=True)
+    db = f"sqlite:///{db_path}"
+    govaudit(["inventory", "load", str(registry)], db)
+    command = [GOVAUDIT, "--db", db, "crawl", "--workers", str(workers), "--timeout", "30"]
+    if jobs:
+        command += ["--only", jobs]
+    wall, cpu, web, sampler = timed_tree(command, fleet.env(), fleet, "crawler.worker")
+    stats = crawl_stats(db_path)
+    return (
+        CrawlRunResult(
+            wall,
+            stats["requests"],
+            cpu,
+            web,
+            round(max(sampler.peaks.values(), default=0.0), 1),
+            sampler.curve,
+        ),
+        db,
+    )
+
+
+def bare_crawl(tmp: Path, domains: Path, fleet: Fleet, workers: int) -> CrawlRunResult:
+    """Bare Scrapy: `workers` processes started at once, like `govaudit crawl --workers`."""
+    stats_files = [tmp / f"bare-{i}.json" for i in range(workers)]
+    script = (
+        "import subprocess, sys\n"
+        "procs = [subprocess.Popen(a) for a in eval(sys.argv[1])]\n"
+        "sys.exit(max(p.wait() for p in procs))\n"
+    )
+    commands = [
+        [
+            PYTHON,
+            "-m",
+            "benchmarks.bare_spider",
+            "--domains",
+            str(domains),
+            "--worker",
+            str(i),
+            "--workers",
+            str(workers),
+            "--timeout",
+            "30",
+            "--stats",
+            str(stats_files[i]),
+        ]
+        for i in range(workers)
+    ]
+    wall, cpu, web, sampler = timed_tree(
+        [PYTHON, "-c", script, repr(commands)], fleet.env(), fleet, "benchmarks.bare_spider"
+    )
+    requests = sum(
+        int(json.loads(f.read_text()).get("downloader/request_count", 0)) for f in stats_files
+    )
+    return CrawlRunResult(wall, requests, cpu, web, max(sampler.peaks.values(), default=0.0))
+
+
+def crawl_figures(runs: list[CrawlRunResult]) -> dict[str, Any]:
     return {
-        f"site{i:04d}": {
-            "hosts": [f"site{i:04d}.gov", f"www.site{i:04d}.gov"],
-            "https_redirect": True,
-            "redirect_host": {f"site{i:04d}.gov": f"www.site{i:04d}.gov"},
-            "robots": "User-agent: *\nDisallow: /private/\n",
-            "catch_all": {"status": 200, "body": body},
-            "pages": {"/govaudit-probe": {"status": 404, "body": "nf"}},
-        }
-        for i in range(sites)
+        "wall_s": summary([r.wall_s for r in runs], 1),
+        "requests": summary([float(r.requests) for r in runs], 0),
+        "requests_per_s": summary([r.rps for r in runs], 1),
+        "crawler_cpu_s": summary([r.crawler_cpu_s for r in runs], 1),
+        "simweb_cpu_s": summary([r.simweb_cpu_s for r in runs], 1),
+        "crawler_cpu_ms_per_request": summary(
+            [1000 * r.crawler_cpu_s / max(1, r.requests) for r in runs], 2
+        ),
+        "simweb_cpu_ms_per_request": summary(
+            [1000 * r.simweb_cpu_s / max(1, r.requests) for r in runs], 2
+        ),
+        "peak_rss_mb_per_process": summary([r.peak_rss_mb for r in runs], 0),
     }
 
 
-def bench_crawl(tmp: Path, quick: bool) -> dict[str, Any]:
-    """Crawl throughput on the simulated web, 1 worker then 2 (one process per core)."""
-    from simweb.server import SimulatedWeb
-    from tests.simweb_plugin import write_sites
+# ---------------------------------------------------------------------- measurements
 
-    n_sites, n_pages = (40, 20) if quick else (200, 30)
-    folder = write_sites(tmp / "world", synthetic_world(n_sites, n_pages))
-    registry = tmp / f"bench-{n_sites}-2026-01-01.csv"
-    registry.write_text(
-        "Domain name,Domain type,Organization name\n"
-        + "".join(f"site{i:04d}.gov,Federal - Executive,Bench Agency\n" for i in range(n_sites))
-    )
-    out: dict[str, Any] = {"sites": n_sites, "pages_per_site_limit": n_pages}
-    with SimulatedWeb.from_directory(folder) as web:
-        for workers in (1, 2):
-            db = f"sqlite:///{tmp}/crawl{workers}.db"
-            run(["inventory", "load", str(registry)], db)
-            cpu0 = child_cpu()
-            wall, text = run(
-                [
-                    "crawl",
-                    "--only",
-                    "sites",
-                    "--workers",
-                    str(workers),
-                    "--max-pages-per-site",
-                    str(n_pages),
-                    "--concurrency",
-                    "64",
-                    "--timeout",
-                    "10",
-                ],
-                db,
-                web.proxy_env(),
-            )
-            cpu = child_cpu() - cpu0
-            requests = len(web.requests())
-            web.clear_log()
-            pages = int(text.split(" pages in ")[0].rsplit(" ", 1)[-1])
-            out[f"workers_{workers}"] = {
-                "wall_s": round(wall, 1),
-                "pages": pages,
-                "requests": requests,
-                "pages_per_s": round(pages / wall, 1),
-                "requests_per_s": round(requests / wall, 1),
-                "cpu_ms_per_request": round(1000 * cpu / max(1, requests), 2),
+
+@dataclass
+class Config:
+    overhead_sites: int
+    pages: int
+    fleet_domains: int
+    fleet_delay: float
+    scaling: list[int]
+    full_domains: int
+    repeats: int
+    servers: int
+    processes: tuple[int, ...] = (1, 2)
+
+
+def m1_overhead(tmp: Path, cfg: Config) -> dict[str, Any]:
+    """Requests/s of `govaudit crawl --only sites` over a bare Scrapy spider, 1 then 2
+    processes, zero added latency, alternating in the same run."""
+    registry, domains, n = write_world(tmp, "overhead", FULL_LIST, cfg.overhead_sites)
+    out: dict[str, Any] = {"sites": n, "pages_per_site": cfg.pages, "delay_s": 0.0}
+    with Fleet(domains, cfg.pages, 0.0, cfg.servers) as fleet:
+        for workers in cfg.processes:
+            ours, bare, ratios, cpu_ratios = [], [], [], []
+            for _ in range(cfg.repeats):
+                b = bare_crawl(tmp, domains, fleet, workers)
+                g, _ = govaudit_crawl(tmp, registry, fleet, workers, "sites", "overhead")
+                bare.append(b)
+                ours.append(g)
+                ratios.append(g.rps / b.rps if b.rps else 0.0)
+                # Requests per crawler CPU second: the same ratio, robust to other load on
+                # the machine (wall time is not when the cores are shared).
+                cpu_ratios.append(
+                    (g.requests / g.crawler_cpu_s) / (b.requests / b.crawler_cpu_s)
+                    if g.crawler_cpu_s and b.crawler_cpu_s and b.requests
+                    else 0.0
+                )
+            out[f"processes_{workers}"] = {
+                "ratio": summary(ratios, 2),
+                "ratio_per_cpu_second": summary(cpu_ratios, 2),
+                "govaudit": crawl_figures(ours),
+                "bare_scrapy": crawl_figures(bare),
             }
     return out
 
 
-def bench_per_host_limit(tmp: Path, quick: bool) -> dict[str, Any]:
-    """Max requests in flight per host with CONCURRENT_REQUESTS_PER_DOMAIN=2 and delay 0:
-    Scrapy's stock downloader against govaudit's PoliteDownloader."""
-    from simweb.server import SimulatedWeb
-    from tests.simweb_plugin import write_sites
-
-    links = "".join(f'<a href="/p{i}">{i}</a>' for i in range(40))
-    world = {
-        "one": {
-            "hosts": ["one.gov"],
-            "delay": 0.05,
-            "catch_all": {"status": 200, "body": f"<title>x</title>{links}"},
-        }
+def m2_federal_fleet(tmp: Path, cfg: Config) -> dict[str, Any]:
+    """The whole job (crawl of sites and /open plans, audit, report) over the federal list,
+    every response delayed, 2 workers; and a bare 2-process Scrapy crawl of the same web."""
+    registry, domains, n = write_world(tmp, "federal", FEDERAL_LIST, cfg.fleet_domains)
+    jobs, crawls, audits, reports, bares, ratios = [], [], [], [], [], []
+    audit_cpu: list[float] = []
+    report_cpu: list[float] = []
+    with Fleet(domains, cfg.pages, cfg.fleet_delay, cfg.servers) as fleet:
+        for _ in range(cfg.repeats):
+            b = bare_crawl(tmp, domains, fleet, 2)
+            g, db = govaudit_crawl(tmp, registry, fleet, 2, None, "federal")
+            audit_s, _ = govaudit(["audit"], db)
+            audit_cpu.append(LAST_CPU[0])
+            report_dir = tmp / "federal-report"
+            report_s, _ = govaudit(["report", "--out", str(report_dir)], db)
+            report_cpu.append(LAST_CPU[0])
+            bares.append(b)
+            crawls.append(g)
+            audits.append(audit_s)
+            reports.append(report_s)
+            jobs.append(g.wall_s + audit_s + report_s)
+            ratios.append(g.wall_s / b.wall_s if b.wall_s else 0.0)
+    return {
+        "domains": n,
+        "delay_s": cfg.fleet_delay,
+        "workers": 2,
+        "whole_job_s": summary(jobs, 1),
+        "crawl": crawl_figures(crawls),
+        "audit_s": summary(audits, 1),
+        "audit_cpu_s": summary(audit_cpu, 1),
+        "report_s": summary(reports, 1),
+        "report_cpu_s": summary(report_cpu, 1),
+        "bare_scrapy": crawl_figures(bares),
+        "crawl_wall_over_bare": summary(ratios, 2),
     }
-    folder = write_sites(tmp / "limit", world)
-    script = """
-import sys, scrapy
-from scrapy.crawler import CrawlerProcess
-class S(scrapy.Spider):
-    name = "s"
-    async def start(self):
-        for i in range(40):
-            yield scrapy.Request(f"http://one.gov/p{i}", dont_filter=True)
-    def parse(self, response):
-        pass
-settings = {"CONCURRENT_REQUESTS": 32, "CONCURRENT_REQUESTS_PER_DOMAIN": 2, "DOWNLOAD_DELAY": 0,
-            "LOG_LEVEL": "ERROR", "TELNETCONSOLE_ENABLED": False}
-if sys.argv[1] == "polite":
-    settings["DOWNLOADER"] = "crawler.downloader.PoliteDownloader"
-p = CrawlerProcess(settings); p.crawl(S); p.start()
-"""
-    out: dict[str, Any] = {}
-    with SimulatedWeb.from_directory(folder) as web:
-        for kind in ("stock", "polite"):
-            subprocess.run(
-                [sys.executable, "-c", script, kind],
-                env={**os.environ, **web.proxy_env(), "PYTHONPATH": str(REPO)},
-                check=True,
-            )
-            out[f"{kind}_max_in_flight"] = web.max_concurrency("one.gov")
-            web.clear_log()
+
+
+def crawl_at_size(tmp: Path, cfg: Config, n_wanted: int, repeats: int) -> dict[str, Any]:
+    registry, domains, n = write_world(tmp, f"size{n_wanted}", FULL_LIST, n_wanted)
+    runs = []
+    with Fleet(domains, cfg.pages, 0.0, cfg.servers) as fleet:
+        for _ in range(repeats):
+            g, _ = govaudit_crawl(tmp, registry, fleet, 2, "sites", f"size{n_wanted}")
+            runs.append(g)
+    figures = crawl_figures(runs)
+    figures["domains"] = n
+    figures["rss_curve_mb"] = runs[-1].rss_curve[:: max(1, len(runs[-1].rss_curve) // 40)]
+    return figures
+
+
+def m3_full_list(tmp: Path, cfg: Config) -> dict[str, Any]:
+    """The full list (or `full_domains` of it): wall, requests/s, peak RSS per process, and
+    the RSS at 1,000 / 4,000 / all domains."""
+    sizes = sorted({min(s, cfg.full_domains) for s in (1000, 4000)} | {cfg.full_domains})
+    out: dict[str, Any] = {"sizes": {}}
+    for size in sizes:
+        repeats = 1 if size > 4000 else cfg.repeats
+        out["sizes"][str(size)] = crawl_at_size(tmp, cfg, size, repeats)
     return out
 
 
-def bench_audit(tmp: Path, quick: bool) -> dict[str, Any]:
-    """The audit over every real snapshot (16,000+ domains x 3 freeze windows)."""
-    db = f"sqlite:///{tmp}/audit.db"
-    run(["inventory", "load", *sorted(str(p) for p in DOTGOV.glob("*.csv"))], db)
-    wall, _ = run(["audit"], db)
-    freeze, _ = run(["audit", "freeze", "--all", "--format", "json"], db)
-    return {"audit_s": round(wall, 2), "freeze_table_all_s": round(freeze, 2)}
+def m4_scaling(tmp: Path, cfg: Config) -> dict[str, Any]:
+    """Wall time and requests/s at growing numbers of domains (2 workers, zero latency)."""
+    return {"sizes": {str(s): crawl_at_size(tmp, cfg, s, cfg.repeats) for s in cfg.scaling}}
 
 
-def bench_report(tmp: Path, quick: bool) -> dict[str, Any]:
-    """Rendering the report for the full list (16,539 domains) with an audit."""
-    db = f"sqlite:///{tmp}/report.db"
-    run(["inventory", "load", str(DOTGOV / "full-2026-08-22.csv")], db)
-    run(["audit"], db)
-    wall, _ = run(["report", "--out", str(tmp / "report")], db)
-    size = sum(p.stat().st_size for p in (tmp / "report").rglob("*") if p.is_file())
-    return {"render_s": round(wall, 2), "output_mb": round(size / 1e6, 1)}
+def m5_registry_audit_report(tmp: Path, cfg: Config) -> dict[str, Any]:
+    """Registry loads, audit and report over the real data (each includes process start)."""
+    files = sorted(str(p) for p in DOTGOV.glob("*.csv"))
+    steps = ("load_all_snapshots", "load_full_list", "audit_full_list", "report_full_list")
+    walls: dict[str, list[float]] = {k: [] for k in steps}
+    cpus: dict[str, list[float]] = {k: [] for k in steps}
+    sizes = []
+
+    def step(name: str, args: list[str], db: str) -> None:
+        walls[name].append(govaudit(args, db)[0])
+        cpus[name].append(LAST_CPU[0])
+
+    for i in range(cfg.repeats):
+        step("load_all_snapshots", ["inventory", "load", *files], f"sqlite:///{tmp}/all{i}.db")
+        db = f"sqlite:///{tmp}/full{i}.db"
+        step("load_full_list", ["inventory", "load", str(DOTGOV / FULL_LIST)], db)
+        step("audit_full_list", ["audit"], db)
+        out_dir = tmp / f"report{i}"
+        step("report_full_list", ["report", "--out", str(out_dir)], db)
+        sizes.append(sum(p.stat().st_size for p in out_dir.rglob("*") if p.is_file()) / 1e6)
+    out: dict[str, Any] = {"snapshot_files": len(files), "report_output_mb": summary(sizes, 1)}
+    for name in steps:
+        out[f"{name}_s"] = summary(walls[name])
+        out[f"{name}_cpu_s"] = summary(cpus[name])
+    return out
 
 
-BENCHMARKS: dict[str, Callable[[Path, bool], dict[str, Any]]] = {
-    "registry": bench_registry,
-    "per_host_limit": bench_per_host_limit,
-    "crawl": bench_crawl,
-    "audit": bench_audit,
-    "report": bench_report,
+MEASUREMENTS: dict[str, Callable[[Path, Config], dict[str, Any]]] = {
+    "overhead": m1_overhead,
+    "federal_fleet": m2_federal_fleet,
+    "full_list": m3_full_list,
+    "scaling": m4_scaling,
+    "registry_audit_report": m5_registry_audit_report,
 }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--quick", action="store_true", help="smaller crawl")
-    parser.add_argument("--only", nargs="*", choices=sorted(BENCHMARKS))
-    args = parser.parse_args()
-    for name, bench in BENCHMARKS.items():
+# ---------------------------------------------------------------------- the table
+
+
+def fmt(fig: dict[str, Any] | None, unit: str = "") -> tuple[str, str]:
+    if not fig or fig.get("median") is None:
+        return "-", "-"
+    return f"{fig['median']:,}{unit}", f"{fig['min']:,}-{fig['max']:,}{unit}"
+
+
+def markdown(result: dict[str, Any]) -> str:
+    rows: list[tuple[str, dict[str, Any] | None, str, str]] = []
+    m = result["measurements"]
+    if "overhead" in m:
+        o = m["overhead"]
+        size = f"{o['sites']} sites x {o['pages_per_site']} pages, 0 ms"
+        for p in sorted(int(k.split("_")[1]) for k in o if k.startswith("processes_")):
+            d = o[f"processes_{p}"]
+            rows += [
+                (
+                    f"1. govaudit / bare Scrapy requests/s, {p} process(es) ({size})",
+                    d["ratio"],
+                    "",
+                    ">= 0.85",
+                ),
+                (
+                    f"1. same ratio per crawler CPU second, {p} process(es)",
+                    d.get("ratio_per_cpu_second"),
+                    "",
+                    ">= 0.85",
+                ),
+                (
+                    f"1. govaudit requests/s, {p} process(es)",
+                    d["govaudit"]["requests_per_s"],
+                    "",
+                    "",
+                ),
+                (
+                    f"1. bare Scrapy requests/s, {p} process(es)",
+                    d["bare_scrapy"]["requests_per_s"],
+                    "",
+                    "",
+                ),
+                (
+                    f"1. crawler CPU ms/request, govaudit, {p} process(es)",
+                    d["govaudit"]["crawler_cpu_ms_per_request"],
+                    "",
+                    "",
+                ),
+                (
+                    f"1. crawler CPU ms/request, bare Scrapy, {p} process(es)",
+                    d["bare_scrapy"]["crawler_cpu_ms_per_request"],
+                    "",
+                    "",
+                ),
+                (
+                    f"1. simulated web CPU ms/request (govaudit run), {p} process(es)",
+                    d["govaudit"]["simweb_cpu_ms_per_request"],
+                    "",
+                    "",
+                ),
+            ]
+    if "federal_fleet" in m:
+        f = m["federal_fleet"]
+        size = f"{f['domains']} domains, {int(f['delay_s'] * 1000)} ms, 2 workers"
+        rows += [
+            (f"2. whole job: crawl + audit + report ({size})", f["whole_job_s"], " s", "< 60 s"),
+            ("2. crawl (sites + /open) wall", f["crawl"]["wall_s"], " s", ""),
+            ("2. bare Scrapy crawl wall (2 processes)", f["bare_scrapy"]["wall_s"], " s", ""),
+            ("2. govaudit crawl wall / bare Scrapy wall", f["crawl_wall_over_bare"], "", "<= 1.2"),
+            ("2. crawl requests/s", f["crawl"]["requests_per_s"], "", ""),
+            ("2. crawler CPU s (crawl process tree)", f["crawl"]["crawler_cpu_s"], " s", ""),
+            ("2. simulated web CPU s", f["crawl"]["simweb_cpu_s"], " s", ""),
+            ("2. audit wall", f["audit_s"], " s", ""),
+            ("2. report wall", f["report_s"], " s", ""),
+            (
+                "2. crawler CPU ms/request, govaudit",
+                f["crawl"]["crawler_cpu_ms_per_request"],
+                "",
+                "",
+            ),
+            (
+                "2. crawler CPU ms/request, bare Scrapy",
+                f["bare_scrapy"]["crawler_cpu_ms_per_request"],
+                "",
+                "",
+            ),
+        ]
+    for key, label in (("full_list", "3."), ("scaling", "4.")):
+        if key in m:
+            for size, d in m[key]["sizes"].items():
+                rows += [
+                    (f"{label} {size} domains: wall (2 workers, 0 ms)", d["wall_s"], " s", ""),
+                    (f"{label} {size} domains: requests", d["requests"], "", ""),
+                    (f"{label} {size} domains: requests/s", d["requests_per_s"], "", ""),
+                    (
+                        f"{label} {size} domains: peak RSS per crawler process",
+                        d["peak_rss_mb_per_process"],
+                        " MB",
+                        "< 500 MB" if key == "full_list" else "",
+                    ),
+                    (f"{label} {size} domains: crawler CPU s", d["crawler_cpu_s"], " s", ""),
+                    (f"{label} {size} domains: simulated web CPU s", d["simweb_cpu_s"], " s", ""),
+                ]
+    if "registry_audit_report" in m:
+        r = m["registry_audit_report"]
+        for key, label, target in (
+            ("load_all_snapshots", f"load all {r['snapshot_files']} real snapshots", ""),
+            ("load_full_list", "load the full list (16,539 domains)", "< 2 s"),
+            ("audit_full_list", "audit of the full list", ""),
+            ("report_full_list", "report of the full list", "< 10 s"),
+        ):
+            rows.append((f"5. {label}: wall", r[f"{key}_s"], " s", target))
+            rows.append((f"5. {label}: CPU", r.get(f"{key}_cpu_s"), " s", ""))
+        rows.append(("5. report output size", r["report_output_mb"], " MB", ""))
+    lines = [
+        "| figure | median | min-max | runs | target |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for label, fig, unit, target in rows:
+        med, rng = fmt(fig, unit)
+        runs = len(fig["runs"]) if fig else 0
+        lines.append(f"| {label} | {med} | {rng} | {runs} | {target} |")
+    mach = result["machine"]
+    lines += [
+        "",
+        f"Machine: {mach['cores']} cores, {mach['memory_gib']} GiB, {mach['cpu_model']}; "
+        f"Python {mach['python']}, Scrapy {mach['scrapy']}; load average at start "
+        f"{', '.join(f'{x:.2f}' for x in mach['loadavg_at_start'])}, at end "
+        f"{', '.join(f'{x:.2f}' for x in result['loadavg_at_end'])}.",
+        f"Command: `{result['command']}` ({result['started']}, {result['total_s']} s).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--preset", choices=sorted(PRESETS), default="full")
+    parser.add_argument("--only", nargs="*", choices=sorted(MEASUREMENTS))
+    parser.add_argument("--repeats", type=int, help="runs per figure (at least 3 to publish)")
+    parser.add_argument("--servers", type=int, help="simulated web server processes")
+    parser.add_argument("--overhead-sites", type=int)
+    parser.add_argument("--fleet-domains", type=int)
+    parser.add_argument("--full-domains", type=int)
+    parser.add_argument("--scaling", type=lambda s: [int(x) for x in s.split(",")])
+    parser.add_argument(
+        "--processes",
+        type=lambda s: tuple(int(x) for x in s.split(",")),
+        help="crawler processes of the overhead measurement (default 1,2)",
+    )
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    args = parser.parse_args(argv)
+    values = dict(PRESETS[args.preset])
+    for key in (
+        "repeats",
+        "servers",
+        "overhead_sites",
+        "fleet_domains",
+        "full_domains",
+        "scaling",
+        "processes",
+    ):
+        if getattr(args, key) is not None:
+            values[key] = getattr(args, key)
+    cfg = Config(**values)
+    argv_text = " ".join(sys.argv[1:] if argv is None else argv)
+    result: dict[str, Any] = {
+        "command": f"python -m benchmarks {argv_text}".strip(),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": machine(),
+        "config": values,
+        "measurements": {},
+    }
+    started = time.perf_counter()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, measure in MEASUREMENTS.items():
         if args.only and name not in args.only:
             continue
-        with tempfile.TemporaryDirectory() as tmp:
-            started = time.perf_counter()
-            result = bench(Path(tmp), args.quick)
-            result["total_s"] = round(time.perf_counter() - started, 1)
-            print(json.dumps({"benchmark": name, **result}), flush=True)
+        with tempfile.TemporaryDirectory(prefix=f"govaudit-bench-{name}-") as tmp:
+            t0 = time.perf_counter()
+            figures = measure(Path(tmp), cfg)
+            figures["total_s"] = round(time.perf_counter() - t0, 1)
+        result["measurements"][name] = figures
+        print(json.dumps({"measurement": name, **figures}), flush=True)
+        write_results(args.out, result, started)
+    write_results(args.out, result, started)
+    return 0
+
+
+def write_results(out: Path, result: dict[str, Any], started: float) -> None:
+    result["total_s"] = round(time.perf_counter() - started, 1)
+    result["loadavg_at_end"] = list(os.getloadavg())
+    (out / "results.json").write_text(json.dumps(result, indent=1) + "\n")
+    (out / "results.md").write_text(markdown(result))
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

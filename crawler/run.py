@@ -21,6 +21,7 @@ from audit.db import Database
 from audit.models import CrawlRun, CrawlTask, PageObservation, utcnow
 
 JOBS = ("sites", "open")
+TICK_SECONDS = 1.0
 
 
 @dataclass
@@ -144,6 +145,7 @@ def execute(
 
     for worker in queues:
         launch(worker)
+    last_tick = 0.0
     try:
         while running:
             for worker, proc in list(running.items()):
@@ -153,7 +155,10 @@ def execute(
                 failed = failed or proc.returncode != 0
                 if queues[worker]:
                     launch(worker)
-            if on_tick is not None:
+            # The progress query counts the run's pages: once a second is plenty for a
+            # person, and it competes with the workers for the CPU and the database.
+            if on_tick is not None and time.monotonic() - last_tick >= TICK_SECONDS:
+                last_tick = time.monotonic()
                 on_tick(progress(db, run_id), time.monotonic() - started)
             if running:
                 time.sleep(0.25)

@@ -181,6 +181,8 @@ class SimulatedWeb:
         port: int = 0,
         epoch: int = 1,
         on_record: Callable[[RequestRecord], None] | None = None,
+        reuse_port: bool = False,
+        keep_log: bool = True,
     ) -> None:
         self.sites: list[Site] = list(sites)
         self._index: dict[str, Site] = {}
@@ -197,6 +199,11 @@ class SimulatedWeb:
         self._requested_port = port
         self._epoch = epoch
         self._on_record = on_record
+        # Several server processes may share one port (SO_REUSEPORT, the kernel spreads the
+        # connections) so that a large world is not served by one Python thread; a long run
+        # can also drop the in-memory request log (hundreds of thousands of records).
+        self._reuse_port = reuse_port
+        self._keep_log = keep_log
         self._log: list[RequestRecord] = []
         self._log_lock = threading.Lock()
         self._counters: dict[tuple[str, str], int] = {}
@@ -329,6 +336,7 @@ class SimulatedWeb:
                         self._requested_port,
                         limit=MAX_LINE,
                         reuse_address=True,
+                        reuse_port=self._reuse_port or None,
                     )
                 )
             except BaseException as exc:
@@ -426,8 +434,9 @@ class SimulatedWeb:
         )
 
     def _record(self, record: RequestRecord) -> RequestRecord:
-        with self._log_lock:
-            self._log.append(record)
+        if self._keep_log:
+            with self._log_lock:
+                self._log.append(record)
         return record
 
     def _finish(self, record: RequestRecord, status: int | None = None) -> None:

@@ -23,8 +23,10 @@ from urllib.parse import urljoin
 
 import scrapy
 from scrapy import Request, signals
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
+from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from audit.domain_names import registrable_domain
@@ -410,6 +412,32 @@ class UnitSpider(scrapy.Spider):
                 logger.exception("govaudit: error finishing %s", state.key)
                 state.finished = True
                 yield from self.failed(state, f"{type(exc).__name__}: {exc}")
+        if state.finished and state.pending == 0:
+            self.forget(state)
+
+    def forget(self, state: UnitState) -> None:
+        """Drop what was kept for a finished unit, so that memory stays flat in the number
+        of units: its state, and Scrapy's parsed robots.txt of its hosts (kept per host for
+        the whole crawl otherwise). No request of the unit is left in flight."""
+        self.units.pop(state.key, None)
+        robots = self._robots_middleware()
+        if robots is not None:
+            for host in self.unit_hosts(state):
+                if not isinstance(robots._parsers.get(host), Deferred):
+                    robots._parsers.pop(host, None)
+
+    def unit_hosts(self, state: UnitState) -> Iterable[str]:
+        """Hosts whose robots.txt only this unit uses."""
+        return ()
+
+    def _robots_middleware(self) -> Any:
+        if not hasattr(self, "_robots_mw"):
+            engine = getattr(getattr(self, "crawler", None), "engine", None)
+            middlewares = engine.downloader.middleware.middlewares if engine else ()
+            self._robots_mw = next(
+                (m for m in middlewares if isinstance(m, RobotsTxtMiddleware)), None
+            )
+        return self._robots_mw
 
     # ------------------------------------------------------------------ subclass API
     def handle(self, state: UnitState, fetch: Fetch) -> Iterable[Any] | None:

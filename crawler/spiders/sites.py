@@ -341,6 +341,9 @@ class SitesSpider(UnitSpider):
             "error": fetch.error_kind,
         }
 
+    def unit_hosts(self, state: UnitState) -> Iterable[str]:
+        return (state.domain, f"www.{state.domain}")
+
     # ------------------------------------------------------------------ result
     def _result(self, state: UnitState) -> SiteResult:
         data = state.data

@@ -1,0 +1,118 @@
+"""The bare Scrapy spider the overhead ratio is measured against.
+
+It follows the same links as `govaudit crawl --only sites` on the same simulated fleet (the
+four endpoints of each domain with Scrapy's own redirects, robots.txt, security.txt, the
+sitemap, a not-found probe, and the site's pages up to the same depth and page limit) and
+does nothing else: no parsing beyond the links, no database.
+
+    python -m benchmarks.bare_spider --domains FILE --worker 0 --workers 2 --stats OUT.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.crawler import CrawlerProcess
+
+
+def share_of(domain: str, workers: int) -> int:
+    """The same split of domains over processes as crawler.worker.share_of."""
+    return int(hashlib.sha256(domain.encode()).hexdigest()[:8], 16) % max(1, workers)
+
+
+class BareSpider(scrapy.Spider):
+    name = "bare"
+
+    def __init__(self, domains: list[str], max_pages: int, max_depth: int, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.domains = domains
+        self.max_pages = max_pages
+        self.max_depth = max_depth
+        self.pages: dict[str, int] = {}
+
+    async def start(self) -> Any:
+        for domain in self.domains:
+            for url in (
+                f"https://www.{domain}/",
+                f"https://{domain}/",
+                f"http://www.{domain}/",
+                f"http://{domain}/",
+            ):
+                yield scrapy.Request(url, dont_filter=True, meta={"home": domain, "depth": 0})
+
+    def parse(self, response: Any) -> Any:
+        host = urlsplit(response.url).hostname or ""
+        domain = response.meta.get("home")
+        if domain is not None and host == f"www.{domain}" and response.url.startswith("https"):
+            if self.pages.setdefault(host, 0) == 0:  # the homepage, once per site
+                self.pages[host] = 1
+                origin = f"https://{host}"
+                for path in ("/.well-known/security.txt", "/sitemap.xml", "/not-a-page-probe"):
+                    yield scrapy.Request(origin + path, callback=self.ignore)
+            else:
+                return
+        depth = response.meta.get("depth", 0)
+        if depth >= self.max_depth or not hasattr(response, "css"):
+            return
+        for href in response.css("a::attr(href)").getall():
+            url = response.urljoin(href)
+            if urlsplit(url).hostname != host:
+                continue
+            if self.pages.get(host, 0) >= self.max_pages:
+                return
+            self.pages[host] = self.pages.get(host, 0) + 1
+            yield scrapy.Request(url, meta={"depth": depth + 1})
+
+    def ignore(self, response: Any) -> None:
+        return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bare_spider")
+    parser.add_argument("--domains", type=Path, required=True)
+    parser.add_argument("--worker", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--max-pages", type=int, default=50)
+    parser.add_argument("--max-depth", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--per-host", type=int, default=2)
+    parser.add_argument("--timeout", type=float, default=20.0)
+    parser.add_argument("--stats", type=Path, required=True)
+    args = parser.parse_args(argv)
+    domains = [d for d in args.domains.read_text().split() if d]
+    mine = [d for d in domains if share_of(d, args.workers) == args.worker]
+    # govaudit's concurrency settings; its downloader too, because Scrapy's stock one lets
+    # far more than CONCURRENT_REQUESTS_PER_DOMAIN requests run per host (see README).
+    settings = {
+        "CONCURRENT_REQUESTS": args.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": args.per_host,
+        "DOWNLOAD_DELAY": 0,
+        "DOWNLOADER": "crawler.downloader.PoliteDownloader",
+        "DOWNLOAD_TIMEOUT": args.timeout,
+        "ROBOTSTXT_OBEY": True,
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": 0.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(args.per_host),
+        "COOKIES_ENABLED": False,
+        "TELNETCONSOLE_ENABLED": False,
+        "HTTPERROR_ALLOW_ALL": True,
+        "LOG_LEVEL": "CRITICAL",
+    }
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(BareSpider)
+    process.crawl(crawler, domains=mine, max_pages=args.max_pages, max_depth=args.max_depth)
+    process.start()
+    stats = crawler.stats.get_stats() if crawler.stats else {}
+    args.stats.write_text(json.dumps(stats, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""The benchmark script runs end to end at a tiny size and writes its JSON and table.
+
+Only the shape of the result is checked: timings live in benchmarks/README.md, never here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(900)  # a tiny run, but on a shared machine its crawls can be slow
+def test_benchmark_script_tiny(tmp_path: Path, dotgov_dir: Path) -> None:
+    out = tmp_path / "results"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks",
+            "--preset",
+            "tiny",
+            "--only",
+            "overhead",
+            "--processes",
+            "1",
+            "--out",
+            str(out),
+        ],
+        cwd=REPO,
+        env={**os.environ, "GOVAUDIT_DOTGOV_DATA": str(dotgov_dir)},
+        check=True,
+        capture_output=True,
+        timeout=850,
+    )
+    result = json.loads((out / "results.json").read_text())
+    assert result["command"].startswith("python -m benchmarks --preset tiny")
+    assert {"cores", "memory_gib", "cpu_model"} <= set(result["machine"])
+    overhead = result["measurements"]["overhead"]
+    assert overhead["sites"] == 4
+    assert "processes_2" not in overhead
+    for processes in ("processes_1",):
+        figures = overhead[processes]
+        assert set(figures["ratio"]) == {"median", "min", "max", "runs"}
+        for side in ("govaudit", "bare_scrapy"):
+            # Both crawlers fetched the same simulated web, and its CPU is counted apart.
+            assert figures[side]["requests"]["median"] > 0
+            assert "simweb_cpu_s" in figures[side]
+            assert "crawler_cpu_s" in figures[side]
+    table = (out / "results.md").read_text()
+    assert table.startswith("| figure | median | min-max | runs | target |")
+    assert "govaudit / bare Scrapy requests/s, 1 process(es)" in table
