@@ -367,6 +367,8 @@ def govaudit_crawl(
     db = f"sqlite:///{db_path}"
     govaudit(["inventory", "load", str(registry)], db)
     command = [GOVAUDIT, "--db", db, "crawl", "--workers", str(workers), "--timeout", "30"]
+    # The worlds take rows of the full list (cities, counties... too): crawl them all.
+    command += ["--all-types"]
     if jobs:
         command += ["--only", jobs]
     wall, cpu, web, sampler = timed_tree(command, fleet.env(), fleet, "crawler.worker")

@@ -190,14 +190,14 @@ def fetch_list(url: str, folder: Path, timeout: float = 60.0) -> tuple[Path, boo
     return target, True
 
 
-def audited_entries(app: App) -> tuple[int, list[dict[str, Any]]]:
+def audited_entries(app: App, all_types: bool = False) -> tuple[int, list[dict[str, Any]]]:
     """The newest snapshot's domains that govaudit crawls and asks RDAP about: federal ones
     (and those of no stated type). A full registry list also names cities, counties,
-    states...: they are known (never "unlisted"), not crawled."""
+    states...: they are known (never "unlisted"), not crawled unless `all_types`."""
     from audit.fleet_figures import is_federal
     from audit.inventory import entry_rows, find_snapshot
 
     with app.db.session() as session:
         snap = find_snapshot(session)
         rows = entry_rows(session, snap)
-    return snap.id, [r for r in rows if is_federal(r)]
+    return snap.id, [r for r in rows if all_types or is_federal(r)]

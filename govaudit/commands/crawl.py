@@ -51,6 +51,12 @@ from govaudit.registry_files import audited_entries, ensure_registry
 @click.option("--timeout", type=click.FloatRange(min=0.1), help="Download timeout, seconds (20).")
 @click.option("--no-robots", is_flag=True, help="Do not obey robots.txt (not recommended).")
 @click.option(
+    "--all-types",
+    is_flag=True,
+    help="Crawl every domain of the newest snapshot (a full list's state, local, tribal... "
+    "domains too), not only the federal ones.",
+)
+@click.option(
     "--keep-evidence",
     is_flag=True,
     help="Store the raw bodies of /open and of every plan candidate (compressed) as evidence.",
@@ -86,6 +92,7 @@ def crawl(
     per_host: int | None,
     timeout: float | None,
     no_robots: bool,
+    all_types: bool,
     keep_evidence: bool,
     ca_bundle: Path | None = None,
     warc_dir: str | None = None,
@@ -130,7 +137,7 @@ def crawl(
         if run_id is not None:
             fail_input("--run goes with --resume")
         ensure_registry(app)
-        snapshot_id, entries = audited_entries(app)
+        snapshot_id, entries = audited_entries(app, all_types=all_types)
         registry = {e["domain"]: e for e in entries}
         wanted: list[dict[str, Any]]
         if domains:
