@@ -100,3 +100,20 @@ def test_mangled_registry_csv(data: bytes) -> None:
                 if "registry_snapshot" in tables:
                     assert conn.execute("select count(*) from registry_snapshot").fetchone() == (0,)
                     assert conn.execute("select count(*) from registry_entry").fetchone() == (0,)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mangled((Path(__file__).resolve().parent.parent / "examples/govaudit.toml").read_bytes()))
+def test_mangled_run_config(data: bytes) -> None:
+    """`govaudit run --config`: a mangled configuration is one ConfigError naming the file,
+    or a correct load; never another exception."""
+    from govaudit.job_config import ConfigError, load_config
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "govaudit.toml"
+        path.write_bytes(data)
+        try:
+            load_config(path)
+        except ConfigError as exc:
+            message = str(exc)
+            assert "\n" not in message and str(path) in message, message
