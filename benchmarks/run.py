@@ -60,6 +60,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "fleet_delay": 0.01,
         "scaling": [3, 6],
         "full_domains": 8,
+        "db_domains": 3,
         "repeats": 1,
         "servers": 2,
     },
@@ -71,6 +72,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "fleet_delay": 0.1,
         "scaling": [50, 100, 200],
         "full_domains": 200,
+        "db_domains": 50,
         "repeats": 3,
         "servers": 2,
     },
@@ -82,6 +84,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "fleet_delay": 0.1,
         "scaling": [250, 1000, 4000],
         "full_domains": 16539,
+        "db_domains": 250,
         "repeats": 3,
         "servers": 2,
     },
@@ -177,10 +180,18 @@ def cmdline(pid: int) -> str:
 class RssSampler:
     """Samples the RSS of every crawler process under a root process, every `interval` s."""
 
-    def __init__(self, root: int, marker: str, interval: float = 0.5) -> None:
+    def __init__(
+        self,
+        root: int,
+        marker: str,
+        interval: float = 0.5,
+        progress: Callable[[], int] | None = None,
+    ) -> None:
         self.root, self.marker, self.interval = root, marker, interval
         self.peaks: dict[int, float] = {}
-        self.curve: list[tuple[float, float]] = []  # (seconds, largest crawler RSS in MB)
+        # (seconds, largest crawler RSS in MB, domains finished so far or -1)
+        self.curve: list[tuple[float, float, int]] = []
+        self._progress = progress
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._started = time.monotonic()
@@ -197,7 +208,13 @@ class RssSampler:
                     self.peaks[pid] = max(self.peaks.get(pid, 0.0), rss)
                     largest = max(largest, rss)
             if largest:
-                self.curve.append((round(time.monotonic() - self._started, 1), round(largest)))
+                done = -1
+                if self._progress is not None:
+                    with contextlib.suppress(Exception):  # the database may be locked a moment
+                        done = self._progress()
+                self.curve.append(
+                    (round(time.monotonic() - self._started, 1), round(largest), done)
+                )
 
     def __enter__(self) -> RssSampler:
         self._thread.start()
@@ -309,11 +326,24 @@ def govaudit(args: list[str], db: str, env: dict[str, str] | None = None) -> tup
     return wall, result.stdout
 
 
-def crawl_stats(db_path: Path) -> dict[str, Any]:
+def sqlalchemy_url(db: str) -> str:
+    return db.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def crawl_stats(db: str) -> dict[str, Any]:
     """Scrapy stats of the newest crawl run, summed over its worker processes."""
-    with contextlib.closing(sqlite3.connect(db_path)) as conn:
-        row = conn.execute("SELECT stats FROM crawl_run ORDER BY id DESC LIMIT 1").fetchone()
-    stats = json.loads(row[0]) if row and row[0] else {}
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(sqlalchemy_url(db))
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                sqlalchemy.text("SELECT stats FROM crawl_run ORDER BY id DESC LIMIT 1")
+            ).first()
+    finally:
+        engine.dispose()
+    raw = row[0] if row else None
+    stats = (json.loads(raw) if isinstance(raw, str) else raw) or {}
     requests = sum(int(s.get("downloader/request_count", 0)) for s in stats.values())
     memusage = [int(s.get("memusage/max", 0)) for s in stats.values()]
     return {
@@ -330,7 +360,7 @@ class CrawlRunResult:
     crawler_cpu_s: float
     simweb_cpu_s: float
     peak_rss_mb: float = 0.0
-    rss_curve: list[tuple[float, float]] = field(default_factory=list)
+    rss_curve: list[tuple[float, float, int]] = field(default_factory=list)
 
     @property
     def rps(self) -> float:
@@ -338,7 +368,11 @@ class CrawlRunResult:
 
 
 def timed_tree(
-    command: list[str], env: dict[str, str], fleet: Fleet, marker: str
+    command: list[str],
+    env: dict[str, str],
+    fleet: Fleet,
+    marker: str,
+    progress: Callable[[], int] | None = None,
 ) -> tuple[float, float, float, RssSampler]:
     """Run a command; wall time, its tree's CPU, the fleet's CPU, and its crawlers' RSS."""
     cpu0, web0 = children_cpu(), fleet.cpu()
@@ -351,7 +385,7 @@ def timed_tree(
         stderr=subprocess.PIPE,
         text=True,
     )
-    with RssSampler(proc.pid, marker) as sampler:
+    with RssSampler(proc.pid, marker, progress=progress) as sampler:
         _, err = proc.communicate()
     wall = time.perf_counter() - started
     if proc.returncode != 0:
@@ -359,20 +393,46 @@ def timed_tree(
     return wall, children_cpu() - cpu0, fleet.cpu() - web0, sampler
 
 
+def finished_domains(db_path: Path) -> Callable[[], int]:
+    """Domains whose crawl task has ended, read from the run's SQLite file."""
+
+    def count() -> int:
+        with contextlib.closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
+            conn.execute("PRAGMA busy_timeout = 200")
+            row = conn.execute(
+                "SELECT count(*) FROM crawl_task WHERE state IN ('done', 'failed')"
+            ).fetchone()
+        return int(row[0]) if row else 0
+
+    return count
+
+
 def govaudit_crawl(
-    tmp: Path, registry: Path, fleet: Fleet, workers: int, jobs: str | None, tag: str
+    tmp: Path,
+    registry: Path,
+    fleet: Fleet,
+    workers: int,
+    jobs: str | None,
+    tag: str,
+    db: str | None = None,
+    track_progress: bool = False,
 ) -> tuple[CrawlRunResult, str]:
+    """One `govaudit crawl` into a fresh SQLite file, or into `db` (an empty database)."""
     db_path = tmp / f"{tag}.db"
-    db_path.unlink(missing_ok=True)
-    db = f"sqlite:///{db_path}"
+    progress = None
+    if db is None:
+        db_path.unlink(missing_ok=True)
+        db = f"sqlite:///{db_path}"
+        if track_progress:
+            progress = finished_domains(db_path)
     govaudit(["inventory", "load", str(registry)], db)
     command = [GOVAUDIT, "--db", db, "crawl", "--workers", str(workers), "--timeout", "30"]
     # The worlds take rows of the full list (cities, counties... too): crawl them all.
     command += ["--all-types"]
     if jobs:
         command += ["--only", jobs]
-    wall, cpu, web, sampler = timed_tree(command, fleet.env(), fleet, "crawler.worker")
-    stats = crawl_stats(db_path)
+    wall, cpu, web, sampler = timed_tree(command, fleet.env(), fleet, "crawler.worker", progress)
+    stats = crawl_stats(db)
     return (
         CrawlRunResult(
             wall,
@@ -451,7 +511,10 @@ class Config:
     full_domains: int
     repeats: int
     servers: int
+    db_domains: int = 250
     processes: tuple[int, ...] = (1, 2)
+    scaling_last_once: bool = False
+    pg_url: str | None = None
 
 
 def m1_overhead(tmp: Path, cfg: Config) -> dict[str, Any]:
@@ -521,33 +584,104 @@ def m2_federal_fleet(tmp: Path, cfg: Config) -> dict[str, Any]:
     }
 
 
-def crawl_at_size(tmp: Path, cfg: Config, n_wanted: int, repeats: int) -> dict[str, Any]:
+def crawl_at_size(
+    tmp: Path, cfg: Config, n_wanted: int, repeats: int, track_progress: bool = False
+) -> dict[str, Any]:
     registry, domains, n = write_world(tmp, f"size{n_wanted}", FULL_LIST, n_wanted)
     runs = []
     with Fleet(domains, cfg.pages, 0.0, cfg.servers) as fleet:
         for _ in range(repeats):
-            g, _ = govaudit_crawl(tmp, registry, fleet, 2, "sites", f"size{n_wanted}")
+            g, _ = govaudit_crawl(
+                tmp, registry, fleet, 2, "sites", f"size{n_wanted}", track_progress=track_progress
+            )
             runs.append(g)
     figures = crawl_figures(runs)
     figures["domains"] = n
-    figures["rss_curve_mb"] = runs[-1].rss_curve[:: max(1, len(runs[-1].rss_curve) // 40)]
+    curve = runs[-1].rss_curve
+    figures["rss_curve_mb"] = curve[:: max(1, len(curve) // 40)] + curve[-1:]
+    if track_progress:
+        marks = (*(m for m in (1000, 4000) if m < n), n)
+        figures["rss_at_domains_done"] = rss_at_checkpoints(curve, marks)
     return figures
 
 
-def m3_full_list(tmp: Path, cfg: Config) -> dict[str, Any]:
-    """The full list (or `full_domains` of it): wall, requests/s, peak RSS per process, and
-    the RSS at 1,000 / 4,000 / all domains."""
-    sizes = sorted({min(s, cfg.full_domains) for s in (1000, 4000)} | {cfg.full_domains})
-    out: dict[str, Any] = {"sizes": {}}
-    for size in sizes:
-        repeats = 1 if size > 4000 else cfg.repeats
-        out["sizes"][str(size)] = crawl_at_size(tmp, cfg, size, repeats)
+def rss_at_checkpoints(
+    curve: list[tuple[float, float, int]], checkpoints: tuple[int, ...]
+) -> dict[str, dict[str, float]]:
+    """The largest crawler RSS when the crawl had finished 1,000, 4,000, ... domains: the
+    value at that moment and the peak up to it."""
+    out: dict[str, dict[str, float]] = {}
+    for mark in sorted(set(checkpoints)):
+        peak = 0.0
+        for seconds, mb, done in curve:
+            peak = max(peak, mb)
+            if done >= mark:
+                out[str(mark)] = {"seconds": seconds, "rss_mb": mb, "peak_so_far_mb": peak}
+                break
+        else:
+            if curve and mark == max(checkpoints):
+                seconds, mb, _ = curve[-1]
+                out[str(mark)] = {"seconds": seconds, "rss_mb": mb, "peak_so_far_mb": peak}
     return out
 
 
+def m3_full_list(tmp: Path, cfg: Config) -> dict[str, Any]:
+    """The full list (or `full_domains` of it) in one run: wall, requests/s, peak RSS per
+    process, and the RSS when 1,000, 4,000 and all domains were done (the same processes,
+    so a per-domain leak would show as growth between the marks). Separate runs at 1,000
+    and 4,000 domains are the scaling measurement's."""
+    size = cfg.full_domains
+    return {"sizes": {str(size): crawl_at_size(tmp, cfg, size, 1, track_progress=True)}}
+
+
 def m4_scaling(tmp: Path, cfg: Config) -> dict[str, Any]:
-    """Wall time and requests/s at growing numbers of domains (2 workers, zero latency)."""
-    return {"sizes": {str(s): crawl_at_size(tmp, cfg, s, cfg.repeats) for s in cfg.scaling}}
+    """Wall time and requests/s at growing numbers of domains (2 workers, zero latency);
+    the largest size runs once when `repeats` runs would not fit (`--scaling-last-once`)."""
+    sizes: dict[str, Any] = {}
+    for s in cfg.scaling:
+        once = cfg.scaling_last_once and s == max(cfg.scaling)
+        sizes[str(s)] = crawl_at_size(tmp, cfg, s, 1 if once else cfg.repeats)
+    return {"sizes": sizes}
+
+
+def fresh_postgres_database(admin_url: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{admin_url.rsplit('/', 1)[0]}/{name}"
+
+
+def m6_databases(tmp: Path, cfg: Config) -> dict[str, Any]:
+    """The same crawl (`--only sites`, 2 workers, 0 ms) written to SQLite and to PostgreSQL
+    (the server of GOVAUDIT_TEST_PG_URL or --pg-url), alternating."""
+    admin = cfg.pg_url or os.environ.get("GOVAUDIT_TEST_PG_URL")
+    if not admin:
+        raise RuntimeError("databases: set GOVAUDIT_TEST_PG_URL or --pg-url (a PostgreSQL URL)")
+    registry, domains, n = write_world(tmp, "databases", FULL_LIST, cfg.db_domains)
+    sqlite_runs, pg_runs = [], []
+    with Fleet(domains, cfg.pages, 0.0, cfg.servers) as fleet:
+        for i in range(cfg.repeats):
+            s, _ = govaudit_crawl(tmp, registry, fleet, 2, "sites", "databases")
+            sqlite_runs.append(s)
+            pg = fresh_postgres_database(admin, f"govaudit_bench_{os.getpid()}_{i}")
+            try:
+                g, _ = govaudit_crawl(tmp, registry, fleet, 2, "sites", "databases-pg", db=pg)
+            finally:
+                import psycopg
+
+                with psycopg.connect(admin, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{pg.rsplit("/", 1)[1]}" WITH (FORCE)')
+            pg_runs.append(g)
+    return {
+        "domains": n,
+        "sqlite": crawl_figures(sqlite_runs),
+        "postgresql": crawl_figures(pg_runs),
+        "postgresql_over_sqlite_requests_per_s": summary(
+            [p.rps / s.rps for p, s in zip(pg_runs, sqlite_runs, strict=True) if s.rps], 2
+        ),
+    }
 
 
 def m5_registry_audit_report(tmp: Path, cfg: Config) -> dict[str, Any]:
@@ -583,6 +717,7 @@ MEASUREMENTS: dict[str, Callable[[Path, Config], dict[str, Any]]] = {
     "full_list": m3_full_list,
     "scaling": m4_scaling,
     "registry_audit_report": m5_registry_audit_report,
+    "databases": m6_databases,
 }
 
 
@@ -689,6 +824,43 @@ def markdown(result: dict[str, Any]) -> str:
                     (f"{label} {size} domains: crawler CPU s", d["crawler_cpu_s"], " s", ""),
                     (f"{label} {size} domains: simulated web CPU s", d["simweb_cpu_s"], " s", ""),
                 ]
+    if "full_list" in m:
+        for size, d in m["full_list"]["sizes"].items():
+            for mark, at in d.get("rss_at_domains_done", {}).items():
+                rows.append(
+                    (
+                        f"3. largest crawler RSS when {mark} of {size} domains were done "
+                        f"(at {at['seconds']} s; peak so far {at['peak_so_far_mb']} MB)",
+                        {
+                            "median": at["rss_mb"],
+                            "min": at["rss_mb"],
+                            "max": at["rss_mb"],
+                            "runs": [at["rss_mb"]],
+                        },
+                        " MB",
+                        "flat",
+                    )
+                )
+    if "databases" in m:
+        d = m["databases"]
+        for engine in ("sqlite", "postgresql"):
+            rows.append(
+                (
+                    f"6. {engine}: requests/s ({d['domains']} domains, 2 workers, 0 ms)",
+                    d[engine]["requests_per_s"],
+                    "",
+                    "",
+                )
+            )
+            rows.append((f"6. {engine}: crawler CPU s", d[engine]["crawler_cpu_s"], " s", ""))
+        rows.append(
+            (
+                "6. PostgreSQL / SQLite requests/s",
+                d["postgresql_over_sqlite_requests_per_s"],
+                "",
+                "",
+            )
+        )
     if "registry_audit_report" in m:
         r = m["registry_audit_report"]
         for key, label, target in (
@@ -734,6 +906,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--full-domains", type=int)
     parser.add_argument("--scaling", type=lambda s: [int(x) for x in s.split(",")])
     parser.add_argument(
+        "--scaling-last-once",
+        action="store_true",
+        default=None,
+        help="run the largest scaling size once (it is the longest run)",
+    )
+    parser.add_argument("--db-domains", type=int, help="domains of the databases measurement")
+    parser.add_argument("--pg-url", help="PostgreSQL admin URL (default GOVAUDIT_TEST_PG_URL)")
+    parser.add_argument(
         "--processes",
         type=lambda s: tuple(int(x) for x in s.split(",")),
         help="crawler processes of the overhead measurement (default 1,2)",
@@ -749,6 +929,9 @@ def main(argv: list[str] | None = None) -> int:
         "full_domains",
         "scaling",
         "processes",
+        "scaling_last_once",
+        "db_domains",
+        "pg_url",
     ):
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)
@@ -758,7 +941,8 @@ def main(argv: list[str] | None = None) -> int:
         "command": f"python -m benchmarks {argv_text}".strip(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": machine(),
-        "config": values,
+        # a PostgreSQL URL's password stays out of the published results
+        "config": {**values, "pg_url": "set" if values.get("pg_url") else None},
         "measurements": {},
     }
     started = time.perf_counter()

@@ -19,6 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "retry_times": 2,
     "autothrottle": True,
     "ca_bundle": None,
+    # units (domains, agencies) open at once in one process; default 4 x concurrent_requests
+    "max_open_units": None,
 }
 
 
@@ -37,6 +39,9 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
         # Every certificate is checked and the result recorded; none is refused (crawler/tls.py).
         "DOWNLOADER_CLIENTCONTEXTFACTORY": "crawler.tls.RecordingContextFactory",
         "GOVAUDIT_CA_BUNDLE": cfg["ca_bundle"] or "",
+        "GOVAUDIT_MAX_OPEN_UNITS": int(
+            cfg["max_open_units"] or 4 * int(cfg["concurrent_requests"])
+        ),
         "DOWNLOAD_TIMEOUT": float(cfg["download_timeout"]),
         "DOWNLOAD_MAXSIZE": int(cfg["download_maxsize"]),
         "DOWNLOAD_WARNSIZE": 0,

@@ -10,8 +10,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+
+from tests.conftest import ADMIN_URL
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -19,6 +22,9 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.mark.integration
 @pytest.mark.timeout(900)  # a tiny run, but on a shared machine its crawls can be slow
 def test_benchmark_script_tiny(tmp_path: Path, dotgov_dir: Path) -> None:
+    pg_admin_url = ADMIN_URL
+    if not pg_admin_url:
+        pytest.skip("GOVAUDIT_TEST_PG_URL is not set (make test starts PostgreSQL and sets it)")
     out = tmp_path / "results"
     subprocess.run(
         [
@@ -29,13 +35,19 @@ def test_benchmark_script_tiny(tmp_path: Path, dotgov_dir: Path) -> None:
             "tiny",
             "--only",
             "overhead",
+            "full_list",
+            "databases",
             "--processes",
             "1",
             "--out",
             str(out),
         ],
         cwd=REPO,
-        env={**os.environ, "GOVAUDIT_DOTGOV_DATA": str(dotgov_dir)},
+        env={
+            **os.environ,
+            "GOVAUDIT_DOTGOV_DATA": str(dotgov_dir),
+            "GOVAUDIT_TEST_PG_URL": pg_admin_url,
+        },
         check=True,
         capture_output=True,
         timeout=850,
@@ -54,6 +66,18 @@ def test_benchmark_script_tiny(tmp_path: Path, dotgov_dir: Path) -> None:
             assert figures[side]["requests"]["median"] > 0
             assert "simweb_cpu_s" in figures[side]
             assert "crawler_cpu_s" in figures[side]
+    # The full list's run samples RSS against the domains finished, up to all of them.
+    full = result["measurements"]["full_list"]["sizes"]["8"]
+    assert full["requests"]["median"] > 0
+    assert set(full["rss_at_domains_done"]) == {"8"}
+    assert full["rss_at_domains_done"]["8"]["rss_mb"] > 0
+    assert all(len(point) == 3 for point in full["rss_curve_mb"])
+    # The same crawl went to SQLite and to PostgreSQL; both stored the same requests.
+    dbs = result["measurements"]["databases"]
+    assert dbs["sqlite"]["requests"]["median"] == dbs["postgresql"]["requests"]["median"] > 0
+    password = urlsplit(pg_admin_url).password
+    assert "pg_url" in result["config"]
+    assert not password or f":{password}@" not in json.dumps(result)
     table = (out / "results.md").read_text()
     assert table.startswith("| figure | median | min-max | runs | target |")
     assert "govaudit / bare Scrapy requests/s, 1 process(es)" in table

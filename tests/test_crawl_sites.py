@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import sqlite3
@@ -359,3 +360,54 @@ def test_retry_after_holds_the_whole_host(simulated_web_factory: Any, tmp_path: 
     assert min(r.started for r in later) >= (refused.finished or refused.started) + 1.8
     pages = {p["url"]: p for p in export(web, db, "pages")}
     assert pages["http://www.hold.gov/p0"]["status"] == 200
+
+
+def test_open_units_bound_opens_domains_as_others_finish(
+    simulated_web_factory: Any, tmp_path: Path
+) -> None:
+    """Scrapy reads a spider's start list to its end at once; with `max_open_units = 1` a
+    process crawls one domain at a time, each to its end, and still crawls every domain."""
+    names = [f"unit{i}" for i in range(4)]
+    world = {
+        name: {
+            "hosts": [f"{name}.gov", f"www.{name}.gov"],
+            "delay": 0.02,
+            "catch_all": {
+                "status": 200,
+                "body": "<title>p</title>" + "".join(f'<a href="/p{j}">{j}</a>' for j in range(4)),
+            },
+        }
+        for name in names
+    }
+    web = simulated_web_factory(world)
+    db = f"sqlite:///{tmp_path}/c.db"
+    policy = tmp_path / "one-unit.toml"
+    policy.write_text("[crawl]\nmax_open_units = 1\n")
+    registry = registry_csv(tmp_path / "r-2026-01-01.csv", [f"{n}.gov" for n in names])
+    govaudit(None, db, "inventory", "load", str(registry))
+    govaudit(
+        web,
+        db,
+        "--policy",
+        str(policy),
+        "crawl",
+        "--only",
+        "sites",
+        "--workers",
+        "1",
+        "--timeout",
+        "5",
+    )
+    assert _tasks(db) == {"done": len(names)}
+    spans: dict[str, tuple[float, float]] = {}
+    for r in web.requests():
+        if r.method == "CONNECT" or r.error:
+            continue
+        domain = r.host.removeprefix("www.")
+        start, end = spans.get(domain, (r.started, r.finished or r.started))
+        spans[domain] = (min(start, r.started), max(end, r.finished or r.started))
+    assert set(spans) == {f"{n}.gov" for n in names}
+    ordered = sorted(spans.values())
+    # Each domain's requests all ended before the next domain's first one started.
+    for (_, end), (next_start, _) in itertools.pairwise(ordered):
+        assert end <= next_start

@@ -139,5 +139,5 @@ def test_cli_reports_bad_seed_with_exit_2(tmp_path: Path, cli_run: CliCall) -> N
     assert result.stderr.strip() == (
         f"govaudit: error: {bad}:2: unknown key 'crawl.max_dept' (known here: autothrottle, "
         "concurrent_requests, concurrent_requests_per_host, download_maxsize, download_timeout, "
-        "max_depth, max_pages_per_site, obey_robots, retry_times, user_agent)"
+        "max_depth, max_open_units, max_pages_per_site, obey_robots, retry_times, user_agent)"
     )

@@ -13,6 +13,7 @@ facts missing.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
 import logging
@@ -132,6 +133,7 @@ class UnitSpider(scrapy.Spider):
         self.units: dict[str, UnitState] = {}
         self._tickets = itertools.count(1)
         self._idle_rounds = 0
+        self._room: asyncio.Event | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> UnitSpider:
@@ -151,6 +153,10 @@ class UnitSpider(scrapy.Spider):
             # Even the internal request vanished: close; the units stay pending for --resume.
             logger.error("govaudit: could not release dropped requests; closing")
             return
+        self._ask_release()
+        raise DontCloseSpider
+
+    def _ask_release(self) -> None:
         assert self.crawler.engine is not None
         self.crawler.engine.crawl(
             Request(
@@ -161,7 +167,53 @@ class UnitSpider(scrapy.Spider):
                 meta={"govaudit_internal": True, "dont_obey_robotstxt": True},
             )
         )
-        raise DontCloseSpider
+
+    # ------------------------------------------------------------------ open units
+    async def room_for_unit(self) -> None:
+        """Wait until fewer than GOVAUDIT_MAX_OPEN_UNITS units are open.
+
+        Scrapy consumes `start()` as fast as it can, whether or not the downloader has room
+        (scrapy/core/engine.py, `_start_request_processing`), so a spider that opened a unit
+        per start item had the whole task list open at once: 16,539 domains' states and
+        queued requests, and no domain finished before all had started. Opening units as
+        others finish keeps memory flat in the number of domains, and each domain's pages
+        are fetched together."""
+        limit = self._open_units_limit()
+        while len(self.units) >= limit and self._unfinished_units() >= limit:
+            if self._room is None:
+                self._room = asyncio.Event()
+            self._room.clear()
+            try:
+                await asyncio.wait_for(self._room.wait(), 1.0)
+            except TimeoutError:
+                # Nothing downloads or waits, yet units stay open: their requests were
+                # dropped silently. The engine is not idle while start() waits, so the
+                # idle signal that releases them never comes: ask for it here.
+                if self._nothing_in_flight():
+                    self._idle_rounds += 1
+                    if self._idle_rounds > MAX_IDLE_ROUNDS:
+                        # Even the internal request vanished: open the next unit anyway
+                        # rather than wait for ever; the stuck units stay pending for --resume.
+                        logger.error("govaudit: could not release dropped requests")
+                        return
+                    self._ask_release()
+
+    def _open_units_limit(self) -> int:
+        settings = getattr(getattr(self, "crawler", None), "settings", None)
+        if settings is None:
+            return 256
+        default = 4 * settings.getint("CONCURRENT_REQUESTS", 64)
+        return max(1, settings.getint("GOVAUDIT_MAX_OPEN_UNITS", default))
+
+    def _unfinished_units(self) -> int:
+        return sum(1 for s in self.units.values() if not s.finished)
+
+    def _nothing_in_flight(self) -> bool:
+        engine = self.crawler.engine
+        if engine is None or engine.downloader.active:
+            return False
+        scheduler = getattr(engine, "_slot", None) and engine._slot.scheduler
+        return not (scheduler and scheduler.has_pending_requests())
 
     def _release_dropped(self, _: Any) -> Iterator[Any]:
         self._idle_rounds = 0  # the internal request got through: later drops get rounds too
@@ -420,6 +472,8 @@ class UnitSpider(scrapy.Spider):
         of units: its state, and Scrapy's parsed robots.txt of its hosts (kept per host for
         the whole crawl otherwise). No request of the unit is left in flight."""
         self.units.pop(state.key, None)
+        if self._room is not None:
+            self._room.set()
         robots = self._robots_middleware()
         if robots is not None:
             for host in self.unit_hosts(state):

@@ -60,6 +60,7 @@ class OpenPagesSpider(UnitSpider):
 
     async def start(self) -> Any:
         for agency, domain in self.tasks:
+            await self.room_for_unit()
             scope = set(self.agency_domains.get(agency, set())) | {domain}
             state = UnitState(key=agency, domain=domain, phase="homepage")
             state.data = {

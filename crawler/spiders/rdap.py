@@ -85,6 +85,7 @@ class RdapSpider(UnitSpider):
 
     async def start(self) -> Any:
         for domain in self.domains:
+            await self.room_for_unit()
             state = UnitState(key=domain, domain=domain)
             self.units[domain] = state
             yield self.fetch(state, rdap_url(self.base_url, domain), "rdap", obey_robots=False)

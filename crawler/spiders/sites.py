@@ -66,6 +66,7 @@ class SitesSpider(UnitSpider):
 
     async def start(self) -> Any:
         for domain, agency in self.tasks:
+            await self.room_for_unit()
             state = UnitState(key=domain, domain=domain, phase="endpoints")
             state.data = {
                 "agency": agency,
