@@ -81,3 +81,30 @@ def test_benchmark_script_tiny(tmp_path: Path, dotgov_dir: Path) -> None:
     table = (out / "results.md").read_text()
     assert table.startswith("| figure | median | min-max | runs | target |")
     assert "govaudit / bare Scrapy requests/s, 1 process(es)" in table
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(600)
+def test_slow_host_benchmark_tiny() -> None:
+    """benchmarks/slow_host.py at 2 sites, 1 run, a 2 s timeout: both conditions crawled the
+    same ordinary pages and every slow host ended at the timeout."""
+    size = ["--sites", "2", "--pages", "2", "--runs", "1", "--timeout", "2"]
+    finished = subprocess.run(
+        [sys.executable, "-m", "benchmarks.slow_host", *size],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=550,
+    )
+    line, _, table = finished.stdout.partition("\n")
+    result = json.loads(line)
+    assert result["command"].startswith("python -m benchmarks.slow_host --sites 2")
+    assert result["without"]["pages"] == result["with"]["pages"]
+    assert result["without"]["pages"][0] > 2
+    for condition in ("without", "with"):
+        assert set(result[condition]["pages_per_s"]) == {"median", "min", "max", "runs"}
+    assert result["with"]["slow_host_endpoints"] == [
+        {"late.gov": ["timeout"], "never.gov": ["timeout"], "trickle.gov": ["timeout"]}
+    ]
+    assert "| 2 sites + 3 slow hosts |" in table
