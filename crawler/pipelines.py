@@ -9,6 +9,7 @@ from typing import Any
 from scrapy.crawler import Crawler
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
+from twisted.internet import task
 
 from audit.db import Database
 from audit.models import (
@@ -50,6 +51,9 @@ class ObservationPipeline:
         self.buffer: list[Any] = []
         self.last_flush = time.monotonic()
         self.warc = archive_for(crawler)
+        # Without a clock, a batch waits for the next unit to finish: behind a slow host
+        # that was the whole download timeout, with finished units unwritten meanwhile.
+        self._clock: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ObservationPipeline:
@@ -64,7 +68,22 @@ class ObservationPipeline:
             self.flush()
         return item
 
+    def open_spider(self, spider: Any = None) -> None:
+        self._clock = task.LoopingCall(self._flush_if_due)
+        self._clock.start(max(0.1, self.batch_seconds / 2), now=False)
+
+    def _flush_if_due(self) -> None:
+        if self.buffer and time.monotonic() - self.last_flush >= self.batch_seconds:
+            try:
+                self.flush()
+            except SQLAlchemyError as exc:
+                # As from process_item: the batch's tasks stay pending (claim and rows are
+                # one transaction), so `crawl --resume` crawls those units again.
+                logger.error("govaudit: could not write a batch: %s", exc)
+
     def close_spider(self, spider: Any = None) -> None:
+        if self._clock is not None and self._clock.running:
+            self._clock.stop()
         self.flush()
         self.db.dispose()
 
