@@ -6,12 +6,24 @@ that nothing here ever reaches for the network.
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
+import re
 from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-import tldextract
+if TYPE_CHECKING:
+    from tldextract import TLDExtract
 
-_EXTRACT = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+@lru_cache(maxsize=1)
+def _extractor() -> TLDExtract:
+    # Imported on first use: tldextract imports requests (a third of a second of start-up),
+    # and registry loads rarely need it (see _plain_gov_name).
+    import tldextract
+
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 
 class DomainError(ValueError):
@@ -46,12 +58,12 @@ def registrable_domain(host: str) -> str:
     labels = host.lower().rstrip(".").split(".")
     if len(labels) >= 3 and labels[-2:] == ["fed", "us"]:
         return ".".join(labels[-3:])
-    ext = _EXTRACT(host)
+    ext = _extractor()(host)
     return ext.top_domain_under_public_suffix
 
 
 def suffix_of(host: str) -> str:
-    return _EXTRACT(host).suffix
+    return _extractor()(host).suffix
 
 
 def is_ip_literal(host: str) -> bool:
@@ -68,12 +80,49 @@ def domain_kind(name: str) -> str:
     return FED_US if name == FED_US or name.endswith("." + FED_US) else "gov"
 
 
+# One plain label directly under .gov: nearly every registry row. Every check of
+# normalise_gov_domain passes for such a name (IDNA leaves ASCII as it is; not an IP; allowed
+# characters; suffix gov, registrable), so it skips the IDNA codec, the IP parse and two
+# suffix-list look-ups, which were most of the CPU of loading a registry file.
+_PLAIN_GOV = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)\.gov")
+
+
+@lru_cache(maxsize=1)
+def _suffix_list_has_rules_under_gov() -> bool:
+    """Whether the Public Suffix List names anything under gov (then `x.gov` could itself be
+    a suffix, and the short cut would not hold).
+
+    Read from the snapshot file tldextract ships (the list _extractor uses), so that the
+    short cut does not import tldextract; counting its private section too can only turn
+    the short cut off. Without that file, tldextract is asked."""
+    spec = importlib.util.find_spec("tldextract")
+    origin = spec.origin if spec is not None else None
+    snapshot = Path(origin).parent / ".tld_set_snapshot" if origin else None
+    try:
+        rules = snapshot.read_text(encoding="utf-8").splitlines() if snapshot else None
+    except OSError:
+        rules = None
+    if not rules:
+        rules = _extractor().tlds
+    return any(rule.strip().endswith(".gov") for rule in rules)
+
+
+def _plain_gov_name(raw: str) -> str | None:
+    name = raw.strip().rstrip(".").lower()
+    if _PLAIN_GOV.fullmatch(name) is None or _suffix_list_has_rules_under_gov():
+        return None
+    return name
+
+
 def normalise_registry_domain(raw: str) -> str:
     """A registry row's domain: a .gov domain, or one the registry administered under fed.us.
 
     The 2014-2022 federal exports list `FS.FED.US`, `TREASURY.FED.US`... (and `FED.US`
     itself): domains of the snapshot of kind `fed.us`, not invalid rows.
     """
+    plain = _plain_gov_name(raw)
+    if plain is not None:
+        return plain
     name = normalise_host(raw)
     labels = name.split(".")
     if labels[-2:] == ["fed", "us"] and len(labels) <= 3:
@@ -98,6 +147,9 @@ def normalise_gov_domain(raw: str) -> str:
     Raises DomainError with a one-line reason otherwise (``fs.fed.us`` is not .gov,
     ``www.usda.gov`` is a host, not a registrable domain).
     """
+    plain = _plain_gov_name(raw)
+    if plain is not None:
+        return plain
     name = normalise_host(raw)
     if is_ip_literal(name):
         raise DomainError(f"{name!r} is an IP address, not a domain")

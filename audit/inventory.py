@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from audit.domain_names import domain_kind
@@ -46,19 +46,44 @@ class LoadResult:
         )
 
 
-def _ids_by_name(session: Session, model: type[Domain] | type[Agency], names: set[str]) -> dict:
+# Above this many names, one scan of the (registry-sized) table costs less than looking the
+# names up 500 at a time.
+_SCAN_ABOVE = 2000
+
+
+def _existing_ids(conn: Connection, table: Table, names: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
+    if len(names) > _SCAN_ABOVE:
+        for row_id, name in conn.execute(select(table.c.id, table.c.name)):
+            if name in names:
+                found[name] = row_id
+        return found
     ordered = sorted(names)
     for i in range(0, len(ordered), 500):
         chunk = ordered[i : i + 500]
-        for row_id, name in session.execute(
-            select(model.id, model.name).where(model.name.in_(chunk))
+        for row_id, name in conn.execute(
+            select(table.c.id, table.c.name).where(table.c.name.in_(chunk))
         ):
             found[name] = row_id
-    missing = [{"name": n} for n in ordered if n not in found]
+    return found
+
+
+def _ids_by_name(
+    session: Session, model: type[Domain] | type[Agency], names: set[str]
+) -> dict[str, int]:
+    # Core statements on the session's connection: the ORM's per-statement work (entity
+    # loading, bulk-insert bookkeeping) cost more than the queries themselves here.
+    table = model.__table__
+    conn = session.connection()
+    found = _existing_ids(conn, table, names)
+    missing = sorted(names - found.keys())
     if missing:
-        session.execute(insert(model), missing)
-        return _ids_by_name(session, model, names)
+        # RETURNING hands the new ids back (SQLAlchemy batches the rows into multi-row
+        # INSERTs on SQLite and PostgreSQL alike), so they need not be read again.
+        added = conn.execute(
+            insert(table).returning(table.c.id, table.c.name), [{"name": n} for n in missing]
+        )
+        found.update((name, row_id) for row_id, name in added)
     return found
 
 
@@ -128,8 +153,10 @@ def load_registry(
     session.flush()
     domain_ids = _ids_by_name(session, Domain, {r.domain for r in parsed.rows})
     agency_ids = _ids_by_name(session, Agency, {r.agency for r in parsed.rows if r.agency})
-    session.execute(
-        insert(RegistryEntry),
+    # One executemany through Core: an ORM bulk insert groups rows by which columns are
+    # non-null and issued thousands of small statements for one file.
+    session.connection().execute(
+        insert(RegistryEntry.__table__),
         [
             {
                 "snapshot_id": snapshot.id,

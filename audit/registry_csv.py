@@ -82,19 +82,24 @@ class ParsedRegistry:
 def clean(value: str | None) -> str | None:
     if value is None:
         return None
-    text = _SPACES.sub(" ", value).strip()
+    # str.split() splits on exactly the characters `\s` matches: the same as collapsing
+    # white space with _SPACES and stripping, at a fraction of the cost per cell.
+    text = " ".join(value.split())
     if not text or text in BLANK_PLACEHOLDERS:
         return None
     return text
 
 
+_FEDERAL_AGENCY = re.compile(r"^Federal Agency\b", re.IGNORECASE)
+
+
+def _federal_type(text: str | None) -> str | None:
+    return None if text is None else _FEDERAL_AGENCY.sub("Federal", text)
+
+
 def normalise_domain_type(raw: str | None) -> str | None:
     """`Federal Agency - Executive` (2018-2021) and `Federal - Executive` (2021-) are one type."""
-    text = clean(raw)
-    if text is None:
-        return None
-    text = re.sub(r"^Federal Agency\b", "Federal", text, flags=re.IGNORECASE)
-    return text
+    return _federal_type(clean(raw))
 
 
 def as_of_from_name(name: str) -> str | None:
@@ -153,25 +158,29 @@ def parse_registry(data: bytes, source_name: str) -> ParsedRegistry:
                 "those values are left empty"
             )
     first_line: dict[str, int] = {}
+    named = [(i, name) for i, name in enumerate(fields) if name]
+    unnamed = [i for i, name in enumerate(fields) if not name]
+    # Few distinct domain types per file: normalise each once.
+    domain_types: dict[str | None, tuple[str | None, str | None]] = {}
     try:
         for record in reader:
             line = reader.line_num
-            if not any(cell.strip() for cell in record):
-                parsed.rows_read += 1
+            parsed.rows_read += 1
+            if not "".join(record).strip():
                 parsed.skipped["empty row"] += 1
                 continue
-            parsed.rows_read += 1
-            values: dict[str, str | None] = {}
+            width = len(record)
+            values: dict[str, str | None] = {name: record[i] for i, name in named if i < width}
             extra: dict[str, str] = {}
-            for i, cell in enumerate(record):
-                name = fields[i] if i < len(fields) else None
-                if name:
-                    values[name] = cell
-                elif cell.strip():
-                    label = (
-                        header[i].strip() if i < len(header) and header[i].strip() else f"#{i + 1}"
-                    )
-                    extra[label] = cell.strip()
+            if unnamed or width > len(fields):
+                for i in [*unnamed, *range(len(fields), width)]:
+                    if i < width and record[i].strip():
+                        label = (
+                            header[i].strip()
+                            if i < len(header) and header[i].strip()
+                            else f"#{i + 1}"
+                        )
+                        extra[label] = record[i].strip()
             raw_domain = values.get("domain") or ""
             try:
                 domain = normalise_registry_domain(raw_domain)
@@ -193,12 +202,17 @@ def parse_registry(data: bytes, source_name: str) -> ParsedRegistry:
                 agency, organization = organization, suborganization
             else:
                 agency = clean(values.get("agency"))
+            raw_type = values.get("domain_type")
+            if raw_type not in domain_types:
+                type_raw = clean(raw_type)
+                domain_types[raw_type] = (_federal_type(type_raw), type_raw)
+            domain_type, domain_type_raw = domain_types[raw_type]
             parsed.rows.append(
                 RegistryRow(
                     line=line,
                     domain=domain,
-                    domain_type=normalise_domain_type(values.get("domain_type")),
-                    domain_type_raw=clean(values.get("domain_type")),
+                    domain_type=domain_type,
+                    domain_type_raw=domain_type_raw,
                     agency=agency,
                     organization=organization,
                     suborganization=suborganization,

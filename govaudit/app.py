@@ -5,20 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from audit.db import Database
-from audit.seeds import (
-    AgencySeed,
-    Policy,
-    SeedError,
-    Waiver,
-    load_agencies,
-    load_policy,
-    load_waivers,
-)
+# The store and the seeds (SQLAlchemy, tldextract) are imported when a command first uses
+# them, so that `govaudit --help` and commands that need neither start without them.
+if TYPE_CHECKING:
+    from audit.db import Database
+    from audit.seeds import AgencySeed, Policy, Waiver
 
 
 class BadInput(click.ClickException):
@@ -53,11 +48,15 @@ class App:
     @property
     def db(self) -> Database:
         if self._db is None:
+            from audit.db import Database
+
             self._db = Database(self.db_url)
         return self._db
 
     @cached_property
     def policy(self) -> Policy:
+        from audit.seeds import SeedError, load_policy
+
         try:
             return load_policy(self.policy_path)
         except SeedError as exc:
@@ -65,6 +64,8 @@ class App:
 
     @cached_property
     def agencies(self) -> list[AgencySeed]:
+        from audit.seeds import SeedError, load_agencies
+
         try:
             return load_agencies(self.agencies_path)
         except SeedError as exc:
@@ -72,6 +73,8 @@ class App:
 
     @cached_property
     def waivers(self) -> list[Waiver]:
+        from audit.seeds import SeedError, load_waivers
+
         try:
             return load_waivers(self.waivers_path)
         except SeedError as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import click
@@ -25,10 +24,21 @@ from govaudit.commands.worker import worker
 
 
 def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("govaudit")
     except PackageNotFoundError:
         return "0.0.0"
+
+
+def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    # click.version_option wants the version string when the command is built; reading the
+    # package metadata only for --version keeps it out of every start.
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(f"govaudit, version {_version()}")
+    ctx.exit()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -59,7 +69,14 @@ def _version() -> str:
     help="Use this waivers.csv instead of seeds/waivers.csv.",
 )
 @click.option("-v", "--verbose", count=True, help="More output (-v shows Scrapy's log).")
-@click.version_option(_version(), prog_name="govaudit")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def cli(
     ctx: click.Context,
@@ -102,26 +119,42 @@ for command in (
 
 
 def main() -> None:
-    from sqlalchemy.exc import DBAPIError
-
-    from audit.db import DatabaseUnavailable, DatabaseURLError, database_url, redacted
-
     try:
         cli(prog_name="govaudit")
-    except DatabaseURLError as exc:
-        click.echo(f"govaudit: error: {exc}", err=True)
-        sys.exit(2)
-    except DatabaseUnavailable as exc:
-        click.echo(f"govaudit: error: {exc}", err=True)
-        sys.exit(1)
-    except DBAPIError as exc:
-        # A database that fails under us (disk full, read-only file, server stopped): one
-        # line, and the transaction it ended was rolled back, so nothing half-written stays.
-        reason = str(exc.orig if exc.orig is not None else exc).strip().splitlines()[0]
-        url = database_url(_db_option())
-        click.echo(f"govaudit: error: database {redacted(url)}: {redacted(url, reason)}", err=True)
-        sys.exit(1)
-    except OSError as exc:
+    except Exception as exc:
+        _exit_on_error(exc)
+        raise
+
+
+def _exit_on_error(exc: Exception) -> None:
+    """Exit with one line for the errors that have one; return for any other."""
+    # The database's errors are classes of modules that only a command opening the database
+    # imports: they are looked up only then, so that start-up does not import SQLAlchemy.
+    if "audit.db" in sys.modules:
+        from audit.db import DatabaseUnavailable, DatabaseURLError
+
+        if isinstance(exc, DatabaseURLError):
+            click.echo(f"govaudit: error: {exc}", err=True)
+            sys.exit(2)
+        if isinstance(exc, DatabaseUnavailable):
+            click.echo(f"govaudit: error: {exc}", err=True)
+            sys.exit(1)
+    if "sqlalchemy" in sys.modules:
+        from sqlalchemy.exc import DBAPIError
+
+        from audit.db import database_url, redacted
+
+        if isinstance(exc, DBAPIError):
+            # A database that fails under us (disk full, read-only file, server stopped): one
+            # line, and the transaction it ended was rolled back, so nothing half-written
+            # stays.
+            reason = str(exc.orig if exc.orig is not None else exc).strip().splitlines()[0]
+            url = database_url(_db_option())
+            click.echo(
+                f"govaudit: error: database {redacted(url)}: {redacted(url, reason)}", err=True
+            )
+            sys.exit(1)
+    if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
         click.echo(f"govaudit: error: {where}{exc.strerror or exc}", err=True)
         sys.exit(1)

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import itertools
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,54 @@ def test_invalid_rows_are_skipped_with_line_numbers() -> None:
     assert parsed.skipped == {"invalid domain": 1, "empty row": 1, "duplicate domain": 1}
     assert any(p.startswith("f.csv:5:") and "www.nasa.gov" in p for p in parsed.problems)
     assert any(p.startswith("f.csv:6:") and "duplicate" in p for p in parsed.problems)
+
+
+NAMES_FOR_THE_SHORT_CUT = [
+    "usda.gov",
+    " USDA.GOV. ",
+    "18f.gov",
+    "a-b.gov",
+    "-ab.gov",
+    "ab-.gov",
+    "a..gov",
+    ".gov",
+    "gov",
+    "x" * 63 + ".gov",
+    "x" * 64 + ".gov",
+    "\u212aansas.gov",  # KELVIN SIGN, lower-cased to an ASCII k
+    "bücher.gov",
+    "xn--bcher-kva.gov",
+    "a_b.gov",
+    "a b.gov",
+    "www.usda.gov",
+    "fs.fed.us",
+    "FED.US",
+    "192.168.0.1",
+    "usa.gov..",
+    "",
+]
+
+
+@pytest.mark.parametrize("raw", NAMES_FOR_THE_SHORT_CUT)
+def test_the_plain_gov_short_cut_agrees_with_the_full_checks(
+    raw: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from audit import domain_names
+
+    def outcome(normalise: Callable[[str], str]) -> str:
+        try:
+            return normalise(raw)
+        except domain_names.DomainError as exc:
+            return f"error: {exc}"
+
+    normalisers = (domain_names.normalise_gov_domain, domain_names.normalise_registry_domain)
+    fast = [outcome(f) for f in normalisers]
+    if raw.strip().lower().startswith(("usda", "18f", "a-b")):
+        assert domain_names._plain_gov_name(raw) == fast[0] == fast[1]  # the short cut ran
+    # As if the suffix list named something under gov: every name takes the full checks.
+    monkeypatch.setattr(domain_names, "_suffix_list_has_rules_under_gov", lambda: True)
+    assert domain_names._plain_gov_name(raw) is None
+    assert [outcome(f) for f in normalisers] == fast
 
 
 # ---------------------------------------------------------------- real files (integration)
