@@ -147,7 +147,18 @@ class OriginRobotsTxtMiddleware(RobotsTxtMiddleware):
     Scrapy keys robots.txt by host alone, so when https://www.D/robots.txt cannot be fetched
     (an http-only site) every http://www.D/ URL was allowed without ever reading
     http://www.D/robots.txt. Here scheme and host (and port) make the key.
+
+    An origin whose robots.txt ends in a network error (no such name, connection refused,
+    timeout) is unreachable: RFC 9309 (2.3.1.4) says to fetch nothing from it, and a second
+    try would cost the whole timeout again for the same answer. Its requests end at once
+    with that error, recorded under its kind (`timeout`, `refused`, `dns`).
     """
+
+    UNREACHABLE_KINDS = ("dns", "refused", "timeout")
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self._unreachable: dict[str, Exception] = {}
 
     async def robot_parser(self, request: Request) -> Any:
         url = urlparse_cached(request)
@@ -169,8 +180,20 @@ class OriginRobotsTxtMiddleware(RobotsTxtMiddleware):
             self._stats.inc_value("robotstxt/request_count")
         parser = self._parsers[origin]
         if isinstance(parser, Deferred):
-            return await maybe_deferred_to_future(parser)
+            parser = await maybe_deferred_to_future(parser)
+        if origin in self._unreachable:
+            raise self._unreachable[origin]
         return parser
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        if failure_kind(exc)[0] in self.UNREACHABLE_KINDS:
+            self._unreachable[netloc] = exc
+        super()._robots_error(exc, netloc)
+
+    def forget_origin(self, origin: str) -> None:
+        """Drop what is kept for an origin no unit will ask about again."""
+        self._parsers.pop(origin, None)
+        self._unreachable.pop(origin, None)
 
 
 class DomainSlotMiddleware:

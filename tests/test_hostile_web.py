@@ -314,6 +314,11 @@ def test_hosts_that_never_finish_end_at_the_timeout_and_hold_no_one(
     for domain in slow_domains:
         kinds = endpoint_rows(db, domain, "status, error_kind")
         assert set(kinds) == {(None, "timeout")}, domain
+        # An origin whose robots.txt timed out is unreachable: nothing more is asked of it
+        # (RFC 9309, 2.3.1.4), so a dead host costs one timeout per origin, not two.
+        for host in (domain, f"www.{domain}"):
+            paths = {r.path for r in web.requests(host) if r.method == "GET"}
+            assert paths == {"/robots.txt"}, (host, paths)
     # The trickle never ends by itself: every trickle connection ended because we hung up.
     trickles = [r for r in web.requests("www.trickle.gov") if r.method == "GET"]
     assert trickles and all(r.finished is not None for r in trickles)

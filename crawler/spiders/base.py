@@ -476,9 +476,17 @@ class UnitSpider(scrapy.Spider):
             self._room.set()
         robots = self._robots_middleware()
         if robots is not None:
+            # OriginRobotsTxtMiddleware keys robots.txt by origin (scheme://host).
             for host in self.unit_hosts(state):
-                if not isinstance(robots._parsers.get(host), Deferred):
-                    robots._parsers.pop(host, None)
+                for origin in (f"https://{host}", f"http://{host}", host):
+                    if origin in robots._parsers and not isinstance(
+                        robots._parsers[origin], Deferred
+                    ):
+                        forget_origin = getattr(robots, "forget_origin", None)
+                        if forget_origin is not None:
+                            forget_origin(origin)
+                        else:
+                            robots._parsers.pop(origin, None)
 
     def unit_hosts(self, state: UnitState) -> Iterable[str]:
         """Hosts whose robots.txt only this unit uses."""

@@ -1,0 +1,52 @@
+"""What a crawler process keeps per domain is dropped when the domain ends (saved objects,
+no network): memory flat in the number of domains is the full-list benchmark's target."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.defer import Deferred
+
+from crawler.spiders.base import UnitState
+from crawler.spiders.sites import SitesSpider
+
+
+class _RobotsStub:
+    """The attributes of OriginRobotsTxtMiddleware that a finished unit's forget() touches."""
+
+    def __init__(self, parsers: dict[str, Any]) -> None:
+        self._parsers = parsers
+        self._unreachable: dict[str, Exception] = {}
+
+    def forget_origin(self, origin: str) -> None:
+        self._parsers.pop(origin, None)
+        self._unreachable.pop(origin, None)
+
+
+def test_a_finished_domain_drops_its_state_and_its_origins_robots_txt() -> None:
+    spider = SitesSpider(run_id=1, tasks=[], registry=set())
+    in_progress: Deferred[Any] = Deferred()
+    robots = _RobotsStub(
+        {
+            "https://www.alpha.gov": object(),
+            "http://www.alpha.gov": None,  # robots.txt could not be read: allow all
+            "https://alpha.gov": object(),
+            "https://www.beta.gov": object(),
+            "https://beta.gov": in_progress,  # still being fetched for beta: kept
+        }
+    )
+    robots._unreachable["http://www.alpha.gov"] = TimeoutError("took longer than 5 s")
+    spider._robots_mw = robots
+    for domain in ("alpha.gov", "beta.gov"):
+        spider.units[domain] = UnitState(key=domain, domain=domain)
+
+    spider.forget(spider.units["alpha.gov"])
+
+    assert set(spider.units) == {"beta.gov"}
+    assert set(robots._parsers) == {"https://www.beta.gov", "https://beta.gov"}
+    assert robots._unreachable == {}
+
+    spider.forget(spider.units["beta.gov"])
+    # A robots.txt still in flight is another request's to settle; the rest is gone.
+    assert robots._parsers == {"https://beta.gov": in_progress}
+    assert spider.units == {}
