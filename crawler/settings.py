@@ -36,6 +36,10 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
         "CONCURRENT_REQUESTS_PER_DOMAIN": int(cfg["concurrent_requests_per_host"]),
         "DOWNLOAD_DELAY": 0,
         "DOWNLOADER": "crawler.downloader.PoliteDownloader",
+        "DOWNLOAD_HANDLERS": {
+            "http": "crawler.download_handler.ShortKeepAliveDownloadHandler",
+            "https": "crawler.download_handler.ShortKeepAliveDownloadHandler",
+        },
         # Every certificate is checked and the result recorded; none is refused (crawler/tls.py).
         "DOWNLOADER_CLIENTCONTEXTFACTORY": "crawler.tls.RecordingContextFactory",
         "GOVAUDIT_CA_BUNDLE": cfg["ca_bundle"] or "",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -65,8 +66,11 @@ class HandshakeNotes:
     leaf: crypto.X509 | None = None
 
 
-# (host, leaf sha256) -> notes; one process crawls a bounded set of hosts.
-_NOTES: dict[tuple[str, str], HandshakeNotes] = {}
+# (host, leaf sha256) -> notes, the newest MAX_NOTES: a process crawling the full list meets
+# 30,000 hosts, and a host's notes are read only while its domain is crawled (at most
+# max_open_units domains at once), so the oldest go first.
+MAX_NOTES = 4096
+_NOTES: OrderedDict[tuple[str, str], HandshakeNotes] = OrderedDict()
 
 
 def trust_files(ca_bundle: str | None) -> list[str]:
@@ -120,7 +124,11 @@ def _recording_callback(host: str, is_dns: bool) -> Any:
                 verify_service_identity(extract_patterns(cert), [service], [])
             except (CertificateError, VerificationError) as exc:
                 notes.host_mismatch = str(exc)
-            _NOTES[(host, _fingerprint(cert))] = notes
+            key = (host, _fingerprint(cert))
+            _NOTES[key] = notes
+            _NOTES.move_to_end(key)
+            while len(_NOTES) > MAX_NOTES:
+                _NOTES.popitem(last=False)
         return True  # record, never refuse: the content is fetched whatever the certificate
 
     return callback
@@ -206,7 +214,10 @@ def certificate_check(response: Response) -> dict[str, Any] | None:
     host = (urlsplit(response.url).hostname or "").lower()
     certificate = getattr(response, "certificate", None)
     leaf = getattr(certificate, "original", None)
-    notes = _NOTES.get((host, _fingerprint(leaf))) if leaf is not None else None
+    key = (host, _fingerprint(leaf)) if leaf is not None else None
+    notes = _NOTES.get(key) if key is not None else None
+    if key is not None and notes is not None:
+        _NOTES.move_to_end(key)
     if notes is None or notes.leaf is None:
         return {"state": "other", "reason": "no certificate check recorded", "host": host}
     state, reason = judge(notes)

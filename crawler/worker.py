@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from audit.db import Database
 from audit.models import CrawlRun, CrawlTask, Domain, RegistryEntry, RegistrySnapshot
@@ -343,11 +344,20 @@ def main(argv: list[str] | None = None) -> int:
     process.crawl(crawler, **batch.kwargs)
     process.start()
     stats = crawler.stats.get_stats() if crawler.stats else {}
-    if args.tasks is None:
-        save_stats(db, args.run, f"{args.job}/{args.worker}", stats)
-    else:
-        save_stats(db, args.run, f"{args.job}/batches", stats, add=True)
-    db.dispose()
+    try:
+        if args.tasks is None:
+            save_stats(db, args.run, f"{args.job}/{args.worker}", stats)
+        else:
+            save_stats(db, args.run, f"{args.job}/batches", stats, add=True)
+    except SQLAlchemyError as exc:
+        # The database went away as the crawl ended (the parent reports that in one line):
+        # the units are stored or pending either way; only the statistics are lost.
+        orig = getattr(exc, "orig", None) or exc
+        first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+        print(f"crawler.worker: could not save the run's statistics: {first}", file=sys.stderr)
+        return 1
+    finally:
+        db.dispose()
     return 0
 
 
