@@ -50,3 +50,23 @@ def test_a_finished_domain_drops_its_state_and_its_origins_robots_txt() -> None:
     # A robots.txt still in flight is another request's to settle; the rest is gone.
     assert robots._parsers == {"https://beta.gov": in_progress}
     assert spider.units == {}
+
+
+def test_certificate_notes_keep_the_newest_hosts_only(monkeypatch: Any) -> None:
+    """The verify callback notes each host's chain; a full-list crawl meets ~30,000 hosts,
+    so only the newest MAX_NOTES are kept (a host's notes are read while it is crawled)."""
+    import trustme
+    from OpenSSL import crypto
+
+    from crawler import tls
+
+    monkeypatch.setattr(tls, "MAX_NOTES", 3)
+    monkeypatch.setattr(tls, "_NOTES", tls.OrderedDict())
+    ca = trustme.CA()
+    hosts = [f"www.site{i}.gov" for i in range(5)]
+    for host in hosts:
+        pem = ca.issue_cert(host).cert_chain_pems[0].bytes()
+        leaf = crypto.load_certificate(crypto.FILETYPE_PEM, pem)
+        tls._recording_callback(host, True)(None, leaf, 0, 0, 1)
+    assert [host for host, _ in tls._NOTES] == hosts[-3:]
+    assert all(notes.leaf is not None for notes in tls._NOTES.values())
