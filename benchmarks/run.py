@@ -644,12 +644,14 @@ def m4_scaling(tmp: Path, cfg: Config) -> dict[str, Any]:
     return {"sizes": sizes}
 
 
-def fresh_postgres_database(admin_url: str, name: str) -> str:
+def drop_postgres_database(admin_url: str, name: str, create: bool = False) -> str:
+    """Drop the database `name` (and create it empty again with `create`); its URL."""
     import psycopg
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        if create:
+            conn.execute(f'CREATE DATABASE "{name}"')
     return f"{admin_url.rsplit('/', 1)[0]}/{name}"
 
 
@@ -665,14 +667,12 @@ def m6_databases(tmp: Path, cfg: Config) -> dict[str, Any]:
         for i in range(cfg.repeats):
             s, _ = govaudit_crawl(tmp, registry, fleet, 2, "sites", "databases")
             sqlite_runs.append(s)
-            pg = fresh_postgres_database(admin, f"govaudit_bench_{os.getpid()}_{i}")
+            name = f"govaudit_bench_{os.getpid()}_{i}"
+            pg = drop_postgres_database(admin, name, create=True)
             try:
                 g, _ = govaudit_crawl(tmp, registry, fleet, 2, "sites", "databases-pg", db=pg)
             finally:
-                import psycopg
-
-                with psycopg.connect(admin, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{pg.rsplit("/", 1)[1]}" WITH (FORCE)')
+                drop_postgres_database(admin, name)
             pg_runs.append(g)
     return {
         "domains": n,

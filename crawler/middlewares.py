@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterable
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -190,10 +191,14 @@ class OriginRobotsTxtMiddleware(RobotsTxtMiddleware):
             self._unreachable[netloc] = exc
         super()._robots_error(exc, netloc)
 
-    def forget_origin(self, origin: str) -> None:
-        """Drop what is kept for an origin no unit will ask about again."""
-        self._parsers.pop(origin, None)
-        self._unreachable.pop(origin, None)
+    def forget_hosts(self, hosts: Iterable[str]) -> None:
+        """Drop what is kept for the origins of hosts no unit will ask about again; a
+        robots.txt still being fetched is left to the request waiting for it."""
+        for host in hosts:
+            for origin in (f"https://{host}", f"http://{host}"):
+                if not isinstance(self._parsers.get(origin), Deferred):
+                    self._parsers.pop(origin, None)
+                    self._unreachable.pop(origin, None)
 
 
 class DomainSlotMiddleware:

@@ -7,26 +7,23 @@ from typing import Any
 
 from twisted.internet.defer import Deferred
 
+from crawler.middlewares import OriginRobotsTxtMiddleware
 from crawler.spiders.base import UnitState
 from crawler.spiders.sites import SitesSpider
 
 
-class _RobotsStub:
-    """The attributes of OriginRobotsTxtMiddleware that a finished unit's forget() touches."""
-
-    def __init__(self, parsers: dict[str, Any]) -> None:
-        self._parsers = parsers
-        self._unreachable: dict[str, Exception] = {}
-
-    def forget_origin(self, origin: str) -> None:
-        self._parsers.pop(origin, None)
-        self._unreachable.pop(origin, None)
+def _robots_middleware(parsers: dict[str, Any]) -> OriginRobotsTxtMiddleware:
+    """The crawl's robots.txt middleware with these parsed robots.txt files, no crawler."""
+    robots = object.__new__(OriginRobotsTxtMiddleware)
+    robots._parsers = parsers
+    robots._unreachable = {}
+    return robots
 
 
 def test_a_finished_domain_drops_its_state_and_its_origins_robots_txt() -> None:
     spider = SitesSpider(run_id=1, tasks=[], registry=set())
     in_progress: Deferred[Any] = Deferred()
-    robots = _RobotsStub(
+    robots = _robots_middleware(
         {
             "https://www.alpha.gov": object(),
             "http://www.alpha.gov": None,  # robots.txt could not be read: allow all

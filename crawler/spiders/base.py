@@ -24,15 +24,14 @@ from urllib.parse import urljoin
 
 import scrapy
 from scrapy import Request, signals
-from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
-from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from audit.domain_names import registrable_domain
 from audit.models import utcnow
 from crawler.fetch_errors import failure_kind, proxy_failure
+from crawler.middlewares import OriginRobotsTxtMiddleware
 from crawler.parsing.homepage import PageFacts, parse_page
 from crawler.parsing.urls import fetch_refusal, host_of
 from crawler.tls import certificate_check
@@ -476,17 +475,7 @@ class UnitSpider(scrapy.Spider):
             self._room.set()
         robots = self._robots_middleware()
         if robots is not None:
-            # OriginRobotsTxtMiddleware keys robots.txt by origin (scheme://host).
-            for host in self.unit_hosts(state):
-                for origin in (f"https://{host}", f"http://{host}", host):
-                    if origin in robots._parsers and not isinstance(
-                        robots._parsers[origin], Deferred
-                    ):
-                        forget_origin = getattr(robots, "forget_origin", None)
-                        if forget_origin is not None:
-                            forget_origin(origin)
-                        else:
-                            robots._parsers.pop(origin, None)
+            robots.forget_hosts(self.unit_hosts(state))
 
     def unit_hosts(self, state: UnitState) -> Iterable[str]:
         """Hosts whose robots.txt only this unit uses."""
@@ -497,7 +486,7 @@ class UnitSpider(scrapy.Spider):
             engine = getattr(getattr(self, "crawler", None), "engine", None)
             middlewares = engine.downloader.middleware.middlewares if engine else ()
             self._robots_mw = next(
-                (m for m in middlewares if isinstance(m, RobotsTxtMiddleware)), None
+                (m for m in middlewares if isinstance(m, OriginRobotsTxtMiddleware)), None
             )
         return self._robots_mw
 
