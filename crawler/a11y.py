@@ -8,7 +8,7 @@ not be checked. Judging (the `accessibility` rule, guideline predicates) is audi
 
 Politeness is the crawl's: its User-Agent, robots.txt obeyed (read through the same browser,
 so the same proxy and trust apply), one page per host at a time, N pages at once, images,
-fonts and media never downloaded, and a deadline per page.
+fonts, media and favicons never downloaded, and a deadline per page.
 """
 
 from __future__ import annotations
@@ -56,6 +56,25 @@ CHROMIUM_ARGS = [
 SKIPPED_RESOURCES = frozenset({"image", "font", "media"})
 SNIPPET_CHARS = 300
 ROBOTS_BYTES = 500_000
+# A favicon is an image (never downloaded), but Chromium asks a document's origin for
+# /favicon.ico on its own, unseen by Playwright's routes, unless the document names an icon.
+# robots.txt is read as a document too, and must stay the only thing a forbidding origin is
+# asked; so every document gets a data: icon when it names none (axe ignores <link>s).
+NO_DEFAULT_ICON = """(() => {
+  const declare = () => {
+    if (document.head && !document.querySelector('link[rel~="icon"]')) {
+      const link = document.createElement('link');
+      link.rel = 'icon';
+      link.href = 'data:,';
+      document.head.appendChild(link);
+    }
+  };
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', declare);
+  } else {
+    declare();
+  }
+})();"""
 # Port 9 (discard) on loopback: nothing answers, so a request sent there fails at once.
 BLACKHOLE_PROXY = "http://127.0.0.1:9"
 
@@ -289,6 +308,7 @@ class AccessibilityChecker:
 
         page = await context.new_page()
         await page.route("**/*", skip_heavy)
+        await page.add_init_script(NO_DEFAULT_ICON)
         if self.obey_robots and not await self._robots_allow(page, target.url):
             return PageCheck(target, started, "couldn't check", "blocked by robots.txt")
         response = await page.goto(target.url, wait_until="load")

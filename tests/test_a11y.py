@@ -132,6 +132,14 @@ def test_robots_forbidden_page_is_never_fetched(checked: dict[str, Any]) -> None
     assert paths == ["/robots.txt"]
 
 
+def test_no_favicon_is_ever_asked(checked: dict[str, Any]) -> None:
+    # Chromium asks for /favicon.ico by itself, past Playwright's routes; a favicon is an
+    # image, which a check never downloads, and robots.txt may forbid it.
+    web = checked["web"]
+    for host in ("www.violating.gov", "www.clean.gov", "www.forbidden.gov"):
+        assert "/favicon.ico" not in [r.path for r in web.requests(host)], host
+
+
 def test_one_page_per_host_and_our_user_agent(checked: dict[str, Any]) -> None:
     web = checked["web"]
     # Three pages of www.clean.gov were checked with four browser pages allowed at once.
