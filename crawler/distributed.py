@@ -34,7 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from audit.db import Database
-from crawler.run import RunProgress, progress, set_status
+from crawler.run import PageTally, RunProgress, progress, set_status
 
 logger = logging.getLogger(__name__)
 
@@ -243,6 +243,7 @@ async def _coordinate(
     on_tick: Callable[[RunProgress, float], None] | None,
 ) -> str:
     started = time.monotonic()
+    tally = PageTally()
     app = make_app(db.url, pool_size=2)
     stuck = False
     try:
@@ -270,7 +271,7 @@ async def _coordinate(
                     )
                 while pending_count(db, run_id, job, None):
                     if on_tick is not None:
-                        on_tick(progress(db, run_id), time.monotonic() - started)
+                        on_tick(progress(db, run_id, tally), time.monotonic() - started)
                     # Tasks are committed before their batch ends: pending tasks with no
                     # batch left to run them (read again after) means the batches gave up.
                     if not active_batches(db, run_id, job) and pending_count(db, run_id, job, None):
