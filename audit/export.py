@@ -346,7 +346,8 @@ def site_row(site: SiteObservation, endpoints: list[EndpointObservation]) -> dic
     }
 
 
-def sites_rows(session: Session, run_id: int) -> list[dict[str, Any]]:
+def endpoints_by_domain(session: Session, run_id: int) -> dict[str, list[EndpointObservation]]:
+    """A run's endpoint rows per domain, in the order they were stored."""
     endpoints: dict[str, list[EndpointObservation]] = defaultdict(list)
     for e in session.scalars(
         select(EndpointObservation)
@@ -354,6 +355,11 @@ def sites_rows(session: Session, run_id: int) -> list[dict[str, Any]]:
         .order_by(EndpointObservation.id)
     ):
         endpoints[e.domain].append(e)
+    return endpoints
+
+
+def sites_rows(session: Session, run_id: int) -> list[dict[str, Any]]:
+    endpoints = endpoints_by_domain(session, run_id)
     sites = session.scalars(
         select(SiteObservation)
         .where(SiteObservation.run_id == run_id)

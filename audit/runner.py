@@ -19,6 +19,7 @@ from audit.db import Database
 from audit.domain_names import registrable_domain
 from audit.export import (
     NoData,
+    endpoints_by_domain,
     judged_plan_checks,
     latest_run,
     plans_rows,
@@ -108,13 +109,7 @@ def _endpoint_facts(e: EndpointObservation) -> dict[str, Any]:
 def guideline_sites(session: Session, run_id: int) -> Iterator[SiteFacts]:
     """Each site of a crawl run with the facts guideline checks read, one at a time (a kept
     homepage body is loaded and decompressed only for its own site)."""
-    endpoints: dict[str, list[EndpointObservation]] = defaultdict(list)
-    for e in session.scalars(
-        select(EndpointObservation)
-        .where(EndpointObservation.run_id == run_id)
-        .order_by(EndpointObservation.id)
-    ):
-        endpoints[e.domain].append(e)
+    endpoints = endpoints_by_domain(session, run_id)
     kept: dict[str, dict[str, KeptResponse]] = defaultdict(dict)
     for k in session.scalars(select(KeptResponse).where(KeptResponse.run_id == run_id)):
         kept[k.domain][k.purpose] = k

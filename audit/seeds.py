@@ -203,19 +203,24 @@ def _check(value: Any, spec: Any, path: list[str | int], fail: Any) -> None:
             )
 
 
-def _read_toml(path: Path) -> tuple[str, dict[str, Any]]:
+def read_toml(path: Path, error: type[Exception] = SeedError) -> tuple[str, dict[str, Any]]:
+    """A TOML file's text and data; `error("file:line: what is wrong")` when it has none."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise SeedError(f"{path}: cannot read ({exc})") from exc
+        raise error(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from exc
     try:
-        data = tomllib.loads(text)
+        return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # Python 3.11 puts the position in the message: "... (at line 2, column 13)".
         where = re.search(r"\(at line (\d+), column \d+\)", str(exc))
         line = where.group(1) if where else "1"
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        raise SeedError(f"{path}:{line}: not valid TOML ({message})") from exc
+        raise error(f"{path}:{line}: not valid TOML ({message})") from exc
+
+
+def _read_policy_file(path: Path) -> tuple[str, dict[str, Any]]:
+    text, data = read_toml(path)
 
     def fail(where: list[str | int], message: str) -> None:
         raise SeedError(f"{path}:{toml_key_line(text, where)}: {message}")
@@ -490,12 +495,12 @@ def load_policy(
 ) -> Policy:
     """seeds/policy.toml (or `base`), with `override` and then each of `more` laid over it."""
     base = base or SEEDS_DIR / "policy.toml"
-    base_text, data = _read_toml(base)
+    base_text, data = _read_policy_file(base)
     sources = [str(base)]
     texts = {str(base): (base_text, data)}
     checks_source = str(base) if "checks" in data.get("guidelines", {}) else None
     for layer in [p for p in (override, *more) if p is not None]:
-        top_text, top = _read_toml(layer)
+        top_text, top = _read_policy_file(layer)
         data = _overlay(data, top)
         if "checks" in top.get("guidelines", {}):
             # A file with its own checks is a guideline set of its own: the name, title and

@@ -18,7 +18,9 @@ import contextlib
 import json
 import os
 import platform
+import re
 import resource
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -513,6 +515,7 @@ class Config:
     servers: int
     db_domains: int = 250
     processes: tuple[int, ...] = (1, 2)
+    dist_workers: tuple[int, ...] = (1, 2, 4)
     scaling_last_once: bool = False
     pg_url: str | None = None
 
@@ -684,6 +687,88 @@ def m6_databases(tmp: Path, cfg: Config) -> dict[str, Any]:
     }
 
 
+def tree_cpu(pid: int) -> float:
+    return sum(process_cpu(p) for p in (pid, *descendants(pid)))
+
+
+def distributed_crawl(
+    tmp: Path, registry: Path, fleet: Fleet, processes: int, admin: str, tag: str
+) -> CrawlRunResult:
+    """`crawl --distributed` into a fresh PostgreSQL database, crawled by one `govaudit
+    worker --concurrency processes` started (and idle) before the clock starts, as in a
+    fleet. Crawler CPU: the queuing command's and the worker's whole process tree."""
+    name = f"govaudit_bench_{os.getpid()}_{tag}"
+    db = drop_postgres_database(admin, name, create=True)
+    worker = None
+    try:
+        govaudit(["inventory", "load", str(registry)], db)
+        log = (tmp / f"{tag}-worker.log").open("w")
+        worker = subprocess.Popen(
+            [GOVAUDIT, "--db", db, "worker", "--concurrency", str(processes)],
+            env={**os.environ, **fleet.env()},
+            cwd=REPO,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        time.sleep(3)
+        if worker.poll() is not None:
+            raise RuntimeError(f"govaudit worker exited {worker.returncode}: see {log.name}")
+        worker_cpu0 = tree_cpu(worker.pid)
+        command = [GOVAUDIT, "--db", db, "crawl", "--distributed", "--timeout", "30"]
+        command += ["--all-types", "--only", "sites"]
+        wall, cpu, web, _ = timed_tree(command, fleet.env(), fleet, "crawler.worker")
+        cpu += tree_cpu(worker.pid) - worker_cpu0
+        stats = crawl_stats(db)
+        return CrawlRunResult(wall, stats["requests"], cpu, web)
+    finally:
+        if worker is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(60)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait()
+        drop_postgres_database(admin, name)
+
+
+def m6_distributed(tmp: Path, cfg: Config) -> dict[str, Any]:
+    """The same crawl (`--only sites`, 0 ms) into PostgreSQL: local `--workers 2` against
+    `crawl --distributed` with one `govaudit worker` of 1, 2, 4 crawler processes, in turn."""
+    admin = cfg.pg_url or os.environ.get("GOVAUDIT_TEST_PG_URL")
+    if not admin:
+        raise RuntimeError("distributed: set GOVAUDIT_TEST_PG_URL or --pg-url (a PostgreSQL URL)")
+    registry, domains, n = write_world(tmp, "distributed", FULL_LIST, cfg.db_domains)
+    runs: dict[str, list[CrawlRunResult]] = {"local_2": []}
+    runs |= {f"distributed_{p}": [] for p in cfg.dist_workers}
+    with Fleet(domains, cfg.pages, 0.0, cfg.servers) as fleet:
+        for i in range(cfg.repeats):
+            name = f"govaudit_bench_{os.getpid()}_local{i}"
+            pg = drop_postgres_database(admin, name, create=True)
+            try:
+                local, _ = govaudit_crawl(tmp, registry, fleet, 2, "sites", f"l{i}", db=pg)
+            finally:
+                drop_postgres_database(admin, name)
+            runs["local_2"].append(local)
+            for p in cfg.dist_workers:
+                runs[f"distributed_{p}"].append(
+                    distributed_crawl(tmp, registry, fleet, p, admin, f"d{p}_{i}")
+                )
+    local_rps = [r.rps for r in runs["local_2"]]
+    return {
+        "domains": n,
+        **{key: crawl_figures(value) for key, value in runs.items()},
+        **{
+            f"distributed_{p}_over_local_2_requests_per_s": summary(
+                [d.rps / lr for d, lr in zip(runs[f"distributed_{p}"], local_rps, strict=True)],
+                2,
+            )
+            for p in cfg.dist_workers
+        },
+    }
+
+
 def m5_registry_audit_report(tmp: Path, cfg: Config) -> dict[str, Any]:
     """Registry loads, audit and report over the real data (each includes process start)."""
     files = sorted(str(p) for p in DOTGOV.glob("*.csv"))
@@ -718,6 +803,7 @@ MEASUREMENTS: dict[str, Callable[[Path, Config], dict[str, Any]]] = {
     "scaling": m4_scaling,
     "registry_audit_report": m5_registry_audit_report,
     "databases": m6_databases,
+    "distributed": m6_distributed,
 }
 
 
@@ -861,6 +947,24 @@ def markdown(result: dict[str, Any]) -> str:
                 "",
             )
         )
+    if "distributed" in m:
+        d = m["distributed"]
+        keys = ["local_2", *sorted(k for k in d if re.fullmatch(r"distributed_\d+", k))]
+        for key in keys:
+            how = (
+                "local --workers 2"
+                if key == "local_2"
+                else f"distributed, one worker of {key.rsplit('_', 1)[1]} crawler process(es)"
+            )
+            label = f"6. {how} ({d['domains']} domains, PostgreSQL, 0 ms)"
+            rows.append((f"{label}: requests/s", d[key]["requests_per_s"], "", ""))
+            rows.append(
+                (f"{label}: crawler CPU ms/request", d[key]["crawler_cpu_ms_per_request"], "", "")
+            )
+            if key != "local_2":
+                rows.append(
+                    (f"{label}: over local", d[f"{key}_over_local_2_requests_per_s"], "", "")
+                )
     if "registry_audit_report" in m:
         r = m["registry_audit_report"]
         for key, label, target in (
@@ -918,6 +1022,11 @@ def main(argv: list[str] | None = None) -> int:
         type=lambda s: tuple(int(x) for x in s.split(",")),
         help="crawler processes of the overhead measurement (default 1,2)",
     )
+    parser.add_argument(
+        "--dist-workers",
+        type=lambda s: tuple(int(x) for x in s.split(",")),
+        help="crawler processes of the one `govaudit worker` (distributed; default 1,2,4)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     args = parser.parse_args(argv)
     values = dict(PRESETS[args.preset])
@@ -932,6 +1041,7 @@ def main(argv: list[str] | None = None) -> int:
         "scaling_last_once",
         "db_domains",
         "pg_url",
+        "dist_workers",
     ):
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)

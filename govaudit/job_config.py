@@ -9,12 +9,11 @@ relative to the file's folder; in variables, to the working directory.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit.seeds import toml_key_line
+from audit.seeds import read_toml, toml_key_line
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -174,14 +173,7 @@ def load_config(path: Path | None, environ: dict[str, str] | None = None) -> Job
     values["output"] = str(Path.cwd() / values["output"])
     where: dict[str, str] = {}
     if path is not None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot read ({getattr(exc, 'strerror', exc)})") from exc
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+        text, data = read_toml(path, ConfigError)
         base = path.resolve().parent
         for top, value in data.items():
             spec = SCHEMA.get(top)

@@ -37,7 +37,10 @@ def test_benchmark_script_tiny(tmp_path: Path, dotgov_dir: Path) -> None:
             "overhead",
             "full_list",
             "databases",
+            "distributed",
             "--processes",
+            "1",
+            "--dist-workers",
             "1",
             "--out",
             str(out),
@@ -75,6 +78,10 @@ def test_benchmark_script_tiny(tmp_path: Path, dotgov_dir: Path) -> None:
     # The same crawl went to SQLite and to PostgreSQL; both stored the same requests.
     dbs = result["measurements"]["databases"]
     assert dbs["sqlite"]["requests"]["median"] == dbs["postgresql"]["requests"]["median"] > 0
+    # Through `govaudit worker` the same crawl made the same requests as the local one.
+    dist = result["measurements"]["distributed"]
+    assert dist["distributed_1"]["requests"]["median"] == dist["local_2"]["requests"]["median"] > 0
+    assert set(dist["distributed_1_over_local_2_requests_per_s"]) >= {"median", "runs"}
     password = urlsplit(pg_admin_url).password
     assert "pg_url" in result["config"]
     assert not password or f":{password}@" not in json.dumps(result)

@@ -165,6 +165,10 @@ def test_config_errors_name_file_line_and_key(tmp_path: Path) -> None:
     assert result.returncode == 2 and "GOVAUDIT_RETENTION: retention must be an integer" in (
         result.stderr
     )
+    broken = tmp_path / "broken.toml"
+    broken.write_text("retention = 3\n[crawl]\nworkers = \n")
+    result = run_job(None, broken)
+    assert result.returncode == 2 and f"{broken}:3: not valid TOML" in result.stderr
     assert not (tmp_path / "x.db").exists()
 
 
