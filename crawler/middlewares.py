@@ -169,7 +169,8 @@ class OriginRobotsTxtMiddleware(RobotsTxtMiddleware):
             robots_request = Request(
                 f"{origin}/robots.txt",
                 priority=self.DOWNLOAD_PRIORITY,
-                meta={"dont_obey_robotstxt": True},
+                # Whose fetch it is, for the WARC index (not "unit": no spider callback).
+                meta={"dont_obey_robotstxt": True, "for_unit": request.meta.get("unit")},
                 callback=NO_CALLBACK,
             )
             try:

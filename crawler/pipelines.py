@@ -98,6 +98,7 @@ class ObservationPipeline:
             self.warc.sync()
             for item in batch:
                 stamp(item, self.warc)
+                self.warc.forget_unit(_job_key(item)[1])
         with self.db.session() as session:
             for item in batch:
                 # One savepoint per unit: a unit the database refuses is marked failed with

@@ -139,6 +139,9 @@ class WarcArchive:
         self.stats = stats
         self.queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue(QUEUE_LIMIT)
         self.locations: dict[str, WarcLocation] = {}
+        # The index entries each unit's requests made, dropped once the unit's observations
+        # are stamped: the index holds the units in flight, not the whole run.
+        self.unit_entries: dict[Any, list[tuple[str, WarcLocation]]] = {}
         self.lock = threading.Lock()
         self.fd: int | None = None
         self.name: str | None = None
@@ -179,6 +182,14 @@ class WarcArchive:
             return None
         with self.lock:
             return self.locations.get(lookup_key(url))
+
+    def forget_unit(self, unit: Any) -> None:
+        """Drop the index entries a finished unit's requests made (once its observations
+        name their records); an entry a later request of the same URL replaced is kept."""
+        with self.lock:
+            for key, where in self.unit_entries.pop(unit, ()):
+                if self.locations.get(key) is where:
+                    del self.locations[key]
 
     def close(self, **_signal: Any) -> None:
         if self.thread.is_alive():
@@ -243,8 +254,11 @@ class WarcArchive:
         if self.stats is not None:
             self.stats.inc_value(f"govaudit/warc/{kind}")
         if main is not None:
+            key = lookup_key(data["url"])
             with self.lock:
-                self.locations[lookup_key(data["url"])] = main
+                self.locations[key] = main
+                if data.get("unit") is not None:
+                    self.unit_entries.setdefault(data["unit"], []).append((key, main))
 
     @staticmethod
     def _serialise(writer_cls: Any, record: Any) -> bytes:
@@ -371,7 +385,7 @@ class WarcMiddleware:
         failure = proxy_failure(response)
         if failure is not None:
             # The proxy's word that it could not connect: not the site's answer.
-            self._metadata(request.url, failure, f"proxy: {failure} (HTTP {response.status})")
+            self._metadata(request, failure, f"proxy: {failure} (HTTP {response.status})")
             return response
         parts = urlsplit(response.url)
         target = urlunsplit(("", "", parts.path or "/", parts.query, ""))
@@ -391,6 +405,7 @@ class WarcMiddleware:
                 "target": target,
                 "request_headers": request_headers,
                 "request_body": request.body,
+                "unit": request_unit(request),
                 # Through a proxy the address is the proxy's, not the site's.
                 "warc_headers": {"WARC-IP-Address": str(response.ip_address)}
                 if response.ip_address and not request.meta.get("proxy")
@@ -403,14 +418,26 @@ class WarcMiddleware:
         self, request: Request, exception: Exception, spider: Spider | None = None
     ) -> None:
         kind, message = failure_kind(exception)
-        self._metadata(request.url, kind, message)
+        self._metadata(request, kind, message)
         return None
 
-    def _metadata(self, url: str, kind: str, reason: str) -> None:
+    def _metadata(self, request: Request, kind: str, reason: str) -> None:
         self.archive.put(
             "metadata",
-            {"url": url, "at": _now(), "error_kind": kind, "reason": masked_text(reason)[:1000]},
+            {
+                "url": request.url,
+                "at": _now(),
+                "error_kind": kind,
+                "reason": masked_text(reason)[:1000],
+                "unit": request_unit(request),
+            },
         )
+
+
+def request_unit(request: Request) -> Any:
+    """The unit a request was made for: the spider's, or the one whose request made the
+    robots.txt middleware fetch its origin's robots.txt."""
+    return request.meta.get("unit", request.meta.get("for_unit"))
 
 
 def archive_for(crawler: Crawler) -> WarcArchive | None:

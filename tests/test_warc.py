@@ -448,3 +448,54 @@ def test_a_record_that_cannot_be_built_is_skipped_not_the_writer(tmp_path: Path)
     assert archive.location("https://good.gov/") is not None
     [path] = tmp_path.glob("*.warc.gz")
     assert [r["uri"] for r in read_warc(path) if r["type"] == "response"] == ["https://good.gov/"]
+
+
+def test_the_record_index_holds_only_the_units_in_flight(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from crawler.warc import WarcArchive
+
+    archive = WarcArchive(tmp_path, 5, "0", {"software": "govaudit/test"})
+
+    def fetched(unit: str | None, url: str) -> None:
+        archive.put(
+            "response",
+            {
+                "url": url,
+                "at": dt.datetime.now(dt.UTC),
+                "status": 200,
+                "protocol": "HTTP/1.1",
+                "headers": [("Content-Type", "text/plain")],
+                "body": b"x",
+                "method": "GET",
+                "target": "/",
+                "request_headers": [],
+                "request_body": b"",
+                "unit": unit,
+            },
+        )
+
+    fetched("alpha.gov", "https://www.alpha.gov/")
+    fetched("alpha.gov", "https://www.usa.gov/")  # a link both units checked...
+    fetched("beta.gov", "https://www.beta.gov/")
+    fetched("beta.gov", "https://www.usa.gov/")  # ...beta's record is the newer one
+    archive.put(  # a failed fetch is indexed (and dropped) the same way
+        "metadata",
+        {
+            "url": "https://alpha.gov/",
+            "at": dt.datetime.now(dt.UTC),
+            "error_kind": "timeout",
+            "reason": "took longer than 5 s",
+            "unit": "alpha.gov",
+        },
+    )
+    archive.sync()
+    usa = archive.location("https://www.usa.gov/")
+    archive.forget_unit("alpha.gov")
+    assert archive.location("https://www.alpha.gov/") is None
+    assert archive.location("https://alpha.gov/") is None
+    assert archive.location("https://www.usa.gov/") is usa  # still beta's, which is in flight
+    assert archive.location("https://www.beta.gov/") is not None
+    archive.forget_unit("beta.gov")
+    archive.close()
+    assert archive.locations == {} and archive.unit_entries == {}
