@@ -102,6 +102,21 @@ def _insert_tuples(
     conn.exec_driver_sql(sql, rows)
 
 
+def _insert_names_sqlite(conn: Connection, table: Table, names: list[str]) -> dict[str, int]:
+    """Insert `names` (one transaction holds SQLite's write lock); return their new ids."""
+    quoted = conn.dialect.identifier_preparer.quote(table.name)
+    before = conn.exec_driver_sql(f"SELECT max(id) FROM {quoted}").scalar() or 0
+    _insert_tuples(conn, table, ["name"], [(n,) for n in names])
+    low, high, count = conn.exec_driver_sql(
+        f"SELECT min(id), max(id), count(*) FROM {quoted} WHERE id > ?", (before,)
+    ).one()
+    if count == len(names) and low == before + 1 and high == before + len(names):
+        # SQLite gives each new row the largest id + 1 (it picks another only once ids reach
+        # 2**63 - 1): exactly the ids after the old largest, in the order inserted.
+        return dict(zip(names, range(low, high + 1), strict=True))
+    return _existing_ids(conn, table, set(names))
+
+
 def _ids_by_name(
     session: Session, model: type[Domain] | type[Agency], names: set[str]
 ) -> dict[str, int]:
@@ -112,10 +127,9 @@ def _ids_by_name(
     found = _existing_ids(conn, table, names)
     missing = sorted(names - found.keys())
     if missing and conn.dialect.name == "sqlite":
-        # The driver's own executemany (ids in the same sorted order), then the new ids read
-        # back: half the time of SQLAlchemy's batched INSERT ... RETURNING for a whole list.
-        _insert_tuples(conn, table, ["name"], [(n,) for n in missing])
-        found.update(_existing_ids(conn, table, set(missing)))
+        # The driver's own executemany: half the time of SQLAlchemy's batched INSERT ...
+        # RETURNING for a whole list.
+        found.update(_insert_names_sqlite(conn, table, missing))
     elif missing:
         # RETURNING hands the new ids back (SQLAlchemy batches the rows into multi-row
         # INSERTs), so they need not be read again.
