@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -14,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DB_URL = "sqlite:///govaudit.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The schema the migrations give a new SQLite database (audit/sqlite_schema.py records it).
+SCHEMA_FILE = MIGRATIONS / "sqlite_schema.json"
 # PostgreSQL advisory lock key held while the schema is migrated (any constant shared by
 # every govaudit process; "govaudit" in ASCII).
 MIGRATION_LOCK = 0x676F7661756469
@@ -107,13 +111,36 @@ def upgrade(engine: Engine) -> bool:
     return True
 
 
+def migration_files() -> list[Path]:
+    """Every file whose content decides the migrated schema."""
+    return [MIGRATIONS / "env.py", *sorted((MIGRATIONS / "versions").glob("*.py"))]
+
+
+def migrations_digest() -> str:
+    digest = hashlib.sha256()
+    for path in migration_files():
+        data = path.read_bytes()
+        digest.update(f"{path.name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def recorded_schema() -> dict[str, Any] | None:
+    """The recorded schema, if it was recorded from the migration files as they are now."""
+    try:
+        recorded = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(recorded, dict) or recorded.get("migrations") != migrations_digest():
+        return None
+    return recorded
+
+
 def _sqlite_upgrade_from_record(engine: Engine) -> bool | None:
     """Without alembic when the recorded schema allows: True when a new (empty) database was
     given the recorded schema, False when the database is already at its head, None when
     alembic must decide (an older or foreign database, or migration files changed since the
     schema was recorded)."""
-    from audit.sqlite_schema import recorded_schema
-
     recorded = recorded_schema()
     if recorded is None:
         return None

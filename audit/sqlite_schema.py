@@ -1,4 +1,4 @@
-"""The schema the migrations give a new SQLite database, recorded so that it can be created
+"""Recording the schema the migrations give a new SQLite database, so that it can be created
 without running alembic (whose import and per-operation work cost about half a second on every
 new database: `govaudit inventory load` into a new file spent a quarter of its time there).
 
@@ -8,47 +8,20 @@ recorded from. It is used only while those files are byte-for-byte the same (any
 falls back to alembic), so it can never give a schema other than the migrations'; SQLite
 stores each statement's text as given, so replaying them gives an identical `sqlite_master`
 (tests/test_sqlite_schema.py compares them). PostgreSQL databases are always migrated by
-alembic.
+alembic. audit/db.py reads the record and applies it.
 
 Regenerate after adding a migration: `python -m audit.sqlite_schema`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import tempfile
 from pathlib import Path
 from typing import Any
 
-MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA_FILE = MIGRATIONS / "sqlite_schema.json"
-
-
-def migration_files() -> list[Path]:
-    """Every file whose content decides the migrated schema."""
-    return [MIGRATIONS / "env.py", *sorted((MIGRATIONS / "versions").glob("*.py"))]
-
-
-def migrations_digest() -> str:
-    digest = hashlib.sha256()
-    for path in migration_files():
-        data = path.read_bytes()
-        digest.update(f"{path.name}\0{len(data)}\0".encode())
-        digest.update(data)
-    return digest.hexdigest()
-
-
-def recorded_schema() -> dict[str, Any] | None:
-    """The recorded schema, if it was recorded from the migration files as they are now."""
-    try:
-        recorded = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(recorded, dict) or recorded.get("migrations") != migrations_digest():
-        return None
-    return recorded
+from audit.db import SCHEMA_FILE, alembic_config, make_engine, migrations_digest
 
 
 def schema_statements(conn: sqlite3.Connection) -> list[str]:
@@ -65,8 +38,6 @@ def schema_statements(conn: sqlite3.Connection) -> list[str]:
 def migrate_with_alembic(url: str, revision: str = "head") -> None:
     """Run the migrations on a database with alembic alone (never the recorded schema)."""
     from alembic import command
-
-    from audit.db import alembic_config, make_engine
 
     engine = make_engine(url)
     cfg = alembic_config(url)

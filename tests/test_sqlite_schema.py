@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import insert
 
-from audit import sqlite_schema
-from audit.db import Database, make_engine, upgrade
+import audit.db
+from audit.db import SCHEMA_FILE, Database, make_engine, recorded_schema, upgrade
 from audit.inventory import ENTRY_COLUMNS, _insert_tuples
 from audit.models import RegistryEntry
-from audit.sqlite_schema import migrate_with_alembic, recorded_schema
+from audit.sqlite_schema import migrate_with_alembic
 
 
 def schema_of(path: Path) -> dict[str, Any]:
@@ -74,9 +74,7 @@ def test_new_database_gets_exactly_the_migrated_schema(
     forbid_alembic(monkeypatch)
     open_database(new)
     assert schema_of(new) == schema_of(migrated)
-    assert schema_of(new)["version"] == [
-        (json.loads(sqlite_schema.SCHEMA_FILE.read_text())["head"],)
-    ]
+    assert schema_of(new)["version"] == [(json.loads(SCHEMA_FILE.read_text())["head"],)]
 
 
 def test_up_to_date_database_is_not_written(
@@ -105,7 +103,7 @@ def test_older_database_is_migrated_by_alembic(tmp_path: Path) -> None:
 def test_changed_migration_files_fall_back_to_alembic(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sqlite_schema, "migrations_digest", lambda: "other files")
+    monkeypatch.setattr(audit.db, "migrations_digest", lambda: "other files")
     assert recorded_schema() is None
     from alembic import command
 
