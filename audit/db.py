@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -14,6 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DB_URL = "sqlite:///govaudit.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The schema the migrations give a new SQLite database (audit/sqlite_schema.py records it).
+SCHEMA_FILE = MIGRATIONS / "sqlite_schema.json"
 # PostgreSQL advisory lock key held while the schema is migrated (any constant shared by
 # every govaudit process; "govaudit" in ASCII).
 MIGRATION_LOCK = 0x676F7661756469
@@ -81,6 +85,10 @@ def upgrade(engine: Engine) -> bool:
     Checking first keeps an up-to-date database untouched (no write at all), which matters
     for the promise that a refused load leaves the file byte-for-byte as it was.
     """
+    if engine.dialect.name == "sqlite":
+        decided = _sqlite_upgrade_from_record(engine)
+        if decided is not None:
+            return decided
     from alembic import command
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
@@ -101,6 +109,69 @@ def upgrade(engine: Engine) -> bool:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     return True
+
+
+def migration_files() -> list[Path]:
+    """Every file whose content decides the migrated schema."""
+    return [MIGRATIONS / "env.py", *sorted((MIGRATIONS / "versions").glob("*.py"))]
+
+
+def migrations_digest() -> str:
+    digest = hashlib.sha256()
+    for path in migration_files():
+        data = path.read_bytes()
+        digest.update(f"{path.name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def recorded_schema() -> dict[str, Any] | None:
+    """The recorded schema, if it was recorded from the migration files as they are now."""
+    try:
+        recorded = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(recorded, dict) or recorded.get("migrations") != migrations_digest():
+        return None
+    return recorded
+
+
+def _sqlite_upgrade_from_record(engine: Engine) -> bool | None:
+    """Without alembic when the recorded schema allows: True when a new (empty) database was
+    given the recorded schema, False when the database is already at its head, None when
+    alembic must decide (an older or foreign database, or migration files changed since the
+    schema was recorded)."""
+    recorded = recorded_schema()
+    if recorded is None:
+        return None
+    with engine.connect() as conn:
+        if _sqlite_revision(conn) == recorded["head"]:
+            return False
+        # The write lock is taken before the second look: two processes opening one new file
+        # at once make the schema once (the second waits, then finds it made).
+        conn.rollback()
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").scalar():
+            conn.rollback()
+            return None
+        for statement in recorded["statements"]:
+            conn.exec_driver_sql(statement)
+        conn.exec_driver_sql(
+            "INSERT INTO alembic_version (version_num) VALUES (?)", (recorded["head"],)
+        )
+        conn.commit()
+    return True
+
+
+def _sqlite_revision(conn: Any) -> str | None:
+    """The database's alembic revision; None for a database without one (new, or not ours)."""
+    has_version = conn.exec_driver_sql(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+    ).scalar()
+    if not has_version:
+        return None
+    rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    return rows[0][0] if len(rows) == 1 else None
 
 
 def has_schema(engine: Engine) -> bool:

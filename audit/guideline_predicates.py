@@ -14,11 +14,14 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any
-from urllib import robotparser
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from audit.homepage_document import HomepageDocument
+# The parsers (lxml, urllib.robotparser) are imported when a check first reads a page: the
+# policy's validation imports this module for PREDICATES alone, in every command that reads
+# the policy (`inventory load` too).
+if TYPE_CHECKING:
+    from audit.homepage_document import HomepageDocument
 
 PASS = "pass"
 FAIL = "fail"
@@ -87,6 +90,8 @@ class SiteFacts:
         page = self.responses.get("homepage")
         if page is None or page.body is None:
             return None
+        from audit.homepage_document import HomepageDocument
+
         charset = re.search(r"charset=([\w.:-]+)", page.headers.get("content-type", ""), re.I)
         return HomepageDocument(
             page.body, page.final_url or page.url, charset.group(1) if charset else None
@@ -469,6 +474,8 @@ def robots_allows(site: SiteFacts, args: Args) -> Verdict:
         return Verdict(PASS, url, at, match=f"no robots.txt (HTTP {status}): everything allowed")
     page = site.responses.get("robots")
     if page is not None and page.body is not None:
+        from urllib import robotparser
+
         parser = robotparser.RobotFileParser()
         parser.parse(page.body.decode("utf-8", "replace").splitlines())
         origin = urlsplit(url or site.homepage_url or "")

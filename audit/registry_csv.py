@@ -15,6 +15,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from audit.domain_names import DomainError, normalise_registry_domain
 
@@ -46,8 +47,10 @@ _SPACES = re.compile(r"\s+")
 _DATE_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
-@dataclass(frozen=True)
-class RegistryRow:
+class RegistryRow(NamedTuple):
+    """One stored row of a file (a named tuple: a full list is 16,000 of them, and a frozen
+    dataclass took three times as long to build)."""
+
     line: int
     domain: str
     domain_type: str | None
