@@ -17,5 +17,7 @@ test -s "$(cat "$work/index")" || { echo "wheel-check: the demo printed no repor
 find "$site" -type f -not -path '*/__pycache__/*' | sort > "$work/after"
 diff -q "$work/before" "$work/after" >/dev/null || { echo "wheel-check: the demo wrote into the install tree" >&2; diff "$work/before" "$work/after" >&2; exit 1; }
 "$work/venv/bin/python" -c 'import importlib.resources as r; assert (r.files("seeds") / "policy.toml").is_file()'
+# A new SQLite database gets the recorded migrated schema (the record ships, and matches).
+"$work/venv/bin/python" -c 'from audit.db import recorded_schema; assert recorded_schema(), "the wheel has no usable sqlite_schema.json"'
 case "$(cat "$work/index")" in "$repo"/*) echo "wheel-check: report inside the checkout" >&2; exit 1;; esac
 echo "wheel-check: demo from the installed wheel: $(cat "$work/index")"
