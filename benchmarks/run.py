@@ -516,6 +516,7 @@ class Config:
     db_domains: int = 250
     processes: tuple[int, ...] = (1, 2)
     dist_workers: tuple[int, ...] = (1, 2, 4)
+    dist_batch_size: int = 32
     scaling_last_once: bool = False
     pg_url: str | None = None
 
@@ -692,7 +693,13 @@ def tree_cpu(pid: int) -> float:
 
 
 def distributed_crawl(
-    tmp: Path, registry: Path, fleet: Fleet, processes: int, admin: str, tag: str
+    tmp: Path,
+    registry: Path,
+    fleet: Fleet,
+    processes: int,
+    admin: str,
+    tag: str,
+    batch_size: int = 8,
 ) -> CrawlRunResult:
     """`crawl --distributed` into a fresh PostgreSQL database, crawled by one `govaudit
     worker --concurrency processes` started (and idle) before the clock starts, as in a
@@ -716,7 +723,7 @@ def distributed_crawl(
             raise RuntimeError(f"govaudit worker exited {worker.returncode}: see {log.name}")
         worker_cpu0 = tree_cpu(worker.pid)
         command = [GOVAUDIT, "--db", db, "crawl", "--distributed", "--timeout", "30"]
-        command += ["--all-types", "--only", "sites"]
+        command += ["--all-types", "--only", "sites", "--batch-size", str(batch_size)]
         wall, cpu, web, _ = timed_tree(command, fleet.env(), fleet, "crawler.worker")
         cpu += tree_cpu(worker.pid) - worker_cpu0
         stats = crawl_stats(db)
@@ -753,11 +760,14 @@ def m6_distributed(tmp: Path, cfg: Config) -> dict[str, Any]:
             runs["local_2"].append(local)
             for p in cfg.dist_workers:
                 runs[f"distributed_{p}"].append(
-                    distributed_crawl(tmp, registry, fleet, p, admin, f"d{p}_{i}")
+                    distributed_crawl(
+                        tmp, registry, fleet, p, admin, f"d{p}_{i}", cfg.dist_batch_size
+                    )
                 )
     local_rps = [r.rps for r in runs["local_2"]]
     return {
         "domains": n,
+        "batch_size": cfg.dist_batch_size,
         **{key: crawl_figures(value) for key, value in runs.items()},
         **{
             f"distributed_{p}_over_local_2_requests_per_s": summary(
@@ -956,7 +966,8 @@ def markdown(result: dict[str, Any]) -> str:
                 if key == "local_2"
                 else f"distributed, one worker of {key.rsplit('_', 1)[1]} crawler process(es)"
             )
-            label = f"6. {how} ({d['domains']} domains, PostgreSQL, 0 ms)"
+            batches = "" if key == "local_2" else f", batches of {d.get('batch_size', 32)}"
+            label = f"6. {how} ({d['domains']} domains{batches}, PostgreSQL, 0 ms)"
             rows.append((f"{label}: requests/s", d[key]["requests_per_s"], "", ""))
             rows.append(
                 (f"{label}: crawler CPU ms/request", d[key]["crawler_cpu_ms_per_request"], "", "")
@@ -1027,6 +1038,9 @@ def main(argv: list[str] | None = None) -> int:
         type=lambda s: tuple(int(x) for x in s.split(",")),
         help="crawler processes of the one `govaudit worker` (distributed; default 1,2,4)",
     )
+    parser.add_argument(
+        "--dist-batch-size", type=int, help="domains per batch (distributed; default 32)"
+    )
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     args = parser.parse_args(argv)
     values = dict(PRESETS[args.preset])
@@ -1042,6 +1056,7 @@ def main(argv: list[str] | None = None) -> int:
         "db_domains",
         "pg_url",
         "dist_workers",
+        "dist_batch_size",
     ):
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)

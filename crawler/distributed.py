@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 QUEUE = "govaudit-crawl"
 TASK_NAME = "govaudit.crawl_batch"
-DEFAULT_BATCH_SIZE = 8
+DEFAULT_BATCH_SIZE = 32
 # A worker whose heartbeat is older than this is presumed dead and its batches go back in
 # the queue. Heartbeats are sent every third of it.
 DEFAULT_STALLED_AFTER = 30.0

@@ -36,7 +36,7 @@ SCHEMA: dict[str, Any] = {
     "distributed": ("bool", False),
     "warc": ("bool", False),
     "warc_dir": ("path", None),
-    "batch_size": ("int", 8),
+    "batch_size": ("int", 32),
     "crawl": {
         "user_agent": ("str", None),
         "contact": ("str", None),

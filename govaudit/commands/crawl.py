@@ -39,7 +39,7 @@ from govaudit.registry_files import audited_entries, ensure_registry
 @click.option(
     "--batch-size",
     type=click.IntRange(min=1),
-    default=8,
+    default=32,
     show_default=True,
     help="With --distributed: domains (or agencies) per batch.",
 )
