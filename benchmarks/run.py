@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -659,24 +659,38 @@ def drop_postgres_database(admin_url: str, name: str, create: bool = False) -> s
     return f"{admin_url.rsplit('/', 1)[0]}/{name}"
 
 
+def postgres_admin(cfg: Config, measurement: str) -> str:
+    admin = cfg.pg_url or os.environ.get("GOVAUDIT_TEST_PG_URL")
+    if not admin:
+        raise RuntimeError(
+            f"{measurement}: set GOVAUDIT_TEST_PG_URL or --pg-url (a PostgreSQL URL)"
+        )
+    return admin
+
+
+@contextlib.contextmanager
+def scratch_postgres(admin_url: str, tag: str) -> Iterator[str]:
+    """A new empty PostgreSQL database for one crawl (its URL), dropped afterwards."""
+    name = f"govaudit_bench_{os.getpid()}_{tag}"
+    url = drop_postgres_database(admin_url, name, create=True)
+    try:
+        yield url
+    finally:
+        drop_postgres_database(admin_url, name)
+
+
 def m6_databases(tmp: Path, cfg: Config) -> dict[str, Any]:
     """The same crawl (`--only sites`, 2 workers, 0 ms) written to SQLite and to PostgreSQL
     (the server of GOVAUDIT_TEST_PG_URL or --pg-url), alternating."""
-    admin = cfg.pg_url or os.environ.get("GOVAUDIT_TEST_PG_URL")
-    if not admin:
-        raise RuntimeError("databases: set GOVAUDIT_TEST_PG_URL or --pg-url (a PostgreSQL URL)")
+    admin = postgres_admin(cfg, "databases")
     registry, domains, n = write_world(tmp, "databases", FULL_LIST, cfg.db_domains)
     sqlite_runs, pg_runs = [], []
     with Fleet(domains, cfg.pages, 0.0, cfg.servers) as fleet:
         for i in range(cfg.repeats):
             s, _ = govaudit_crawl(tmp, registry, fleet, 2, "sites", "databases")
             sqlite_runs.append(s)
-            name = f"govaudit_bench_{os.getpid()}_{i}"
-            pg = drop_postgres_database(admin, name, create=True)
-            try:
+            with scratch_postgres(admin, str(i)) as pg:
                 g, _ = govaudit_crawl(tmp, registry, fleet, 2, "sites", "databases-pg", db=pg)
-            finally:
-                drop_postgres_database(admin, name)
             pg_runs.append(g)
     return {
         "domains": n,
@@ -699,13 +713,18 @@ def distributed_crawl(
     processes: int,
     admin: str,
     tag: str,
-    batch_size: int = 8,
+    batch_size: int,
 ) -> CrawlRunResult:
     """`crawl --distributed` into a fresh PostgreSQL database, crawled by one `govaudit
     worker --concurrency processes` started (and idle) before the clock starts, as in a
     fleet. Crawler CPU: the queuing command's and the worker's whole process tree."""
-    name = f"govaudit_bench_{os.getpid()}_{tag}"
-    db = drop_postgres_database(admin, name, create=True)
+    with scratch_postgres(admin, tag) as db:
+        return _distributed_crawl_into(db, tmp, registry, fleet, processes, tag, batch_size)
+
+
+def _distributed_crawl_into(
+    db: str, tmp: Path, registry: Path, fleet: Fleet, processes: int, tag: str, batch_size: int
+) -> CrawlRunResult:
     worker = None
     try:
         govaudit(["inventory", "load", str(registry)], db)
@@ -737,26 +756,19 @@ def distributed_crawl(
             except subprocess.TimeoutExpired:
                 os.killpg(worker.pid, signal.SIGKILL)
                 worker.wait()
-        drop_postgres_database(admin, name)
 
 
 def m6_distributed(tmp: Path, cfg: Config) -> dict[str, Any]:
     """The same crawl (`--only sites`, 0 ms) into PostgreSQL: local `--workers 2` against
     `crawl --distributed` with one `govaudit worker` of 1, 2, 4 crawler processes, in turn."""
-    admin = cfg.pg_url or os.environ.get("GOVAUDIT_TEST_PG_URL")
-    if not admin:
-        raise RuntimeError("distributed: set GOVAUDIT_TEST_PG_URL or --pg-url (a PostgreSQL URL)")
+    admin = postgres_admin(cfg, "distributed")
     registry, domains, n = write_world(tmp, "distributed", FULL_LIST, cfg.db_domains)
     runs: dict[str, list[CrawlRunResult]] = {"local_2": []}
     runs |= {f"distributed_{p}": [] for p in cfg.dist_workers}
     with Fleet(domains, cfg.pages, 0.0, cfg.servers) as fleet:
         for i in range(cfg.repeats):
-            name = f"govaudit_bench_{os.getpid()}_local{i}"
-            pg = drop_postgres_database(admin, name, create=True)
-            try:
+            with scratch_postgres(admin, f"local{i}") as pg:
                 local, _ = govaudit_crawl(tmp, registry, fleet, 2, "sites", f"l{i}", db=pg)
-            finally:
-                drop_postgres_database(admin, name)
             runs["local_2"].append(local)
             for p in cfg.dist_workers:
                 runs[f"distributed_{p}"].append(

@@ -120,25 +120,8 @@ def test_slow_host_benchmark_tiny() -> None:
 @pytest.mark.integration
 @pytest.mark.browser
 @pytest.mark.timeout(300)
-def test_side_benchmarks_tiny() -> None:
-    """benchmarks/slow_host.py and benchmarks/a11y.py still run (tiny sizes, shape only)."""
-    tiny = ["--sites", "2", "--pages", "2", "--runs", "1", "--timeout", "2"]
-    slow = subprocess.run(
-        [sys.executable, "-m", "benchmarks.slow_host", *tiny],
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=280,
-    )
-    result = json.loads(slow.stdout.splitlines()[0])
-    # The ordinary sites were crawled whole in both conditions; every slow host timed out.
-    assert result["without"]["pages"] == result["with"]["pages"] and result["with"]["pages"][0] > 0
-    assert result["with"]["slow_host_endpoints"] == [
-        {d: ["timeout"] for d in ("late.gov", "never.gov", "trickle.gov")}
-    ]
-    assert result["ratio_with_over_without"] > 0
-    assert "| " in slow.stdout  # the Markdown table follows
+def test_a11y_benchmark_tiny() -> None:
+    """benchmarks/a11y.py still runs (2 homepages, 1 run; shape only)."""
     a11y = subprocess.run(
         [sys.executable, "benchmarks/a11y.py", "--sites", "2", "--runs", "1", "--concurrency", "1"],
         cwd=REPO,

@@ -8,6 +8,7 @@ two writers on one file), and a finding's evidence is read back from them.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,8 +45,6 @@ def stable(value: Any) -> Any:
 
 
 def plan_rows(web: SimulatedWeb, db_url: str) -> dict[str, dict[str, Any]]:
-    import json
-
     rows = json.loads(govaudit(web, db_url, *COMMON, "export", "plans", "--format", "json").stdout)
     return {r["domain"]: stable(r) for r in rows}
 
@@ -115,8 +114,6 @@ def test_open_plans_and_warc_evidence_through_workers(
     assert {"https://www.hud.gov/open", "https://www.dol.gov/open"} <= uris
 
     # A plan finding's evidence is read back from the worker's WARC files.
-    import json
-
     govaudit(None, pg_url, *COMMON, "audit")
     findings = json.loads(
         govaudit(None, pg_url, *COMMON, "export", "findings", "--format", "json").stdout
