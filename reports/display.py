@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from importlib import resources
+from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,6 +49,59 @@ def is_web_url(value: Any) -> bool:
     except ValueError:
         return False
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def short_url(value: Any, limit: int = 40) -> str:
+    """A URL as a reader scans it in a table cell: no scheme, the host and the path's ends.
+
+    >>> short_url("https://www.example.gov/open/plans/2011/customer-service-plan-final.pdf")
+    'www.example.gov/…/customer-service-plan-final.pdf'
+    """
+    text = str(value or "")
+    parts = urlsplit(text) if is_web_url(text) else None
+    if parts is None:
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    short = parts.netloc + (path if path != "/" else "")
+    if len(short) <= limit:
+        return short
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    short = f"{parts.netloc}/…/{last}"
+    return short if len(short) <= limit + 20 else short[: limit + 19] + "…"
+
+
+# govaudit's own packages: a file inside one is named from the package down, wherever the
+# package is installed (a checkout, a venv's site-packages).
+_PACKAGE_ROOT = PurePosixPath(str(resources.files("seeds"))).parent
+_PACKAGES = {"seeds", "simweb", "audit", "crawler", "reports", "govaudit", "examples"}
+
+
+def shown_path(value: Any) -> Any:
+    """A file or folder named in the report without the rendering machine's absolute path.
+
+    A file of govaudit's own packages by its package path (`seeds/policies/m-23-22.toml`), a
+    relative path as the user gave it, any other absolute path by its last two parts
+    (`…/govaudit/policy.toml`): the report may be published, the machine's layout is not.
+
+    >>> shown_path("relative/draft.toml")
+    'relative/draft.toml'
+    >>> shown_path("/etc/govaudit/policy.toml")
+    '…/govaudit/policy.toml'
+    """
+    if not isinstance(value, str) or not value:
+        return value
+    if PureWindowsPath(value).drive:
+        parts = PureWindowsPath(value).parts
+        return "…/" + "/".join(parts[-2:]) if len(parts) > 2 else value
+    path = PurePosixPath(value)
+    if not path.is_absolute():
+        return value
+    if path.is_relative_to(_PACKAGE_ROOT):
+        inner = path.relative_to(_PACKAGE_ROOT)
+        if inner.parts and inner.parts[0] in _PACKAGES:
+            return inner.as_posix()
+    parts = path.parts[1:]
+    return "…/" + "/".join(parts[-2:]) if len(parts) > 2 else value
 
 
 def slugify(name: str) -> str:

@@ -23,7 +23,7 @@ from audit.export import FINDING_COLUMNS, PLAN_COLUMNS, SITE_COLUMNS, to_csv
 from audit.fleet_figures import SITE_STATUSES
 from audit.seeds import AgencySeed, Policy
 from reports import charts, report_data
-from reports.display import evidence_items, is_web_url
+from reports.display import evidence_items, is_web_url, short_url
 from reports.views import build
 from reports.views.labels import STATUS_LABELS
 
@@ -120,6 +120,7 @@ def make_env() -> Environment:
         yesno=yesno,
         token=token,
         evidence=evidence_items,
+        short_url=short_url,
     )
     env.globals["nav_pages"] = PAGES
     return env

@@ -30,7 +30,7 @@ from audit.inventory import SnapshotNotFound, entry_rows, find_snapshot
 from audit.models import AuditRun, CrawlRun, RegistrySnapshot
 from audit.runner import judge_guidelines
 from audit.seeds import AgencySeed, Policy, load_agencies, load_policy
-from reports.display import iso, json_safe, parse_day
+from reports.display import iso, json_safe, parse_day, shown_path
 
 
 def run_info(run: CrawlRun | None, progress: JobProgress | None = None) -> dict[str, Any] | None:
@@ -47,9 +47,24 @@ def run_info(run: CrawlRun | None, progress: JobProgress | None = None) -> dict[
         "tasks_done": progress.done if progress else None,
         "tasks_total": progress.total if progress else None,
         "partial": bool(progress and progress.partial),
-        "settings": run.settings or {},
+        "settings": shown_settings(run.settings or {}),
         "stats": run.stats or {},
     }
+
+
+# Settings that name files or folders of the machine that crawled (shown_path).
+_PATH_SETTINGS = ("policy_sources", "warc_dir", "ca_bundle", "waivers", "agencies")
+
+
+def shown_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    shown = dict(settings)
+    for key in _PATH_SETTINGS:
+        value = shown.get(key)
+        if isinstance(value, list):
+            shown[key] = [shown_path(v) for v in value]
+        elif value is not None:
+            shown[key] = shown_path(value)
+    return shown
 
 
 def audit_info(audit: AuditRun | None) -> dict[str, Any] | None:
@@ -61,7 +76,7 @@ def audit_info(audit: AuditRun | None) -> dict[str, Any] | None:
         "crawl_run_id": audit.crawl_run_id,
         "snapshot_id": audit.snapshot_id,
         "policy_hash": audit.policy_hash,
-        "policy_sources": list(audit.policy_sources or []),
+        "policy_sources": [shown_path(str(s)) for s in audit.policy_sources or []],
     }
 
 
@@ -122,7 +137,9 @@ def guideline_checks(
         except Exception as exc:  # a broken seed file must not stop the report
             notes.append(f"Policy could not be read: {exc}")
             return {"available": False, "reason": "The policy could not be read.", "checks": []}
-    pack = policy.guideline_pack
+    pack = dict(policy.guideline_pack or {})
+    if pack.get("file"):
+        pack["file"] = shown_path(pack["file"])
     checks = policy.guideline_checks
     if not checks:
         reason = "The policy has no [[guidelines.checks]]."
@@ -196,7 +213,7 @@ def gather(
     policy_sources: list[str] = []
     if audit is not None and audit.policy:
         policy_json = json_safe(audit.policy)
-        policy_sources = [str(s) for s in audit.policy_sources or []]
+        policy_sources = [shown_path(str(s)) for s in audit.policy_sources or []]
     else:
         if policy is None:
             try:
@@ -205,7 +222,7 @@ def gather(
                 notes.append(f"Policy could not be read: {exc}")
         if policy is not None:
             policy_json = policy.as_json()
-            policy_sources = [str(s) for s in policy.sources]
+            policy_sources = [shown_path(str(s)) for s in policy.sources]
             notes.append("No audit yet: the policy shown is the configured one.")
     deadline = parse_day((policy_json.get("deadlines") or {}).get("customer_service_plan"))
     windows = freeze_windows(

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import audit
+
 pytestmark = pytest.mark.integration
 
 
@@ -97,3 +99,24 @@ def test_demo_renders_both_guideline_sets_linked_to_each_other(demo: dict[str, o
     db = sqlite3.connect(Path(str(demo["out"])) / "govaudit-demo.db")
     rules = {r for (r,) in db.execute("select distinct rule from finding")}
     assert any(r.startswith("guideline:") for r in rules)
+
+
+def test_no_machine_path_anywhere_in_the_report(demo: dict[str, object]) -> None:
+    """The report may be published: it names the policy files by their package path (or the
+    name the user gave), never by an absolute path of the machine that rendered it."""
+    out = Path(str(demo["out"])).resolve()
+    install = Path(audit.__file__).resolve().parent.parent
+    files = [p for p in out.rglob("*") if p.is_file() and p.suffix in (".html", ".json", ".csv")]
+    assert any(p.name == "about.html" for p in files)
+    leaks = [
+        f"{p.relative_to(out)} names {root}"
+        for p in files
+        for root in (str(out), str(install))
+        if root in p.read_text(encoding="utf-8", errors="replace")
+    ]
+    assert not leaks, leaks
+    about = (out / "report" / "about.html").read_text(encoding="utf-8")
+    assert "seeds/policy.toml" in about
+    assert "simweb/demo/seeds/policy.toml" in about
+    guidelines = (out / "report-m-23-22" / "guidelines.html").read_text(encoding="utf-8")
+    assert "seeds/policies/m-23-22.toml" in guidelines

@@ -151,7 +151,56 @@
     tools.hidden = false;
   };
 
+  /* Each body cell gets its column's heading as data-label, which the stylesheet shows
+     before the value when a narrow window stacks the table's rows as cards. */
+  function labelCells(table) {
+    var head = table.tHead;
+    if (!head || !head.rows.length) { return; }
+    var labels = [];
+    each(head.rows[head.rows.length - 1].cells, function (th) {
+      var abbr = th.querySelector("abbr[title]");
+      var label = th.getAttribute("data-label") || (abbr ? abbr.getAttribute("title") : th.textContent);
+      label = label.replace(/\s+/g, " ").trim();
+      for (var i = 0; i < th.colSpan; i += 1) { labels.push(label); }
+    });
+    each(table.tBodies, function (body) {
+      each(body.rows, function (row) {
+        var col = 0;
+        each(row.cells, function (cell) {
+          if (cell.tagName === "TD" && labels[col] && !cell.hasAttribute("data-label")) {
+            cell.setAttribute("data-label", labels[col]);
+          }
+          col += cell.colSpan;
+        });
+      });
+    });
+    table.classList.add("stacked");
+  }
+
+  /* Below 768 px the section links fold behind a Menu button. */
+  function collapseNav() {
+    var nav = document.querySelector(".site-header nav");
+    var list = nav && nav.querySelector("ul");
+    if (!list) { return; }
+    if (!list.id) { list.id = "report-sections"; }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "nav-toggle";
+    button.textContent = "Menu";
+    button.setAttribute("aria-expanded", "false");
+    button.setAttribute("aria-controls", list.id);
+    button.addEventListener("click", function () {
+      var open = !nav.classList.contains("open");
+      nav.classList.toggle("open", open);
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+    nav.insertBefore(button, list);
+  }
+
   function init() {
+    document.documentElement.classList.add("js");
+    collapseNav();
+    each(document.querySelectorAll("table.data"), labelCells);
     var tables = new Map();
     function get(table) {
       if (!tables.has(table)) { tables.set(table, new Table(table)); }
