@@ -61,6 +61,69 @@ def _content_stream(lines: Sequence[str], font_size: float) -> bytes:
     return b"\n".join(parts) + b"\n"
 
 
+def _assemble(objects: dict[int, bytes]) -> bytes:
+    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
+    offsets: dict[int, int] = {}
+    count = max(objects) + 1
+    for num in range(1, count):
+        offsets[num] = len(out)
+        out += f"{num} 0 obj\n".encode() + objects[num] + b"\nendobj\n"
+    xref_at = len(out)
+    out += f"xref\n0 {count}\n".encode()
+    out += b"0000000000 65535 f \n"
+    for num in range(1, count):
+        out += f"{offsets[num]:010d} 00000 n \n".encode()
+    out += (
+        f"trailer\n<< /Size {count} /Root 1 0 R /Info 4 0 R >>\nstartxref\n{xref_at}\n%%EOF\n"
+    ).encode()
+    return bytes(out)
+
+
+def make_scanned_pdf(pages: int = 1, *, title: str | None = None) -> bytes:
+    """A PDF whose pages are images only, as a scanner makes them: no text layer."""
+    side = 16
+    # A grey page with darker rows, like lines of type seen from afar.
+    pixels = bytes(
+        (90 if (row % 4 == 1 and 2 <= col < side - 2) else 235)
+        for row in range(side)
+        for col in range(side)
+    )
+    objects: dict[int, bytes] = {}
+    page_ids = [5 + 2 * i for i in range(pages)]
+    objects[1] = b"<< /Type /Catalog /Pages 2 0 R >>"
+    kids = b" ".join(f"{pid} 0 R".encode() for pid in page_ids)
+    objects[2] = b"<< /Type /Pages /Kids [" + kids + b"] /Count " + str(pages).encode() + b" >>"
+    objects[3] = (
+        b"<< /Type /XObject /Subtype /Image /Width "
+        + str(side).encode()
+        + b" /Height "
+        + str(side).encode()
+        + b" /ColorSpace /DeviceGray /BitsPerComponent 8 /Length "
+        + str(len(pixels)).encode()
+        + b" >>\nstream\n"
+        + pixels
+        + b"\nendstream"
+    )
+    info = b"<< /Producer (simweb scanner)"
+    if title:
+        info += b" /Title " + _pdf_string(title)
+    objects[4] = info + b" >>"
+    draw = f"q {PAGE_WIDTH - 2 * MARGIN} 0 0 {PAGE_HEIGHT - 2 * MARGIN} {MARGIN} {MARGIN} cm"
+    stream = (draw + " /Im1 Do Q\n").encode()
+    for pid in page_ids:
+        objects[pid] = (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 "
+            + f"{PAGE_WIDTH} {PAGE_HEIGHT}".encode()
+            + b"] /Resources << /XObject << /Im1 3 0 R >> >> /Contents "
+            + f"{pid + 1} 0 R".encode()
+            + b" >>"
+        )
+        objects[pid + 1] = (
+            b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"endstream"
+        )
+    return _assemble(objects)
+
+
 def make_pdf(
     text: str | Iterable[str],
     *,
@@ -99,18 +162,4 @@ def make_pdf(
             b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"endstream"
         )
 
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets: dict[int, int] = {}
-    count = max(objects) + 1
-    for num in range(1, count):
-        offsets[num] = len(out)
-        out += f"{num} 0 obj\n".encode() + objects[num] + b"\nendobj\n"
-    xref_at = len(out)
-    out += f"xref\n0 {count}\n".encode()
-    out += b"0000000000 65535 f \n"
-    for num in range(1, count):
-        out += f"{offsets[num]:010d} 00000 n \n".encode()
-    out += (
-        f"trailer\n<< /Size {count} /Root 1 0 R /Info 4 0 R >>\nstartxref\n{xref_at}\n%%EOF\n"
-    ).encode()
-    return bytes(out)
+    return _assemble(objects)
