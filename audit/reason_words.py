@@ -85,8 +85,8 @@ def origin_of(url: str) -> str:
 
 def endpoints(origins: Iterable[str], domain: str) -> str:
     """A set of origins of ``domain`` in words: "all four endpoints (www and bare, https and
-    http)", "both https endpoints (www and bare)", "www over https and http", or the origins
-    themselves."""
+    http)", "both https endpoints (www and bare)", "both www endpoints (https and http)", or
+    the origins themselves."""
     found = sorted(set(origins))
     domain = domain.lower()
     hosts = {f"www.{domain}": "www", domain: "bare"}
@@ -104,8 +104,7 @@ def endpoints(origins: Iterable[str], domain: str) -> str:
     if len(named) == 2 and len(schemes) == 1:
         return f"both {next(iter(schemes))} endpoints (www and bare)"
     if len(named) == 2 and len(kinds) == 1:
-        which = "www" if "www" in kinds else "the bare domain"
-        return f"{which} over https and http"
+        return f"both {next(iter(kinds))} endpoints (https and http)"
     return join(found)
 
 
