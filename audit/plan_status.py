@@ -38,6 +38,8 @@ HAS_PLAN = ("published", "incomplete")
 UNCHECKED_STATUSES = {401, 403, 407, 408, 429}
 # A link (text, title attribute, URL) or a page title that names the Customer Service Plan.
 PLAN_NAME = re.compile(r"customer[\s_+.-]*service[\s_+.-]*plan", re.IGNORECASE)
+# How the crawl records a frame it did not fetch because it is off the agency's domains.
+OFF_SITE_FRAME = "outside the agency's domains"
 # A 2xx page this close to the homepage's text is the homepage under another URL.
 HOMEPAGE_SIMILARITY = 0.98
 
@@ -360,40 +362,49 @@ def _attempts(facts: PlanFacts) -> dict[str, int]:
     }
 
 
+def _group_clauses(
+    verdict: str, tries: int, urls: Sequence[str], domain: str
+) -> tuple[list[str], bool]:
+    """One outcome's URLs in words, and whether that is one plain clause (the same paths on
+    a set of endpoints that has a name)."""
+    by_origin: dict[str, list[str]] = {}
+    for url in urls:
+        parts = urlsplit(url)
+        paths = by_origin.setdefault(f"{parts.scheme}://{parts.netloc}".lower(), [])
+        if (parts.path or "/") not in paths:
+            paths.append(parts.path or "/")
+    by_paths: dict[tuple[str, ...], list[str]] = {}
+    for origin, paths in by_origin.items():
+        by_paths.setdefault(tuple(paths), []).append(origin)
+    clauses = []
+    plain = len(by_paths) == 1
+    for paths, where in by_paths.items():
+        if verdict == "error:robots":
+            clauses.append(f"robots.txt forbids {words.join(paths)}")
+            continue
+        place = words.endpoints(where, domain)
+        plain = plain and (len(where) == 1 or not place.startswith(("http://", "https://")))
+        clauses.append(words.clause(list(paths), verdict, place, tries))
+    return clauses, plain
+
+
 def _clauses(
     entries: Sequence[tuple[str, str]], domain: str, attempts: Mapping[str, int]
 ) -> list[str]:
     """/open tries (url, verdict) in words. Paths with the same outcome on the same endpoints
     make one clause ("/open and /open/ answer 404 on all four endpoints (...)"); when the
-    outcomes differ, the most common one is said last for "the other N /open URLs"."""
+    outcomes differ and the most common one has no short name, it is said last, for "the
+    other N /open URLs tried"."""
     groups: dict[tuple[str, int], list[str]] = {}
     for url, verdict in entries:
         groups.setdefault((verdict, attempts.get(url, 1)), []).append(url)
-    ordered = list(groups.items())
-    rest: tuple[tuple[str, int], list[str]] | None = None
-    if len(ordered) > 1:
-        rest = max(ordered, key=lambda item: len(item[1]))
-        ordered.remove(rest)
-    clauses = []
-    for (verdict, tries), urls in ordered:
-        by_origin: dict[str, list[str]] = {}
-        for url in urls:
-            parts = urlsplit(url)
-            paths = by_origin.setdefault(f"{parts.scheme}://{parts.netloc}".lower(), [])
-            if (parts.path or "/") not in paths:
-                paths.append(parts.path or "/")
-        by_paths: dict[tuple[str, ...], list[str]] = {}
-        for origin, paths in by_origin.items():
-            by_paths.setdefault(tuple(paths), []).append(origin)
-        for paths, where in by_paths.items():
-            if verdict == "error:robots":
-                clauses.append(f"robots.txt forbids {words.join(paths)}")
-            else:
-                place = words.endpoints(where, domain)
-                clauses.append(words.clause(list(paths), verdict, place, tries))
+    said = {key: _group_clauses(*key, urls, domain) for key, urls in groups.items()}
+    rest = max(groups, key=lambda key: len(groups[key])) if len(groups) > 1 else None
+    if rest is not None and said[rest][1]:
+        rest = None
+    clauses = [c for key, (found, _) in said.items() if key != rest for c in found]
     if rest is not None:
-        (verdict, tries), urls = rest
-        n = len(urls)
+        (verdict, tries), n = rest, len(groups[rest])
         if verdict == "error:robots":
             clauses.append(f"robots.txt forbids the other {words.number(n)} /open URLs")
         else:
@@ -480,6 +491,26 @@ def _link_outcomes(entries: list[dict[str, Any]]) -> str:
     return words.join(outcomes)
 
 
+def _off_site_frames(facts: PlanFacts) -> list[Mapping[str, Any]]:
+    """Frames off the agency's domains (recorded, not fetched) on the /open page, on its
+    frames, or on a document whose link names the plan: the plan may be in them."""
+    pages = {
+        u
+        for d in facts.documents
+        if d.source == "open" or (d.source == "frame" and d.depth == 0) or _is_named(d)
+        for u in (d.url, d.final_url)
+        if u
+    }
+    return [
+        f
+        for f in facts.extras.get("frames") or []
+        if isinstance(f, Mapping)
+        and not f.get("followed")
+        and f.get("why") == OFF_SITE_FRAME
+        and f.get("from") in pages
+    ]
+
+
 def _no_plan(facts: PlanFacts, dead: list[dict[str, Any]]) -> tuple[str, str]:
     """A real /open page but no plan document. A plan link that could not be fetched
     (timeout, 5xx, 403, off the agency's domains), or a candidate document whose text could
@@ -500,7 +531,15 @@ def _no_plan(facts: PlanFacts, dead: list[dict[str, Any]]) -> tuple[str, str]:
         n = len(unread)
         what = "a candidate document" if n == 1 else f"{words.number(n)} candidate documents"
         reasons = list(dict.fromkeys(str(d.text_error) for d in unread))
-        return "unreachable", (f"couldn't check: {what} could not be read ({'; '.join(reasons)})")
+        return "unreachable", f"couldn't check: {what} could not be read: {'; '.join(reasons)}"
+    off_site = _off_site_frames(facts)
+    if off_site:
+        hosts = list(dict.fromkeys(urlsplit(str(f.get("url"))).hostname or "?" for f in off_site))
+        frames = "a frame" if len(off_site) == 1 else "frames"
+        return "unreachable", (
+            f"couldn't check: /open or the plan page shows {frames} from {words.join(hosts)}, "
+            "outside the agency's domains, which the crawler does not fetch"
+        )
     named_dead = [d for d in dead if d["names_plan"] and d["verdict"] == "dead"]
     if named_dead:
         return "no-plan", f"{subject(named_dead)} {_link_outcomes(named_dead)}"

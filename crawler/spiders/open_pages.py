@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from audit.plan_status import OFF_SITE_FRAME
 from audit.plan_text import date_mentions
 from crawler.items import PlanResult
 from crawler.parsing.plan import (
@@ -247,7 +248,7 @@ class OpenPagesSpider(UnitSpider):
             elif level > MAX_FRAME_LEVELS:
                 record["followed"], record["why"] = False, "frames nested too deep"
             elif not self.may_fetch(state, url):
-                record["followed"], record["why"] = False, "outside the agency's domains"
+                record["followed"], record["why"] = False, OFF_SITE_FRAME
                 state.data["notes"].append(
                     f"frame {url} on {where} is outside the agency's domains: recorded, not fetched"
                 )
