@@ -153,6 +153,7 @@ def spider_result(
                 headers["Content-Type"] = answer["ctype"]
             if answer.get("location"):
                 headers["Location"] = answer["location"]
+            headers.update(answer.get("headers") or {})
             cls = HtmlResponse if "html" in (answer.get("ctype") or "") else Response
             response = cls(
                 request.url,

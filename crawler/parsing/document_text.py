@@ -118,7 +118,8 @@ def _zip_format(body: bytes) -> str:
         with zipfile.ZipFile(io.BytesIO(body)) as archive:
             names = set(archive.namelist())
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return "zip"
+        # A cut or damaged package still names its parts in its local headers.
+        return next((fmt for part, fmt in _ZIP_PARTS if part.encode() in body), "zip")
     return next((fmt for part, fmt in _ZIP_PARTS if part in names), "zip")
 
 

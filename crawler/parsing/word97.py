@@ -148,7 +148,8 @@ def _clean(raw: str) -> str:
     """Word's control characters as plain text; of each field ({ HYPERLINK "..." }) only
     its shown result is kept."""
     out: list[str] = []
-    # One entry per open field: True while in its instructions (before the separator).
+    # One entry per open field: True while in its instructions (before the separator); text
+    # inside any field's instructions (a nested field's result too) is not shown.
     fields: list[bool] = []
     for char in raw:
         if char == FIELD_BEGIN:
@@ -157,6 +158,6 @@ def _clean(raw: str) -> str:
             fields[-1] = False
         elif char == FIELD_END and fields:
             fields.pop()
-        elif not (fields and fields[-1]):
+        elif not any(fields):
             out.append(char)
     return "".join(out).translate(_CONTROL)
