@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from audit.plan_text import check_elements, find_stated_date
 from crawler.parsing.plan import (
-    ExtractedText,
     OpenGovExtras,
     extract_text,
     find_plan_candidates,
