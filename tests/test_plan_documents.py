@@ -568,3 +568,229 @@ def test_exported_elements_of_an_unread_plan_are_null_not_false() -> None:
     assert row["missing_elements"] == []
     assert row["evidence"]["elements_unread"] == UNREAD_SCANNED
     json.dumps(row, default=str)
+
+
+# ============================================================================================
+# Integration: each shape on the simulated web, audited, re-judged without a crawl, reported
+# ============================================================================================
+
+HOME = "<html><head><title>{t}</title></head><body><p>{t} serves the public.</p></body></html>"
+
+
+def open_page(body: str) -> dict[str, str]:
+    return {"body": f"<html><head><title>Open Government</title></head><body>{body}</body></html>"}
+
+
+def link(href: str, text: str = "Customer Service Plan") -> str:
+    return f'<h1>Open Government</h1><p><a href="{href}">{text}</a></p>'
+
+
+PLAN_HTML = (
+    "<html><head><title>Customer Service Plan</title></head><body>"
+    + "".join(
+        f"<h2>{line[2:]}</h2>" if line.startswith("# ") else f"<p>{line}</p>" for line in PLAN_LINES
+    )
+    + "</body></html>"
+)
+
+# domain -> (pages of the site, expected status, expected reason (regex))
+SHAPES: dict[str, tuple[dict[str, Any], str, str]] = {
+    "refresh.gov": (
+        {
+            "/open": {"body": "<meta http-equiv=refresh content=\"5; URL='/open/index.cfm'\">"},
+            "/open/index.cfm": open_page(link("/open/customer-service-plan.html")),
+            "/open/customer-service-plan.html": {"body": PLAN_HTML},
+        },
+        "published",
+        "the plan has every required element",
+    ),
+    "frames.gov": (
+        {
+            "/open": open_page('<h1>Open</h1><iframe src="/open/documents.aspx"></iframe>'),
+            "/open/documents.aspx": open_page(link("/open/docs/csp.pdf")),
+            "/open/docs/csp.pdf": {"pdf_text": PLAN_LINES},
+        },
+        "published",
+        "the plan has every required element",
+    ),
+    "offframe.gov": (
+        {"/open": open_page('<iframe src="https://cms.example.com/offframe/open"></iframe>')},
+        "unreachable",
+        re.escape(
+            "couldn't check: /open or the plan page shows a frame from cms.example.com, "
+            "outside the agency's domains, which the crawler does not fetch"
+        ),
+    ),
+    "docx.gov": (
+        {
+            "/open": open_page(link("/open/csp-2011.docx", "Customer Service Plan (Word)")),
+            "/open/csp-2011.docx": {"docx_text": PLAN_LINES},
+        },
+        "published",
+        "the plan has every required element",
+    ),
+    "worddoc.gov": (
+        {
+            "/open": open_page(link("/open/CustomerServicePlan.doc", "Our plan (Word 97)")),
+            "/open/CustomerServicePlan.doc": {"doc_text": PLAN_LINES},
+        },
+        "published",
+        "the plan has every required element",
+    ),
+    "rtf.gov": (
+        {
+            "/open": open_page(link("/open/plan.rtf")),
+            "/open/plan.rtf": {"rtf_text": PLAN_LINES, "content_type": "application/msword"},
+        },
+        "published",
+        "the plan has every required element",
+    ),
+    "octet.gov": (
+        {
+            "/open": open_page(link("/open/download.aspx?id=7")),
+            "/open/download.aspx": {"pdf_text": PLAN_LINES, "content_type": OCTET},
+        },
+        "published",
+        "the plan has every required element",
+    ),
+    "scanned.gov": (
+        {
+            "/open": open_page(link("/open/csp-signed.pdf", "Customer Service Plan (PDF)")),
+            "/open/csp-signed.pdf": {"scanned_pdf": 2},
+        },
+        "published",
+        re.escape(f"elements: couldn't check, {UNREAD_SCANNED}"),
+    ),
+    "corrupt.gov": (
+        {
+            "/open": open_page(link("/open/csp.pdf")),
+            "/open/csp.pdf": {
+                "text": "%PDF-1.4\n1 0 obj garbage",
+                "content_type": "application/pdf",
+            },
+        },
+        "published",
+        r"elements: couldn't check, damaged PDF \(.+\)",
+    ),
+    "unnamed.gov": (
+        {
+            "/open": open_page(link("/open/eo13571.pdf", "Executive Order 13571")),
+            "/open/eo13571.pdf": {"scanned_pdf": 1},
+        },
+        "unreachable",
+        re.escape(f"couldn't check: a candidate document could not be read: {UNREAD_SCANNED}"),
+    ),
+}
+
+
+def shape_sites() -> dict[str, dict[str, Any]]:
+    sites: dict[str, dict[str, Any]] = {
+        "cms": {"hosts": ["cms.example.com"], "catch_all": open_page(link("/plan.html"))}
+    }
+    for domain, (pages, _, _) in SHAPES.items():
+        name = domain.split(".")[0]
+        sites[name] = {
+            "hosts": [domain, f"www.{domain}"],
+            "https_redirect": True,
+            "redirect_host": {domain: f"www.{domain}"},
+            "pages": {"/": {"body": HOME.format(t=name.title() + " Agency")}, **pages},
+        }
+    return sites
+
+
+@pytest.mark.integration
+def test_each_shape_on_the_simulated_web_then_rejudged_without_a_crawl(tmp_path: Path) -> None:
+    from simweb.server import SimulatedWeb
+    from tests.crawl_world import export, govaudit, registry_csv
+    from tests.simweb_plugin import write_sites
+
+    folder = write_sites(tmp_path / "world", shape_sites())
+    agencies = tmp_path / "agencies.csv"
+    agencies.write_text(
+        "agency,slug,primary_domain,source\n"
+        + "".join(f"{d.split('.')[0].title()} Agency,{d.split('.')[0]},{d},test\n" for d in SHAPES),
+        encoding="utf-8",
+    )
+    db = f"sqlite:///{tmp_path}/shapes.db"
+    registry = registry_csv(tmp_path / "registry-2026-01-01.csv", sorted(SHAPES))
+    common = ("--agencies", str(agencies))
+    with SimulatedWeb.from_directory(folder) as web:
+        govaudit(None, db, "inventory", "load", str(registry))
+        govaudit(web, db, *common, "crawl", "--only", "open", "--workers", "1", "--timeout", "5")
+        assert web.requests("cms.example.com") == []  # the off-site frame: recorded only
+        crawled = len(web.requests())
+        rows = {r["domain"]: r for r in export(web, db, "plans")}
+        govaudit(None, db, *common, "audit")
+        findings = export(None, db, "findings")
+
+        for domain, (_, status, reason) in SHAPES.items():
+            row = rows[domain]
+            assert row["status"] == status, (domain, row["status_reason"])
+            assert re.fullmatch(reason, row["status_reason"]), (domain, row["status_reason"])
+        # Evidence of each shape.
+        refresh = rows["refresh.gov"]
+        assert refresh["open_page_url"] == "https://www.refresh.gov/open/index.cfm"
+        assert refresh["evidence"]["open_redirect_chain"][-1]["status"] == "meta-refresh"
+        frames = rows["frames.gov"]["evidence"]["frames"]
+        assert [(f["url"], f["followed"]) for f in frames] == [
+            ("https://www.frames.gov/open/documents.aspx", True)
+        ]
+        off = rows["offframe.gov"]["evidence"]["frames"]
+        assert [(f["url"], f["followed"]) for f in off] == [
+            ("https://cms.example.com/offframe/open", False)
+        ]
+        for domain in ("docx.gov", "worddoc.gov", "rtf.gov", "octet.gov"):
+            assert rows[domain]["elements"] == dict.fromkeys(REQUIRED, True), domain
+        assert rows["docx.gov"]["plan_content_type"] == DOCX
+        assert rows["docx.gov"]["evidence"]["plan_format"] == "docx"
+        assert rows["rtf.gov"]["evidence"]["plan_format"] == "rtf"
+        assert rows["octet.gov"]["evidence"]["plan_format"] == "pdf"
+        assert rows["docx.gov"]["stated_date"] == "2011-10-24"
+        for domain in ("scanned.gov", "corrupt.gov"):
+            row = rows[domain]
+            assert row["elements"] == dict.fromkeys(REQUIRED) and row["missing_elements"] == []
+            assert row["plan_url"] and row["evidence"]["unread_documents"][0]["names_plan"]
+            assert row["late"] is None
+        by_rule: dict[str, set[str]] = {}
+        for f in findings:
+            by_rule.setdefault(f["rule"], set()).add(f["domain"])
+        assert not by_rule.get("plan-missing") and not by_rule.get("plan-incomplete")
+        assert not by_rule.get("open-page-missing")
+        assert by_rule["site-unreachable"] == {"offframe.gov", "unnamed.gov"}
+
+        # Another policy (a timeline must be a Gantt chart), the same stored observations:
+        # the readable plans are judged on their elements again; the unread stay unknown.
+        other = tmp_path / "other.toml"
+        other.write_text('[plans.elements]\ntimeline = ["gantt\\\\s+chart"]\n', encoding="utf-8")
+        govaudit(None, db, *common, "audit", "--policy", str(other))
+        out = govaudit(None, db, "--policy", str(other), "export", "plans", "--format", "json")
+        rejudged = {r["domain"]: r for r in json.loads(out.stdout)}
+        incomplete = {d for d, r in rejudged.items() if r["status"] == "incomplete"}
+        assert incomplete == {
+            "refresh.gov",
+            "frames.gov",
+            "docx.gov",
+            "worddoc.gov",
+            "rtf.gov",
+            "octet.gov",
+        }
+        assert rejudged["docx.gov"]["missing_elements"] == ["timeline"]
+        for domain in ("scanned.gov", "corrupt.gov"):
+            assert rejudged[domain]["status"] == "published"
+        assert rejudged["unnamed.gov"]["status"] == "unreachable"
+        findings = export(None, db, "findings", "--rule", "plan-incomplete")
+        assert {f["domain"] for f in findings} == incomplete
+        assert len(web.requests()) == crawled  # judged again without a crawl
+
+        # The report says which plan documents could not be read, and why.
+        report = tmp_path / "report"
+        govaudit(None, db, *common, "report", "--out", str(report))
+        about = (report / "about.html").read_text(encoding="utf-8")
+        unread = about.split('id="unread-plan-documents"', 1)[1].split("</ul>", 1)[0]
+        assert "https://www.scanned.gov/open/csp-signed.pdf" in unread
+        assert UNREAD_SCANNED in unread and "damaged PDF" in unread
+        assert "https://www.unnamed.gov/open/eo13571.pdf" in unread
+        assert "docx.gov" not in unread
+        plans = (report / "plans.html").read_text(encoding="utf-8")
+        scanned_row = plans.split('data-agency="Scanned Agency"', 1)[1].split("</tr>", 1)[0]
+        assert "elements could not be read" in scanned_row
