@@ -98,10 +98,21 @@ class DocumentFacts:
     format: str | None = None  # from the bytes; None for documents stored before 0004pf
 
     @property
+    def unread_reason(self) -> str | None:
+        """Why no text could be extracted (an unread format, a PDF without a text layer, a
+        damaged file), or None when the document was read."""
+        if self.text.strip():
+            return None
+        if self.text_error:
+            return self.text_error
+        if self.text_kind == "other" and self.format is None:
+            # Stored before revision 0004pf: Word and RTF files were kept without their text.
+            return "a format the crawl that stored it did not read"
+        return None
+
+    @property
     def unread(self) -> bool:
-        """No text could be extracted, and the crawl said why (an unread format, a PDF
-        without a text layer, a damaged file)."""
-        return bool(self.text_error) and not self.text.strip()
+        return self.unread_reason is not None
 
 
 @dataclass(frozen=True)
@@ -320,7 +331,7 @@ def judge_plan(facts: PlanFacts, policy: PlanPolicy) -> PlanJudgement:
         doc = min(unread_named, key=lambda d: d.rank)
         return PlanJudgement(
             "published",
-            f"elements: couldn't check, {doc.text_error}",
+            f"elements: couldn't check, {doc.unread_reason}",
             verdicts,
             open_try,
             doc,
@@ -328,7 +339,7 @@ def judge_plan(facts: PlanFacts, policy: PlanPolicy) -> PlanJudgement:
             [],
             None,
             dead,
-            elements_unread=doc.text_error,
+            elements_unread=doc.unread_reason,
         )
     if best is None:
         status, reason = _no_plan(facts, dead)
@@ -530,7 +541,7 @@ def _no_plan(facts: PlanFacts, dead: list[dict[str, Any]]) -> tuple[str, str]:
     if unread:
         n = len(unread)
         what = "a candidate document" if n == 1 else f"{words.number(n)} candidate documents"
-        reasons = list(dict.fromkeys(str(d.text_error) for d in unread))
+        reasons = list(dict.fromkeys(str(d.unread_reason) for d in unread))
         return "unreachable", f"couldn't check: {what} could not be read: {'; '.join(reasons)}"
     off_site = _off_site_frames(facts)
     if off_site:
@@ -588,7 +599,7 @@ def check_fields(facts: PlanFacts, judgement: PlanJudgement) -> dict[str, Any]:
             {
                 "url": d.url,
                 "format": d.format or d.text_kind,
-                "reason": d.text_error,
+                "reason": d.unread_reason,
                 "names_plan": _is_named(d),
             }
             for d in facts.documents

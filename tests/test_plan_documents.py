@@ -794,3 +794,35 @@ def test_each_shape_on_the_simulated_web_then_rejudged_without_a_crawl(tmp_path:
         plans = (report / "plans.html").read_text(encoding="utf-8")
         scanned_row = plans.split('data-agency="Scanned Agency"', 1)[1].split("</tr>", 1)[0]
         assert "elements could not be read" in scanned_row
+
+
+def test_word_plan_stored_before_formats_were_read_is_rejudged_as_couldnt_check() -> None:
+    """A crawl made before revision 0004pf kept a .docx with no text, no error and no format:
+    `govaudit audit` re-judges it as a plan whose elements could not be read, not absent."""
+    import datetime as dt
+    import zlib
+
+    from audit.plan_status import PlanPolicy, check_fields, facts_from_rows, judge_plan
+    from tests.test_open_pages import spider_result
+
+    pages = {
+        **standard_site("alpha.gov"),
+        "https://www.alpha.gov/open": open_linking("/open/plan.docx"),
+        "https://www.alpha.gov/open/plan.docx": ok(make_docx(PLAN_LINES), DOCX),
+    }
+    result, _ = spider_result(pages)
+    old = [
+        {**d, "text_kind": "other", "text_error": None, "text_z": zlib.compress(b""), "dates": []}
+        if d["url"].endswith(".docx")
+        else d
+        for d in result.documents
+    ]
+    for d in old:
+        d.pop("format")
+    observation = {**result.observation, "agency": result.agency, "fetched_at": dt.datetime.now()}
+    facts = facts_from_rows(observation, result.tries, old)
+    check = check_fields(facts, judge_plan(facts, PlanPolicy.from_section(PLANS)))
+    assert check["status"] == "published"
+    assert check["reason"] == (
+        "elements: couldn't check, a format the crawl that stored it did not read"
+    )
