@@ -298,29 +298,22 @@ class OpenPagesSpider(UnitSpider):
         return extracted.kind
 
     def _on_doc(self, state: UnitState, fetch: Fetch) -> Iterator[Any]:
-        depth = int(fetch.meta.get("depth", 1))
-        if not fetch.ok or fetch.response is None:
-            self._failed(state, fetch)
-            return
-        kind = self._add_doc(
-            state, fetch, source="link", depth=depth, rank=int(fetch.meta.get("rank", 99))
-        )
-        if kind == "html":
-            yield from self._fetch_frames(state, fetch, depth=depth, level=1)
-            if depth < 1 + self.follow_depth:
-                yield from self._fetch_candidates(state, fetch, depth=depth + 1)
+        yield from self._document(state, fetch, "link")
 
     def _on_frame(self, state: UnitState, fetch: Fetch) -> Iterator[Any]:
-        depth = int(fetch.meta.get("depth", 0))
+        yield from self._document(state, fetch, "frame")
+
+    def _document(self, state: UnitState, fetch: Fetch, source: str) -> Iterator[Any]:
+        """A candidate document (source "link") or a frame of a page ("frame", at its page's
+        depth): stored; an HTML one's frames and links are followed in turn."""
+        depth = int(fetch.meta.get("depth", 1))
         if not fetch.ok or fetch.response is None:
-            self._failed(state, fetch, frame=True)
+            self._failed(state, fetch, frame=source == "frame")
             return
-        kind = self._add_doc(
-            state, fetch, source="frame", depth=depth, rank=int(fetch.meta.get("rank", 0))
-        )
-        if kind == "html":
-            level = int(fetch.meta.get("level", 1))
-            yield from self._fetch_frames(state, fetch, depth=depth, level=level + 1)
+        rank = int(fetch.meta.get("rank", 99))
+        if self._add_doc(state, fetch, source=source, depth=depth, rank=rank) == "html":
+            level = int(fetch.meta.get("level", 0)) + 1
+            yield from self._fetch_frames(state, fetch, depth=depth, level=level)
             if depth < 1 + self.follow_depth:
                 yield from self._fetch_candidates(state, fetch, depth=depth + 1)
 
