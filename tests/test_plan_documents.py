@@ -672,6 +672,14 @@ SHAPES: dict[str, tuple[dict[str, Any], str, str]] = {
         "published",
         r"elements: couldn't check, damaged PDF \(.+\)",
     ),
+    "flaky.gov": (
+        {
+            "/open": open_page(link("/open/customer-service-plan.pdf")),
+            "/open/customer-service-plan.pdf": {"status": 503, "body": "Try again later"},
+        },
+        "unreachable",
+        re.escape("the plan link answered 503 three times, so the plan could not be checked"),
+    ),
     "unnamed.gov": (
         {
             "/open": open_page(link("/open/eo13571.pdf", "Executive Order 13571")),
@@ -756,7 +764,7 @@ def test_each_shape_on_the_simulated_web_then_rejudged_without_a_crawl(tmp_path:
             by_rule.setdefault(f["rule"], set()).add(f["domain"])
         assert not by_rule.get("plan-missing") and not by_rule.get("plan-incomplete")
         assert not by_rule.get("open-page-missing")
-        assert by_rule["site-unreachable"] == {"offframe.gov", "unnamed.gov"}
+        assert by_rule["site-unreachable"] == {"offframe.gov", "unnamed.gov", "flaky.gov"}
 
         # Another policy (a timeline must be a Gantt chart), the same stored observations:
         # the readable plans are judged on their elements again; the unread stay unknown.
@@ -778,6 +786,7 @@ def test_each_shape_on_the_simulated_web_then_rejudged_without_a_crawl(tmp_path:
         for domain in ("scanned.gov", "corrupt.gov"):
             assert rejudged[domain]["status"] == "published"
         assert rejudged["unnamed.gov"]["status"] == "unreachable"
+        assert rejudged["flaky.gov"]["status"] == "unreachable"
         findings = export(None, db, "findings", "--rule", "plan-incomplete")
         assert {f["domain"] for f in findings} == incomplete
         assert len(web.requests()) == crawled  # judged again without a crawl
