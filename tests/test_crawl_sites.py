@@ -74,8 +74,7 @@ def test_every_domain_gets_one_row_and_a_status(world: Any) -> None:
     )
     assert rows["gamma.gov"]["redirect_target"] == "alpha.gov"
     assert rows["theta.gov"]["status_reason"] == (
-        "no endpoint answers: all four endpoints (www and bare, https and http) have no DNS "
-        "address"
+        "no endpoint answers: all four endpoints (www and bare, https and http) have no DNS address"
     )
     assert "refuse the connection" in rows["delta.gov"]["status_reason"]
     assert rows["eta.gov"]["status_reason"]
