@@ -539,7 +539,12 @@ def plan_row(
     stated: dt.date | None = check.get("stated_date")
     late, date_note = lateness(stated, has_plan, deadline, first_seen_run_ended)
     extras = check.get("extras") or {}
-    elements = {name: snippet is not None for name, snippet in (check["elements"] or {}).items()}
+    # null, not false, for each element of a plan whose document could not be read
+    unread = bool(extras.get("elements_unread"))
+    elements = {
+        name: None if unread else snippet is not None
+        for name, snippet in (check["elements"] or {}).items()
+    }
     return {
         "agency": check["agency"],
         "domain": check["domain"],

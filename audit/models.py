@@ -329,7 +329,11 @@ class PlanDocument(WarcRecordColumns, Base):
     content_type: Mapped[str | None] = mapped_column(Text)
     size: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str] = mapped_column(String(64))
-    text_kind: Mapped[str] = mapped_column(String(10))  # html | pdf | text | other
+    text_kind: Mapped[str] = mapped_column(String(10))  # html|pdf|docx|doc|rtf|text|other
+    # The format from the bytes (crawler/parsing/document_text.py: pdf, docx, doc, rtf, html,
+    # text, xlsx, png, ...); null for documents stored before revision 0004pf.
+    format: Mapped[str | None] = mapped_column(String(20))
+    # Why the text could not be read (empty text), or the first damaged page of a PDF.
     text_error: Mapped[str | None] = mapped_column(Text)
     text_z: Mapped[bytes] = mapped_column(LargeBinary)
     dates: Mapped[list[Any]] = mapped_column(default=list)  # audit.plan_text.DateMention

@@ -9,7 +9,11 @@ elements it has, the date it states, and the status word:
 published, incomplete, no-plan, no-open-page, unreachable.
 
 "Couldn't check" (connection errors, 401/403/429/5xx, a redirect off the agency's domains, a
-page that only renders with JavaScript) is `unreachable` with the reason, never absence.
+page that only renders with JavaScript, a candidate document whose text could not be read) is
+`unreachable` with the reason, never absence. A plan document that cannot be read but whose
+link, URL or title names a Customer Service Plan is `published` with its elements unknown
+("elements: couldn't check, <reason>"): no element is counted missing. Reasons are sentences
+(`audit/reason_words.py`); every URL and answer stays in the evidence.
 Pure: no database, no network (like `audit/site_status.py`).
 """
 
@@ -23,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from audit import reason_words as words
 from audit.page_similarity import Fingerprint, is_soft_404, similarity
 from audit.plan_text import DateMention, check_elements, stated_date
 
@@ -33,6 +38,8 @@ HAS_PLAN = ("published", "incomplete")
 UNCHECKED_STATUSES = {401, 403, 407, 408, 429}
 # A link (text, title attribute, URL) or a page title that names the Customer Service Plan.
 PLAN_NAME = re.compile(r"customer[\s_+.-]*service[\s_+.-]*plan", re.IGNORECASE)
+# How the crawl records a frame it did not fetch because it is off the agency's domains.
+OFF_SITE_FRAME = "outside the agency's domains"
 # A 2xx page this close to the homepage's text is the homepage under another URL.
 HOMEPAGE_SIMILARITY = 0.98
 
@@ -88,6 +95,24 @@ class DocumentFacts:
     rank: int = 1
     link_text: str | None = None
     title: str | None = None
+    format: str | None = None  # from the bytes; None for documents stored before 0004pf
+
+    @property
+    def unread_reason(self) -> str | None:
+        """Why no text could be extracted (an unread format, a PDF without a text layer, a
+        damaged file), or None when the document was read."""
+        if self.text.strip():
+            return None
+        if self.text_error:
+            return self.text_error
+        if self.text_kind == "other" and self.format is None:
+            # Stored before revision 0004pf: Word and RTF files were kept without their text.
+            return "a format the crawl that stored it did not read"
+        return None
+
+    @property
+    def unread(self) -> bool:
+        return self.unread_reason is not None
 
 
 @dataclass(frozen=True)
@@ -123,6 +148,8 @@ class PlanJudgement:
     missing: list[str] = field(default_factory=list)
     stated: DateMention | None = None
     dead_links: list[dict[str, Any]] = field(default_factory=list)
+    # Why the plan's elements are unknown: its document could not be read.
+    elements_unread: str | None = None
 
     @property
     def stated_date(self) -> dt.date | None:
@@ -173,6 +200,7 @@ def facts_from_rows(
                 rank=int(d.get("rank") or 0),
                 link_text=d.get("link_text"),
                 title=d.get("title"),
+                format=d.get("format"),
             )
             for d in documents
         ],
@@ -274,31 +302,55 @@ def judge_plan(facts: PlanFacts, policy: PlanPolicy) -> PlanJudgement:
             "final_url": link.get("final_url"),
             "names_plan": names_plan(link.get("link_text"), unquote(str(link.get("url", "")))),
             "verdict": _link_verdict(link),
+            "attempts": int(link.get("attempts") or 1),
+            "left_scope": bool(link.get("left_scope")),
         }
         for link in facts.failed_links
     ]
     if facts.homepage is None:
-        kinds = sorted({h.get("error_kind") or "?" for h in facts.homepage_tries})
-        if kinds == ["robots"]:
-            reason = "robots.txt forbids the auditor: could not be checked"
-        else:
-            reason = f"no homepage answered ({', '.join(kinds)})"
-        return PlanJudgement("unreachable", reason, verdicts, dead_links=dead)
+        return PlanJudgement("unreachable", _no_homepage(facts), verdicts, dead_links=dead)
     open_try = next((t for t, v in zip(facts.tries, verdicts, strict=True) if v == "real"), None)
     if open_try is None:
         status, reason = _no_open(facts, verdicts)
         return PlanJudgement(status, reason, verdicts, dead_links=dead)
     judged = [(doc, document_elements(doc, policy)) for doc in facts.documents]
     plans = [(doc, found) for doc, found in judged if _is_plan(doc, found, policy)]
-    if not plans:
+    best: DocumentFacts | None = None
+    found: dict[str, str | None] = {}
+    missing: list[str] = []
+    if plans:
+        best, found = max(
+            plans, key=lambda p: (sum(1 for n in policy.required if p[1].get(n)), -p[0].rank)
+        )
+        missing = [n for n in policy.required if not found.get(n)]
+    unread_named = [d for d in facts.documents if d.unread and _is_named(d)]
+    if unread_named and (best is None or missing):
+        # The link names the plan but its text could not be read: published, its elements
+        # unknown. Elements missing from a readable page beside it are not counted (they may
+        # well be in the unread document).
+        doc = min(unread_named, key=lambda d: d.rank)
+        return PlanJudgement(
+            "published",
+            f"elements: couldn't check, {doc.unread_reason}",
+            verdicts,
+            open_try,
+            doc,
+            dict.fromkeys(policy.required),
+            [],
+            None,
+            dead,
+            elements_unread=doc.unread_reason,
+        )
+    if best is None:
         status, reason = _no_plan(facts, dead)
         return PlanJudgement(status, reason, verdicts, open_try, dead_links=dead)
-    best, found = max(
-        plans, key=lambda p: (sum(1 for n in policy.required if p[1].get(n)), -p[0].rank)
-    )
-    missing = [n for n in policy.required if not found.get(n)]
     status = "incomplete" if missing else "published"
-    reason = f"plan misses {', '.join(missing)}" if missing else "plan has every required element"
+    if missing:
+        names = [n.replace("_", " ") for n in missing]
+        reason = f"the plan misses {words.number(len(missing))} required "
+        reason += f"{words.plural(len(missing), 'element')}: {words.join(names)}"
+    else:
+        reason = "the plan has every required element"
     return PlanJudgement(
         status,
         reason,
@@ -312,6 +364,83 @@ def judge_plan(facts: PlanFacts, policy: PlanPolicy) -> PlanJudgement:
     )
 
 
+def _attempts(facts: PlanFacts) -> dict[str, int]:
+    """URL -> requests made for its last hop (retries of 5xx, 429, timeouts), from the visits."""
+    return {
+        str(v.get("url")): int(v.get("attempts") or 1)
+        for v in facts.visits
+        if isinstance(v, Mapping)
+    }
+
+
+def _group_clauses(
+    verdict: str, tries: int, urls: Sequence[str], domain: str
+) -> tuple[list[str], bool]:
+    """One outcome's URLs in words, and whether that is one plain clause (the same paths on
+    a set of endpoints that has a name)."""
+    by_origin: dict[str, list[str]] = {}
+    for url in urls:
+        parts = urlsplit(url)
+        paths = by_origin.setdefault(f"{parts.scheme}://{parts.netloc}".lower(), [])
+        if (parts.path or "/") not in paths:
+            paths.append(parts.path or "/")
+    by_paths: dict[tuple[str, ...], list[str]] = {}
+    for origin, paths in by_origin.items():
+        by_paths.setdefault(tuple(paths), []).append(origin)
+    clauses = []
+    plain = len(by_paths) == 1
+    for paths, where in by_paths.items():
+        if verdict == "error:robots":
+            clauses.append(f"robots.txt forbids {words.join(paths)}")
+            continue
+        place = words.endpoints(where, domain)
+        plain = plain and (len(where) == 1 or not place.startswith(("http://", "https://")))
+        clauses.append(words.clause(list(paths), verdict, place, tries))
+    return clauses, plain
+
+
+def _clauses(
+    entries: Sequence[tuple[str, str]], domain: str, attempts: Mapping[str, int]
+) -> list[str]:
+    """/open tries (url, verdict) in words. Paths with the same outcome on the same endpoints
+    make one clause ("/open and /open/ answer 404 on all four endpoints (...)"); when the
+    outcomes differ and the most common one has no short name, it is said last, for "the
+    other N /open URLs tried"."""
+    groups: dict[tuple[str, int], list[str]] = {}
+    for url, verdict in entries:
+        groups.setdefault((verdict, attempts.get(url, 1)), []).append(url)
+    said = {key: _group_clauses(*key, urls, domain) for key, urls in groups.items()}
+    rest = max(groups, key=lambda key: len(groups[key])) if len(groups) > 1 else None
+    if rest is not None and said[rest][1]:
+        rest = None
+    clauses = [c for key, (found, _) in said.items() if key != rest for c in found]
+    if rest is not None:
+        (verdict, tries), n = rest, len(groups[rest])
+        if verdict == "error:robots":
+            clauses.append(f"robots.txt forbids the other {words.number(n)} /open URLs")
+        else:
+            subject = f"the other {words.number(n)} /open {words.plural(n, 'URL')} tried"
+            clauses.append(f"{subject} {words.outcome(verdict, n > 1, tries)}")
+    return clauses
+
+
+def _no_homepage(facts: PlanFacts) -> str:
+    tries = [(str(h.get("url")), h.get("error_kind") or "other") for h in facts.homepage_tries]
+    if tries and all(kind == "robots" for _, kind in tries):
+        return "robots.txt forbids the homepage, so /open could not be checked"
+    if not tries:
+        return "no homepage answered"
+    attempts = _attempts(facts)
+    by_kind: dict[tuple[str, int], list[str]] = {}
+    for url, kind in tries:
+        by_kind.setdefault((kind, attempts.get(url, 1)), []).append(words.origin_of(url))
+    said = [
+        f"{words.endpoints(where, facts.domain)} {words.outcome(kind, len(where) > 1, tries_made)}"
+        for (kind, tries_made), where in by_kind.items()
+    ]
+    return "no homepage answered: " + "; ".join(said)
+
+
 def _no_open(facts: PlanFacts, verdicts: Sequence[str]) -> tuple[str, str]:
     """No real /open page: absent (no-open-page) only when the site said so; when the
     site's own /open could not be checked (errors, 401/403/429, 5xx, a redirect off the
@@ -319,18 +448,23 @@ def _no_open(facts: PlanFacts, verdicts: Sequence[str]) -> tuple[str, str]:
     tries = list(zip(facts.tries, verdicts, strict=True))
     statuses = [t.status for t in facts.tries if t.status is not None]
     home_status = (facts.homepage or {}).get("status")
+    attempts = _attempts(facts)
     if home_status in (401, 403) and statuses and all(s in (401, 403) for s in statuses):
-        return "unreachable", "blocked"
+        codes = words.join(str(c) for c in sorted(set(statuses)))
+        return "unreachable", f"blocked: the homepage and every /open URL answer {codes}"
+    described = _clauses([(t.url, v) for t, v in tries], facts.domain, attempts)
     if tries and all(v.startswith("error:") for _, v in tries):
-        kinds = sorted({v.split(":", 1)[1] for _, v in tries})
-        return "unreachable", f"/open could not be fetched ({', '.join(kinds)})"
+        if all(v == "error:robots" for _, v in tries):
+            return "unreachable", "; ".join(described)
+        return "unreachable", "/open could not be fetched: " + "; ".join(described)
     # The site's own origin (where its homepage answered) is the one that counts: an
     # unanswered http:// variant of an https-only site proves nothing either way.
     origin = facts.origin or ""
     own = [(t, v) for t, v in tries if not origin or t.url.startswith(origin + "/")]
     left = [t for t, v in own if v == "left-scope"]
     if left:
-        return "unreachable", f"left scope: {left[0].final_url}"
+        where = urlsplit(left[0].final_url or "").hostname or "another site"
+        return "unreachable", f"/open leads off the agency's domains, to {where}"
     answered = [(t, v) for t, v in own if not _unchecked_verdict(v)]
     home_fp = facts.homepage_fingerprint
     if (
@@ -342,34 +476,94 @@ def _no_open(facts: PlanFacts, verdicts: Sequence[str]) -> tuple[str, str]:
             for t, v in answered
         )
     ):
-        return "unreachable", "script-only page"
-    described = "; ".join(f"{t.url}: {v}" for t, v in tries)
+        return "unreachable", (
+            "script-only page: the site shows /open only to browsers that run JavaScript"
+        )
     if any(_unchecked_verdict(v) for _, v in own) or (
         tries and all(_unchecked_verdict(v) for _, v in tries)
     ):
-        return "unreachable", f"/open could not be checked: {described}"
-    return "no-open-page", described or "no /open URL tried"
+        return "unreachable", "/open could not be checked: " + "; ".join(described)
+    return "no-open-page", "; ".join(described) or "no /open URL was tried"
+
+
+def _link_outcomes(entries: list[dict[str, Any]]) -> str:
+    """What plan links answered, in words: "answered 503 three times", "answer 404"."""
+    outcomes = []
+    for d in entries:
+        if d.get("left_scope"):
+            verdict = "left-scope"
+        elif d.get("error"):
+            verdict = str(d["error"])
+        else:
+            verdict = f"http-{d.get('status')}"
+        phrase = words.outcome(verdict, len(entries) > 1, int(d.get("attempts") or 1))
+        if phrase not in outcomes:
+            outcomes.append(phrase)
+    return words.join(outcomes)
+
+
+def _off_site_frames(facts: PlanFacts) -> list[Mapping[str, Any]]:
+    """Frames off the agency's domains (recorded, not fetched) on the /open page, on its
+    frames, or on a document whose link names the plan: the plan may be in them."""
+    pages = {
+        u
+        for d in facts.documents
+        if d.source == "open" or (d.source == "frame" and d.depth == 0) or _is_named(d)
+        for u in (d.url, d.final_url)
+        if u
+    }
+    return [
+        f
+        for f in facts.extras.get("frames") or []
+        if isinstance(f, Mapping)
+        and not f.get("followed")
+        and f.get("why") == OFF_SITE_FRAME
+        and f.get("from") in pages
+    ]
 
 
 def _no_plan(facts: PlanFacts, dead: list[dict[str, Any]]) -> tuple[str, str]:
     """A real /open page but no plan document. A plan link that could not be fetched
-    (timeout, 5xx, 403, off the agency's domains) means the plan could not be checked."""
+    (timeout, 5xx, 403, off the agency's domains), or a candidate document whose text could
+    not be read, means the plan could not be checked."""
 
-    def listed(entries: list[dict[str, Any]]) -> str:
-        return ", ".join(f"{d['url']} ({d['status'] or d['error']})" for d in entries)
+    def subject(entries: list[dict[str, Any]]) -> str:
+        n = len(entries)
+        return "the plan link" if n == 1 else f"the {words.number(n)} plan links"
 
     named_unchecked = [d for d in dead if d["names_plan"] and d["verdict"] == "unchecked"]
     if named_unchecked:
-        return "unreachable", f"plan link could not be checked: {listed(named_unchecked)}"
+        return "unreachable", (
+            f"{subject(named_unchecked)} {_link_outcomes(named_unchecked)}, so the plan "
+            "could not be checked"
+        )
+    unread = [d for d in facts.documents if d.unread and d.source != "open"]
+    if unread:
+        n = len(unread)
+        what = "a candidate document" if n == 1 else f"{words.number(n)} candidate documents"
+        reasons = list(dict.fromkeys(str(d.unread_reason) for d in unread))
+        return "unreachable", f"couldn't check: {what} could not be read: {'; '.join(reasons)}"
+    off_site = _off_site_frames(facts)
+    if off_site:
+        hosts = list(dict.fromkeys(urlsplit(str(f.get("url"))).hostname or "?" for f in off_site))
+        frames = "a frame" if len(off_site) == 1 else "frames"
+        return "unreachable", (
+            f"couldn't check: /open or the plan page shows {frames} from {words.join(hosts)}, "
+            "outside the agency's domains, which the crawler does not fetch"
+        )
     named_dead = [d for d in dead if d["names_plan"] and d["verdict"] == "dead"]
     if named_dead:
-        return "no-plan", f"plan link is dead: {listed(named_dead)}"
+        return "no-plan", f"{subject(named_dead)} {_link_outcomes(named_dead)}"
     if facts.candidates:
-        reason = "candidate links contain none of the plan elements"
+        n = len(facts.candidates)
+        if n == 1:
+            reason = "the one candidate link holds none of the plan's elements"
+        else:
+            reason = f"none of the {words.number(n)} candidate links holds the plan's elements"
         if dead:
-            reason += f" (not answered: {listed(dead)})"
+            reason += f" ({words.number(len(dead))} of them did not answer)"
         return "no-plan", reason
-    return "no-plan", "no Customer Service Plan linked from /open"
+    return "no-plan", "/open links no Customer Service Plan"
 
 
 def check_fields(facts: PlanFacts, judgement: PlanJudgement) -> dict[str, Any]:
@@ -396,7 +590,22 @@ def check_fields(facts: PlanFacts, judgement: PlanJudgement) -> dict[str, Any]:
         "dead_links": judgement.dead_links,
         "notes": facts.notes,
         "plan_kind": best.text_kind if best else None,
+        "plan_format": (best.format or best.text_kind) if best else None,
         "scope": facts.scope,
+        # Same-site frames were fetched as parts of their page; others recorded only.
+        "frames": [f for f in facts.extras.get("frames") or [] if isinstance(f, Mapping)],
+        # Documents whose text could not be read, with why: never counted as absent.
+        "unread_documents": [
+            {
+                "url": d.url,
+                "format": d.format or d.text_kind,
+                "reason": d.unread_reason,
+                "names_plan": _is_named(d),
+            }
+            for d in facts.documents
+            if d.unread
+        ],
+        "elements_unread": judgement.elements_unread,
     }
     if best is not None:
         evidence["plan_text_error"] = best.text_error
@@ -420,6 +629,7 @@ def check_fields(facts: PlanFacts, judgement: PlanJudgement) -> dict[str, Any]:
             "feedback_url": facts.extras.get("feedback_url"),
             "candidates": candidates,
             "missing": list(judgement.missing),
+            "elements_unread": judgement.elements_unread,
         },
         "evidence": evidence,
     }

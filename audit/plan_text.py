@@ -1,8 +1,9 @@
 """Reading a Customer Service Plan's text: its elements and the date it says it was published.
 
-Pure functions over text the /open crawl extracted and stored (HTML, PDF): the audit judges
-with them under the policy in force, so changed patterns re-judge without a crawl. The crawl
-uses `date_mentions` only to store every date it saw, with its context.
+Pure functions over text the /open crawl extracted and stored (HTML, PDF, Word, RTF, plain
+text): the audit judges with them under the policy in force, so changed patterns re-judge
+without a crawl. The crawl uses `date_mentions` only to store every date it saw, with its
+context.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 from urllib.parse import urlsplit
 
+from audit import reason_words as words
 from audit.domain_names import DomainError, normalise_host, registrable_domain
 
 StatusName = Literal["active", "parked", "redirect", "error", "unreachable"]
@@ -133,14 +134,39 @@ def _is_2xx(status: int | None) -> bool:
     return status is not None and 200 <= status < 300
 
 
-BLOCKED_BY_ROBOTS = "blocked by robots.txt: could not be checked"
+BLOCKED_BY_ROBOTS = "blocked: robots.txt forbids the crawler every endpoint"
 
 
 def could_not_check(status: str | None, reason: str | None) -> bool:
     """True for a site the crawl could not check: nothing answered (`unreachable`), or it
-    refused us (`error` "blocked": 401/403 everywhere, or robots.txt). Such a site is never
-    counted as lacking anything."""
+    refused us (`error` with a reason starting "blocked": 401/403 everywhere, or robots.txt).
+    Such a site is never counted as lacking anything."""
     return status == "unreachable" or (reason or "").startswith("blocked")
+
+
+def _placeholder(reason: str) -> str:
+    """parked_reason's "kind: match" as a sentence about the homepage."""
+    kind, _, match = reason.partition(": ")
+    what = {
+        "domain parking page": "a domain parking page",
+        "default web server page": "a web server's default page",
+        "placeholder page": "a placeholder",
+    }.get(kind)
+    if what is None:
+        return f"the homepage is a {reason}"
+    return f'the homepage is {what} ("{match}")' if match else f"the homepage is {what}"
+
+
+def _failures(endpoints: Sequence[EndpointObservation], domain: str) -> list[str]:
+    """Endpoints that did not answer, in words: "both http endpoints (www and bare) refuse
+    the connection"."""
+    by_kind: dict[str, list[str]] = {}
+    for e in endpoints:
+        by_kind.setdefault(e.error_kind or "other", []).append(words.origin_of(e.url))
+    return [
+        f"{words.endpoints(origins, domain)} {words.outcome(kind, len(origins) > 1)}"
+        for kind, origins in by_kind.items()
+    ]
 
 
 def classify_site(domain: str, endpoints: Sequence[EndpointObservation]) -> SiteStatus:
@@ -151,17 +177,18 @@ def classify_site(domain: str, endpoints: Sequence[EndpointObservation]) -> Site
     1. **active** / **parked** — some endpoint ends, after redirects, with 2xx on the domain's
        own registrable domain (``www.usda.gov`` counts for ``usda.gov``). If every such page is a
        placeholder (:func:`parked_reason`) the domain is *parked* with that reason; otherwise it
-       is *active*, reason "<status> at <final URL>" for the first real page.
+       is *active*, reason "the homepage answers <status> at <final URL>" for the first real
+       page.
     2. **redirect** — some endpoint ends on a different registrable domain with 2xx or 3xx (the
        crawler does not follow redirects off the domain, so 3xx there is normal).
        ``redirect_target`` is the most common such domain (first seen wins ties); reason
-       "redirects to <target>".
+       "the homepage redirects to <target>".
     3. **error** — endpoints answered, but with nothing usable (HTTP >= 400, or a redirect
-       that never settled on the domain). Reason "blocked" when every answer is 401/403 (the
-       site exists but refuses us, typically a WAF), else "HTTP <code> on all live endpoints"
-       or "HTTP <a>, <b> on live endpoints".
-    4. **unreachable** — no endpoint answered; reason names the connection failures, e.g.
-       "dns error on all endpoints".
+       that never settled on the domain). Reason "blocked: ..." when every answer is 401/403
+       (the site exists but refuses us, typically a WAF), else which endpoints answered what,
+       "all four endpoints (www and bare, https and http) answer 404".
+    4. **unreachable** — no endpoint answered; reason "no endpoint answers: " and the
+       connection failures, e.g. "all four endpoints (...) have no DNS address".
 
     Before all of these: when robots.txt forbade every endpoint (``error_kind`` "robots"),
     nothing was fetched and the site could not be checked: **error**, reason
@@ -170,6 +197,8 @@ def classify_site(domain: str, endpoints: Sequence[EndpointObservation]) -> Site
     """
     if endpoints and all(e.error_kind == "robots" for e in endpoints):
         return SiteStatus("error", BLOCKED_BY_ROBOTS, None)
+    # Words name each failure as it was (robots.txt too); the rules count robots as "other".
+    unanswered = [e for e in endpoints if e.status is None]
     endpoints = [
         replace(e, error_kind="other") if e.error_kind == "robots" else e for e in endpoints
     ]
@@ -185,9 +214,11 @@ def classify_site(domain: str, endpoints: Sequence[EndpointObservation]) -> Site
             reason = parked_reason(endpoint.title, endpoint.body_text)
             if reason is None:
                 where = endpoint.final_url or endpoint.url
-                return SiteStatus("active", f"{endpoint.status} at {where}", None)
+                return SiteStatus(
+                    "active", f"the homepage answers {endpoint.status} at {where}", None
+                )
             first_parked = first_parked or reason
-        return SiteStatus("parked", first_parked or "placeholder page", None)
+        return SiteStatus("parked", _placeholder(first_parked or "placeholder page"), None)
 
     targets: Counter[str] = Counter()
     for endpoint in answered:
@@ -198,24 +229,24 @@ def classify_site(domain: str, endpoints: Sequence[EndpointObservation]) -> Site
     if targets:
         # Counter.most_common keeps insertion order among equal counts: first seen wins.
         target = targets.most_common(1)[0][0]
-        return SiteStatus("redirect", f"redirects to {target}", target)
+        return SiteStatus("redirect", f"the homepage redirects to {target}", target)
 
     if answered:
         codes = [e.status for e in answered if e.status is not None]
+        by_code: dict[int, list[str]] = {}
+        for e in answered:
+            by_code.setdefault(e.status or 0, []).append(words.origin_of(e.url))
+        said = [
+            f"{words.endpoints(origins, domain)} {words.outcome(str(code), len(origins) > 1)}"
+            for code, origins in sorted(by_code.items())
+        ]
+        said += _failures(unanswered, domain)
         if all(code in (401, 403) for code in codes):
-            return SiteStatus("error", "blocked", None)
-        distinct = sorted(set(codes))
-        if len(distinct) == 1:
-            reason = f"HTTP {distinct[0]} on all live endpoints"
-        else:
-            reason = "HTTP " + ", ".join(str(c) for c in distinct) + " on live endpoints"
-        return SiteStatus("error", reason, None)
+            return SiteStatus("error", "blocked: " + "; ".join(said), None)
+        return SiteStatus("error", "; ".join(said), None)
 
     if not endpoints:
-        return SiteStatus("unreachable", "no endpoints checked", None)
-    kinds = list(dict.fromkeys(e.error_kind or "other" for e in endpoints))
-    if len(kinds) == 1:
-        reason = f"{kinds[0]} error on all endpoints"
-    else:
-        reason = ", ".join(kinds) + " errors; no endpoint answered"
-    return SiteStatus("unreachable", reason, None)
+        return SiteStatus("unreachable", "no endpoint was checked", None)
+    return SiteStatus(
+        "unreachable", "no endpoint answers: " + "; ".join(_failures(unanswered, domain)), None
+    )

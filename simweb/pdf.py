@@ -61,44 +61,36 @@ def _content_stream(lines: Sequence[str], font_size: float) -> bytes:
     return b"\n".join(parts) + b"\n"
 
 
-def make_pdf(
-    text: str | Iterable[str],
-    *,
-    title: str | None = None,
-    font_size: float = 11,
-    lines_per_page: int = 48,
-    width: int = 90,
+def _document(
+    resource: bytes, resources: bytes, streams: Sequence[bytes], producer: str, title: str | None
 ) -> bytes:
-    """Return the bytes of a PDF document showing ``text`` (a string or a list of lines)."""
-    pages = paginate(text, lines_per_page=lines_per_page, width=width)
-    # Object numbers: 1 catalog, 2 page tree, 3 font, 4 info, then (page, content) pairs.
+    """A PDF of one page per content stream. Object numbers: 1 catalog, 2 page tree, 3 the
+    shared resource (a font, an image), 4 info, then (page, content) pairs."""
     objects: dict[int, bytes] = {}
-    page_ids = [5 + 2 * i for i in range(len(pages))]
+    page_ids = [5 + 2 * i for i in range(len(streams))]
     objects[1] = b"<< /Type /Catalog /Pages 2 0 R >>"
     kids = b" ".join(f"{pid} 0 R".encode() for pid in page_ids)
     objects[2] = (
-        b"<< /Type /Pages /Kids [" + kids + b"] /Count " + str(len(pages)).encode() + b" >>"
+        b"<< /Type /Pages /Kids [" + kids + b"] /Count " + str(len(streams)).encode() + b" >>"
     )
-    objects[3] = (
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
-    )
-    info = b"<< /Producer (simweb)"
+    objects[3] = resource
+    info = b"<< /Producer (" + producer.encode() + b")"
     if title:
         info += b" /Title " + _pdf_string(title)
     objects[4] = info + b" >>"
-    for pid, lines in zip(page_ids, pages, strict=True):
-        stream = _content_stream(lines, font_size)
+    for pid, stream in zip(page_ids, streams, strict=True):
         objects[pid] = (
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 "
             + f"{PAGE_WIDTH} {PAGE_HEIGHT}".encode()
-            + b"] /Resources << /Font << /F1 3 0 R >> >> /Contents "
+            + b"] /Resources << "
+            + resources
+            + b" >> /Contents "
             + f"{pid + 1} 0 R".encode()
             + b" >>"
         )
         objects[pid + 1] = (
             b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"endstream"
         )
-
     out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     offsets: dict[int, int] = {}
     count = max(objects) + 1
@@ -114,3 +106,40 @@ def make_pdf(
         f"trailer\n<< /Size {count} /Root 1 0 R /Info 4 0 R >>\nstartxref\n{xref_at}\n%%EOF\n"
     ).encode()
     return bytes(out)
+
+
+def make_scanned_pdf(pages: int = 1, *, title: str | None = None) -> bytes:
+    """A PDF whose pages are images only, as a scanner makes them: no text layer."""
+    side = 16
+    # A grey page with darker rows, like lines of type seen from afar.
+    pixels = bytes(
+        (90 if (row % 4 == 1 and 2 <= col < side - 2) else 235)
+        for row in range(side)
+        for col in range(side)
+    )
+    image = (
+        (
+            f"<< /Type /XObject /Subtype /Image /Width {side} /Height {side} /ColorSpace "
+            f"/DeviceGray /BitsPerComponent 8 /Length {len(pixels)} >>\nstream\n"
+        ).encode()
+        + pixels
+        + b"\nendstream"
+    )
+    draw = f"q {PAGE_WIDTH - 2 * MARGIN} 0 0 {PAGE_HEIGHT - 2 * MARGIN} {MARGIN} {MARGIN} cm"
+    stream = (draw + " /Im1 Do Q\n").encode()
+    return _document(image, b"/XObject << /Im1 3 0 R >>", [stream] * pages, "simweb scanner", title)
+
+
+def make_pdf(
+    text: str | Iterable[str],
+    *,
+    title: str | None = None,
+    font_size: float = 11,
+    lines_per_page: int = 48,
+    width: int = 90,
+) -> bytes:
+    """Return the bytes of a PDF document showing ``text`` (a string or a list of lines)."""
+    pages = paginate(text, lines_per_page=lines_per_page, width=width)
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+    streams = [_content_stream(lines, font_size) for lines in pages]
+    return _document(font, b"/Font << /F1 3 0 R >>", streams, "simweb", title)

@@ -24,7 +24,8 @@ from typing import Any
 import yaml
 
 from simweb.hostile import BEHAVIOURS as HOSTILE_BEHAVIOURS
-from simweb.pdf import make_pdf
+from simweb.office import DOC_TYPE, DOCX_TYPE, RTF_TYPE, make_doc, make_docx, make_rtf
+from simweb.pdf import make_pdf, make_scanned_pdf
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 DEMO_SITES_DIR = DEMO_DIR / "sites"
@@ -57,7 +58,19 @@ SITE_KEYS = frozenset(
     }
 )
 EPOCH_KEYS = SITE_KEYS - {"hosts", "epochs", "extends"}
-CONTENT_KEYS = ("body", "body_file", "text", "json", "pdf_text", "title", "hostile")
+CONTENT_KEYS = (
+    "body",
+    "body_file",
+    "text",
+    "json",
+    "pdf_text",
+    "title",
+    "hostile",
+    "docx_text",
+    "doc_text",
+    "rtf_text",
+    "scanned_pdf",
+)
 PAGE_KEYS = frozenset(
     {*CONTENT_KEYS, "status", "headers", "content_type", "redirect", "delay", "sequence", "vars"}
     | {"pdf_title"}
@@ -543,6 +556,24 @@ def _compile_page(spec: Any, ctx: _Ctx, where: str, *, in_sequence: bool = False
         title = spec.get("pdf_title")
         pdf_title = ctx.text(title, f"{where}.pdf_title") if title is not None else None
         body = make_pdf(lines, title=pdf_title)
+        content_type = PDF_TYPE
+    elif kind in ("docx_text", "doc_text", "rtf_text"):
+        value = spec[kind]
+        if isinstance(value, list):
+            lines = [ctx.text(x, f"{where}.{kind}") for x in value]
+        else:
+            lines = ctx.text(value, f"{where}.{kind}").splitlines()
+        writer, content_type = {
+            "docx_text": (make_docx, DOCX_TYPE),
+            "doc_text": (make_doc, DOC_TYPE),
+            "rtf_text": (make_rtf, RTF_TYPE),
+        }[kind]
+        body = writer(lines)
+    elif kind == "scanned_pdf":
+        pages = spec["scanned_pdf"]
+        if isinstance(pages, bool) or not isinstance(pages, int) or not 1 <= pages <= 100:
+            raise _Problem(f"{where}.scanned_pdf", f"expected a number of pages, not {pages!r}")
+        body = make_scanned_pdf(pages)
         content_type = PDF_TYPE
     elif kind == "body_file":
         body, content_type = _read_body_file(spec["body_file"], ctx, f"{where}.body_file")

@@ -69,10 +69,14 @@ def test_every_domain_gets_one_row_and_a_status(world: Any) -> None:
         "theta.gov": "unreachable",
     }
     assert {d: r["status"] for d, r in rows.items()} == expected
-    assert rows["epsilon.gov"]["status_reason"] == "blocked"
+    assert rows["epsilon.gov"]["status_reason"] == (
+        "blocked: all four endpoints (www and bare, https and http) answer 403"
+    )
     assert rows["gamma.gov"]["redirect_target"] == "alpha.gov"
-    assert "dns" in rows["theta.gov"]["status_reason"]
-    assert "refused" in rows["delta.gov"]["status_reason"]
+    assert rows["theta.gov"]["status_reason"] == (
+        "no endpoint answers: all four endpoints (www and bare, https and http) have no DNS address"
+    )
+    assert "refuse the connection" in rows["delta.gov"]["status_reason"]
     assert rows["eta.gov"]["status_reason"]
     assert "crawl run 1 finished: sites: 8/8" in world["output"]
 

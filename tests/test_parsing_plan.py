@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from audit.plan_text import check_elements, find_stated_date
 from crawler.parsing.plan import (
-    ExtractedText,
     OpenGovExtras,
     extract_text,
     find_plan_candidates,
@@ -163,26 +162,40 @@ def test_max_chars() -> None:
 
 
 @pytest.mark.parametrize(
-    ("body", "content_type", "kind", "text"),
+    ("body", "content_type", "kind", "text", "fmt", "error"),
     [
-        (b"Customer Service Plan\r\nIssued 2011", "text/plain", "text", "Customer Service"),
-        ("Caf\xe9".encode("latin-1"), "text/plain; charset=iso-8859-1", "text", "Café"),
-        ("Caf\xe9".encode("latin-1"), "text/plain", "text", "Café"),
-        (b"\xef\xbb\xbfplain with BOM", None, "text", "plain with BOM"),
-        (b"<!DOCTYPE html><p>sniffed</p>", None, "html", "sniffed"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png", "other", ""),
-        (b"\x00\x01\x02\x03binary", None, "other", ""),
-        (b"PK\x03\x04\x14\x00", "application/vnd.openxmlformats", "other", ""),
-        (b"", None, "other", ""),
-        (b"", "text/html", "html", ""),
+        (b"Customer Service Plan\r\nIssued 2011", "text/plain", "text", "Customer", "text", None),
+        (
+            "Caf\xe9".encode("latin-1"),
+            "text/plain; charset=iso-8859-1",
+            "text",
+            "Café",
+            "text",
+            None,
+        ),
+        ("Caf\xe9".encode("latin-1"), "text/plain", "text", "Café", "text", None),
+        (b"\xef\xbb\xbfplain with BOM", None, "text", "plain with BOM", "text", None),
+        (b"<!DOCTYPE html><p>sniffed</p>", None, "html", "sniffed", "html", None),
+        (b"<frameset><frame src=a.html></frameset>", None, "html", "", "html", None),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image/png", "other", "", "png", "PNG image"),
+        (b"\x00\x01\x02\x03binary", None, "other", "", "binary", "unknown binary file"),
+        (b"PK\x03\x04\x14\x00", "application/vnd.openxmlformats", "other", "", "zip", "ZIP"),
+        (b"{}", "application/json", "other", "", "other", "application/json"),
+        (b"", None, "other", "", "other", None),
+        (b"", "text/html", "html", "", "html", None),
     ],
 )
-def test_extract_kinds(body: bytes, content_type: str | None, kind: str, text: str) -> None:
+def test_extract_kinds(
+    body: bytes, content_type: str | None, kind: str, text: str, fmt: str, error: str | None
+) -> None:
     extracted = extract_text(body, content_type)
-    assert extracted.kind == kind
+    assert (extracted.kind, extracted.format) == (kind, fmt)
     assert text in extracted.text
-    if kind == "other":
-        assert extracted == ExtractedText(text="", kind="other", error=None)
+    if error is None:
+        assert extracted.error is None
+    else:
+        assert extracted.error and error in extracted.error
+        assert extracted.text == ""
 
 
 # --- check_elements ---------------------------------------------------------------------------
@@ -313,7 +326,8 @@ def test_open_gov_extras_garbage() -> None:
 )
 def test_extract_text_never_raises(body: bytes, content_type: str | None) -> None:
     extracted = extract_text(body, content_type)
-    assert extracted.kind in ("html", "pdf", "text", "other")
+    assert extracted.kind in ("html", "pdf", "docx", "doc", "rtf", "text", "other")
+    assert extracted.error is None or extracted.text == "" or extracted.kind == "pdf"
     find_stated_date(extracted.text)
 
 

@@ -108,7 +108,7 @@ def test_active() -> None:
             ok("https://www.usda.gov/"),
         ],
     )
-    assert result == SiteStatus("active", "200 at https://www.usda.gov/", None)
+    assert result == SiteStatus("active", "the homepage answers 200 at https://www.usda.gov/", None)
 
 
 def test_active_wins_over_a_parked_endpoint() -> None:
@@ -117,7 +117,7 @@ def test_active_wins_over_a_parked_endpoint() -> None:
         [ok("http://example.gov/", name="apache_it_works.html"), ok("https://www.example.gov/")],
     )
     assert result.status == "active"
-    assert result.reason == "200 at https://www.example.gov/"
+    assert result.reason == "the homepage answers 200 at https://www.example.gov/"
 
 
 def test_parked() -> None:
@@ -129,7 +129,7 @@ def test_parked() -> None:
         ],
     )
     assert result.status == "parked"
-    assert result.reason.startswith("domain parking page")
+    assert result.reason == 'the homepage is a domain parking page ("This domain name is parked")'
     assert result.redirect_target is None
 
 
@@ -143,7 +143,7 @@ def test_redirect_to_most_common_domain() -> None:
             down("http://www.socialsecurity.gov/", "refused"),
         ],
     )
-    assert result == SiteStatus("redirect", "redirects to ssa.gov", "ssa.gov")
+    assert result == SiteStatus("redirect", "the homepage redirects to ssa.gov", "ssa.gov")
 
 
 def test_redirect_beats_errors_on_the_domain() -> None:
@@ -161,7 +161,7 @@ def test_off_site_error_is_not_a_redirect() -> None:
     result = classify_site(
         "old.gov", [http("https://old.gov/", 404, "https://www.new.gov/missing")]
     )
-    assert result == SiteStatus("error", "HTTP 404 on all live endpoints", None)
+    assert result == SiteStatus("error", "https://old.gov answers 404", None)
 
 
 def test_subdomain_of_own_domain_is_not_a_redirect() -> None:
@@ -178,21 +178,59 @@ def test_blocked() -> None:
             down("http://example.gov/", "timeout"),
         ],
     )
-    assert result == SiteStatus("error", "blocked", None)
+    assert result == SiteStatus(
+        "error",
+        "blocked: https://www.example.gov answers 401; https://example.gov answers 403; "
+        "http://example.gov times out",
+        None,
+    )
+    assert could_not_check(result.status, result.reason)
 
 
 def test_mixed_errors() -> None:
     result = classify_site(
         "example.gov", [http("https://example.gov/", 503), http("https://www.example.gov/", 403)]
     )
-    assert result == SiteStatus("error", "HTTP 403, 503 on live endpoints", None)
+    assert result == SiteStatus(
+        "error", "https://www.example.gov answers 403; https://example.gov answers 503", None
+    )
+    assert not could_not_check(result.status, result.reason)
 
 
 def test_unreachable_single_kind() -> None:
     result = classify_site(
         "gone.gov", [down("https://gone.gov/", "dns"), down("https://www.gone.gov/", "dns")]
     )
-    assert result == SiteStatus("unreachable", "dns error on all endpoints", None)
+    assert result == SiteStatus(
+        "unreachable",
+        "no endpoint answers: both https endpoints (www and bare) have no DNS address",
+        None,
+    )
+
+
+def test_four_endpoints_in_words() -> None:
+    result = classify_site(
+        "old.gov",
+        [
+            http(f"{scheme}://{host}old.gov/", 404)
+            for scheme in ("https", "http")
+            for host in ("www.", "")
+        ],
+    )
+    assert result.reason == "all four endpoints (www and bare, https and http) answer 404"
+    result = classify_site(
+        "old.gov",
+        [
+            http("https://www.old.gov/", 500),
+            http("http://www.old.gov/", 500),
+            down("https://old.gov/", "dns"),
+            down("http://old.gov/", "dns"),
+        ],
+    )
+    assert result.reason == (
+        "both www endpoints (https and http) answer 500; both bare endpoints (https and http) "
+        "have no DNS address"
+    )
 
 
 def test_unreachable_mixed_kinds() -> None:
@@ -200,7 +238,10 @@ def test_unreachable_mixed_kinds() -> None:
         "gone.gov", [down("https://gone.gov/", "tls"), down("http://gone.gov/", "refused")]
     )
     assert result.status == "unreachable"
-    assert "tls" in result.reason and "refused" in result.reason
+    assert result.reason == (
+        "no endpoint answers: https://gone.gov fails the TLS handshake; "
+        "http://gone.gov refuses the connection"
+    )
 
 
 def test_no_endpoints() -> None:
@@ -224,7 +265,12 @@ def test_robots_refusal_beside_other_failures_counts_as_other() -> None:
     result = classify_site(
         "dhs.gov", [down("https://www.dhs.gov/", "robots"), down("http://dhs.gov/", "dns")]
     )
-    assert result == SiteStatus("unreachable", "other, dns errors; no endpoint answered", None)
+    assert result == SiteStatus(
+        "unreachable",
+        "no endpoint answers: https://www.dhs.gov is forbidden by robots.txt; "
+        "http://dhs.gov has no DNS address",
+        None,
+    )
     answered = classify_site(
         "usda.gov", [down("https://usda.gov/", "robots"), ok("https://www.usda.gov/")]
     )
@@ -233,7 +279,7 @@ def test_robots_refusal_beside_other_failures_counts_as_other() -> None:
 
 
 def test_could_not_check() -> None:
-    assert could_not_check("unreachable", "dns error on all endpoints")
-    assert could_not_check("error", "blocked")
-    assert not could_not_check("error", "HTTP 500 on all live endpoints")
+    assert could_not_check("unreachable", "no endpoint answers: ...")
+    assert could_not_check("error", "blocked: all four endpoints (...) answer 403")
+    assert not could_not_check("error", "all four endpoints (...) answer 500")
     assert not could_not_check("parked", "placeholder page: coming soon")

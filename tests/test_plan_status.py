@@ -131,7 +131,7 @@ def test_changed_element_patterns_rejudge_the_plan_without_a_crawl(
     assert row["status"] == "incomplete"
     assert row["missing_elements"] == ["timeline"]
     assert row["elements"]["timeline"] is False and row["elements"]["signature_initiative"]
-    assert row["status_reason"] == "plan misses timeline"
+    assert row["status_reason"] == "the plan misses one required element: timeline"
     findings = json.loads(
         cli(db_url, "export", "findings", "--rule", "plan-incomplete", "--format", "json")
     )
@@ -235,7 +235,7 @@ def test_no_plan_late_finding_without_a_stated_date() -> None:
         "domain": "alpha.gov",
         "open_page_url": "https://www.alpha.gov/open",
         "status": "published",
-        "reason": "plan has every required element",
+        "reason": "the plan has every required element",
         "plan_url": "https://www.alpha.gov/open",
         "plan_content_type": "text/html",
         "plan_hash": "ab" * 32,
@@ -344,10 +344,11 @@ def test_open_pages_that_could_not_be_checked_on_the_simulated_web(tmp_path: Pat
         findings = export(None, db, "findings")
     iota, kappa = rows["iota.gov"], rows["kappa.gov"]
     assert iota["status"] == "unreachable"
-    assert iota["status_reason"] == "left scope: https://open.example.com/iota"
+    assert iota["status_reason"] == "/open leads off the agency's domains, to open.example.com"
+    assert iota["evidence"]["open_tries"][0]["final_url"] == "https://open.example.com/iota"
     assert iota["evidence"]["open_tries"][0]["verdict"] == "left-scope"
     assert kappa["status"] == "unreachable"
-    assert kappa["status_reason"] == "script-only page"
+    assert kappa["status_reason"].startswith("script-only page: ")
     assert {t["verdict"] for t in kappa["evidence"]["open_tries"]} <= {"soft-404", "homepage"}
     by_rule = {(f["rule"], f["domain"]) for f in findings}
     for domain in OPEN_UNCHECKABLE:

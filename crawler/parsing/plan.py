@@ -2,39 +2,34 @@
 
 M-11-24 asked each agency to publish its Customer Service Plan on its Open Government page
 (``www.AGENCY.gov/open``) by October 24, 2011. The functions here find candidate links on that
-page and extract the text of whatever they point to (HTML or PDF). Whether that text is a
+page, the frames that are part of a page, and extract the text of whatever they point to
+(HTML, PDF, Word, RTF, plain text: `crawler/parsing/document_text.py`). Whether that text is a
 plan, which elements it holds and when it was published is the audit's judgement
 (`audit/plan_text.py`, `audit/plan_status.py`), made from the stored text.
 """
 
 from __future__ import annotations
 
-import io
-import logging
 import re
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning, XMLParsedAsHTMLWarning
 from lxml import etree
 
 from crawler.parsing._html import (
     base_url_of,
     collapse,
-    decode_body,
     element_text,
     is_heading,
     make_selector,
 )
+from crawler.parsing.document_text import READ_FORMATS, read_document, sniff_format
 from crawler.parsing.urls import canonical_url, join_url
 
-TextKind = Literal["html", "pdf", "text", "other"]
-
-MAX_PDF_PAGES = 300
+TextKind = Literal["html", "pdf", "docx", "doc", "rtf", "text", "other"]
 
 # Open Government Directive (M-10-06) expectations of the /open page.
 OPEN_GOV_PLAN_PATTERNS: tuple[str, ...] = (
@@ -53,21 +48,7 @@ FEEDBACK_PATTERNS: tuple[str, ...] = (
     r"\bideas?\b",
 )
 CONTACT_PATTERNS: tuple[str, ...] = (r"\bcontact(?:\s+us)?\b",)
-
-_HTML_SNIFF = re.compile(
-    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*"
-    rb"(?:<!doctype\s+html|<html|<head|<body|<meta|<title|<div|<p\b|<h1)",
-    re.IGNORECASE | re.DOTALL,
-)
-_BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
-# fmt: off
-_BLOCK_TAGS = (
-    "address", "article", "aside", "blockquote", "br", "caption", "dd", "div", "dl", "dt",
-    "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
-    "header", "hr", "li", "main", "ol", "p", "pre", "section", "table", "tr", "ul",
-)
-# fmt: on
-_DROP_TAGS = ("script", "style", "noscript", "template", "nav", "iframe", "svg", "head")
+MAX_FRAMES = 10
 
 
 @dataclass(frozen=True)
@@ -82,6 +63,7 @@ class ExtractedText:
     text: str
     kind: TextKind
     error: str | None
+    format: str = "other"  # document_text.FORMAT_NAMES' keys, or "other"
 
 
 @dataclass(frozen=True)
@@ -185,122 +167,64 @@ def find_plan_candidates(
     return [candidate for _, candidate in sorted(best.values(), key=lambda item: item[0])]
 
 
-def _html_text(body: bytes, content_type: str | None) -> str:
-    markup = decode_body(body, _charset(content_type))
-    with warnings.catch_warnings():
-        # bs4 warns about XHTML with an XML declaration, or text that looks like a file name;
-        # neither matters for reading the text.
-        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-        warnings.simplefilter("ignore", MarkupResemblesLocatorWarning)
-        soup = BeautifulSoup(markup, "lxml")
-    for tag in soup.find_all(_DROP_TAGS):
-        tag.decompose()
-    # Line breaks only where the layout has them, so that a sentence with <em> or <a> in it
-    # stays on one line for the snippets and date search.
-    for tag in soup.find_all(_BLOCK_TAGS):
-        tag.insert_before("\n")
-        tag.insert_after("\n")
-    for tag in soup.find_all(("td", "th")):
-        tag.insert_after(" ")
-    lines = (collapse(line) for line in soup.get_text().splitlines())
-    return "\n".join(line for line in lines if line)
-
-
-def _charset(content_type: str | None) -> str | None:
-    if not content_type:
-        return None
-    match = re.search(r"charset\s*=\s*[\"']?([\w.:\-]+)", content_type, re.IGNORECASE)
-    return match.group(1) if match else None
-
-
-def _plain_text(body: bytes, content_type: str | None) -> str:
-    if body.startswith(b"\xef\xbb\xbf"):
-        return body[3:].decode("utf-8", errors="replace")
-    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return body.decode("utf-16", errors="replace")
-    charset = _charset(content_type)
-    if charset:
-        try:
-            return body.decode(charset, errors="replace")
-        except LookupError:
-            pass
+def find_frames(body: bytes | str, url: str) -> list[str]:
+    """The http(s) URLs of a page's ``<iframe>`` and ``<frame>`` elements, in document order,
+    each once, at most MAX_FRAMES. A frame inside ``<noscript>`` is left out (a browser that
+    runs scripts does not show it); so is a frame of the page itself."""
+    sel = make_selector(body, url)
+    base = base_url_of(sel, url)
+    page = canonical_url(url)
+    found: list[str] = []
     try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return body.decode("cp1252", errors="replace")
+        frames = sel.xpath("//iframe[@src][not(ancestor::noscript)] | //frame[@src]")
+    except ValueError:
+        return found
+    for frame in frames:
+        target = join_url(base, frame.root.get("src") or "")
+        if target is None or target == page or target in found:
+            continue
+        found.append(target)
+        if len(found) >= MAX_FRAMES:
+            break
+    return found
 
 
-def _pdf_text(body: bytes, max_chars: int) -> tuple[str, str | None]:
-    from pypdf import PdfReader
-
-    # pypdf logs every recoverable defect; a crawl of thousands of PDFs would drown the log.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = PdfReader(io.BytesIO(body), strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            return "", "encrypted PDF"
-        pages = reader.pages
-        chunks: list[str] = []
-        size = 0
-        first_error: str | None = None
-        for number, page in enumerate(pages):
-            if number >= MAX_PDF_PAGES or size >= max_chars:
-                break
-            try:
-                chunk = page.extract_text() or ""
-            except Exception as exc:  # pypdf raises many types on damaged content streams
-                first_error = first_error or f"page {number + 1}: {type(exc).__name__}: {exc}"
-                continue
-            chunks.append(chunk)
-            size += len(chunk)
-    except Exception as exc:  # a damaged file can fail anywhere in pypdf; never propagate
-        return "", f"unreadable PDF: {type(exc).__name__}: {exc}"[:300]
-    text = "\n".join(chunks)
-    if not text.strip() and first_error is None:
-        return "", "no extractable text (scanned image?)"
-    return text, first_error[:300] if first_error else None
-
-
-def _looks_like_pdf(body: bytes) -> bool:
-    # The PDF header may be preceded by junk; readers look in the first 1024 bytes.
-    return b"%PDF-" in body[:1024]
-
-
-def extract_text(body: bytes, content_type: str | None, max_chars: int = 500_000) -> ExtractedText:
+def extract_text(
+    body: bytes, content_type: str | None, max_chars: int = 500_000, max_bytes: int | None = None
+) -> ExtractedText:
     """The readable text of a fetched document, at most ``max_chars`` characters.
 
-    The kind is decided by the ``%PDF-`` signature first (servers mislabel PDFs), then by the
-    Content-Type, then by sniffing: ``pdf`` (pypdf), ``html`` (BeautifulSoup with lxml; script,
-    style, nav and similar non-content elements dropped), ``text`` (decoded as declared, else
-    UTF-8, else Windows-1252) or ``other`` (no text). Failures are reported in ``error``, never
-    raised; partial PDF text is kept alongside the error of the first bad page.
+    The format is taken from the bytes first (servers mislabel documents), then from the
+    Content-Type (`crawler.parsing.document_text`). ``kind`` is the format when govaudit reads
+    it (html, pdf, docx, doc, rtf, text), else "other"; ``format`` names it either way.
+    A document that cannot be read has an empty text and the reason in ``error``, never an
+    exception; partial PDF text is kept alongside the error of the first bad page. A body
+    over ``max_bytes`` is read as far as that when it is text or HTML, and not at all when it
+    is a binary format (a cut PDF or Word file is damaged).
     """
     body = body or b""
-    ctype = (content_type or "").split(";", 1)[0].strip().lower()
+    over = max_bytes is not None and len(body) > max_bytes
+    if over:
+        assert max_bytes is not None
+        fmt = sniff_format(body[:4096], content_type)
+        if fmt not in ("html", "text", "other"):
+            limit = f"{max_bytes / 1048576:g} MiB" if max_bytes >= 1048576 else f"{max_bytes} bytes"
+            return ExtractedText(
+                text="",
+                kind=fmt if fmt in READ_FORMATS else "other",
+                error=f"larger than the {limit} read limit: not read",
+                format=fmt,
+            )
+        body = body[:max_bytes]
     try:
-        if _looks_like_pdf(body) or (ctype == "application/pdf" and body):
-            if not _looks_like_pdf(body):
-                return ExtractedText(text="", kind="pdf", error="not a PDF file (no %PDF- header)")
-            text, error = _pdf_text(body, max_chars)
-            return ExtractedText(text=text[:max_chars], kind="pdf", error=error)
-        sniffed_html = ctype in ("", "application/octet-stream") and bool(
-            _HTML_SNIFF.match(body[:2048])
-        )
-        if ctype in ("text/html", "application/xhtml+xml") or sniffed_html:
-            return ExtractedText(
-                text=_html_text(body, content_type)[:max_chars], kind="html", error=None
-            )
-        if ctype.startswith("text/") or (
-            ctype in ("", "application/octet-stream")
-            and body
-            and not _BINARY_BYTES.search(body[:4096])
-        ):
-            return ExtractedText(
-                text=_plain_text(body, content_type)[:max_chars], kind="text", error=None
-            )
+        fmt, text, error = read_document(body, content_type, max_chars)
     except (ValueError, LookupError, RecursionError) as exc:
-        return ExtractedText(text="", kind="other", error=f"{type(exc).__name__}: {exc}"[:300])
-    return ExtractedText(text="", kind="other", error=None)
+        return ExtractedText(
+            text="", kind="other", error=f"{type(exc).__name__}: {exc}"[:300], format="other"
+        )
+    return ExtractedText(
+        text=text, kind=fmt if fmt in READ_FORMATS else "other", error=error, format=fmt
+    )
 
 
 def _matches_any(patterns: Sequence[re.Pattern[str]], *fields: str) -> bool:

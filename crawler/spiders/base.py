@@ -32,7 +32,7 @@ from audit.domain_names import registrable_domain
 from audit.models import utcnow
 from crawler.fetch_errors import failure_kind, proxy_failure
 from crawler.middlewares import OriginRobotsTxtMiddleware
-from crawler.parsing.homepage import PageFacts, parse_page
+from crawler.parsing.homepage import PageFacts, parse_page, parse_refresh
 from crawler.parsing.urls import fetch_refusal, host_of
 from crawler.tls import certificate_check
 
@@ -80,6 +80,8 @@ class Fetch:
     facts: PageFacts | None = None
     # certificate check of the fetch's first answer when https (crawler/tls.py)
     tls: dict[str, Any] | None = None
+    # requests made for the last hop: 1, or more when the answer was retried (5xx, 429...)
+    attempts: int = 1
 
     @property
     def ok(self) -> bool:
@@ -126,6 +128,9 @@ class Fetch:
 
 class UnitSpider(scrapy.Spider):
     """Base for spiders that work unit by unit. Subclasses implement `handle` and `idle`."""
+
+    # A refresh (meta tag or Refresh header) is followed when its delay is at most this.
+    max_refresh_delay: float = MAX_REFRESH_DELAY
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -360,10 +365,15 @@ class UnitSpider(scrapy.Spider):
                 meta["extra"],
             )
             facts = probe.page_facts()
-            if facts and facts.meta_refresh and facts.meta_refresh[0] <= MAX_REFRESH_DELAY:
-                target = facts.meta_refresh[1]
+            header = response.headers.get(b"Refresh")
+            refresh, kind = (facts.meta_refresh if facts else None), "meta-refresh"
+            if refresh is None and header:
+                refresh = parse_refresh(header.decode("latin-1"), response.url)
+                kind = "refresh-header"
+            if refresh and refresh[0] <= self.max_refresh_delay:
+                target = refresh[1]
                 if target.split("#")[0] != response.url.split("#")[0]:
-                    next_url, hop_status = target, "meta-refresh"
+                    next_url, hop_status = target, kind
         if next_url is not None:
             hop: dict[str, Any] = {"url": response.url, "status": hop_status, "location": next_url}
             hsts = response.headers.get(b"Strict-Transport-Security")
@@ -438,6 +448,7 @@ class UnitSpider(scrapy.Spider):
             meta=meta["extra"],
             left_scope=left_scope,
             facts=facts,
+            attempts=int(meta.get("retry_times", 0)) + 1,
             tls=meta["first_tls"]
             if "first_tls" in meta
             else certificate_check(response)

@@ -3,8 +3,14 @@
 M-11-24 required each agency to publish a Customer Service Plan on www.AGENCY.gov/open. Per
 agency (its primary domain from agencies.csv): take the site's homepage and its answer for a
 random path, try the /open URLs, take plan candidates from the first page that looks real and
-one link deeper, fetch them (HTML or PDF) and store what was seen: every /open try with its
-fingerprint, every document with its extracted text and the dates in it.
+one link deeper, fetch them (HTML, PDF, Word, RTF, text) and store what was seen: every /open
+try with its fingerprint, every document with its format, extracted text (or why it could not
+be read) and the dates in it.
+
+What a browser follows is part of a page: a refresh (`<meta http-equiv=refresh>` or the
+Refresh header, whatever its delay) is a hop of the redirect chain, and the same-site frames
+(`<iframe>`, `<frame>`) of the /open page and of plan pages are fetched as parts of them, at
+most MAX_FRAME_LEVELS deep; a frame off the agency's domains is recorded, not fetched.
 
 The spider judges nothing it stores: whether /open is real, which document is the plan and
 its status word are decided by `audit/plan_status.py` under the policy in force. The policy's
@@ -14,14 +20,21 @@ patterns and the soft-404 comparison are used here only to choose what to fetch 
 from __future__ import annotations
 
 import hashlib
+import math
 import zlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+from audit.plan_status import OFF_SITE_FRAME
 from audit.plan_text import date_mentions
 from crawler.items import PlanResult
-from crawler.parsing.plan import extract_text, find_plan_candidates, open_gov_extras
+from crawler.parsing.plan import (
+    extract_text,
+    find_frames,
+    find_plan_candidates,
+    open_gov_extras,
+)
 from crawler.parsing.soft404 import Fingerprint, fingerprint, is_soft_404, similarity
 from crawler.parsing.urls import canonical_url
 from crawler.spiders.base import Fetch, UnitSpider, UnitState
@@ -30,10 +43,14 @@ from crawler.spiders.sites import endpoint_urls, probe_path
 MAX_CANDIDATES = 6
 MAX_DATES = 200
 CONNECTION_KINDS = {"dns", "refused", "tls", "timeout", "other"}
+# Frames within frames: a hostile or broken site can nest them for ever.
+MAX_FRAME_LEVELS = 2
 
 
 class OpenPagesSpider(UnitSpider):
     name = "open_pages"
+    # A browser follows a refresh whatever its delay; a loop ends at MAX_HOPS hops.
+    max_refresh_delay = math.inf
 
     def __init__(
         self,
@@ -74,6 +91,7 @@ class OpenPagesSpider(UnitSpider):
                 "seen": set(),
                 "blobs": [],
                 "notes": [],
+                "frames": [],
             }
             self.units[agency] = state
             yield self._next_home(state)
@@ -83,7 +101,9 @@ class OpenPagesSpider(UnitSpider):
         return self.fetch(state, state.data["homes"].pop(0), "home", follow_refresh=True)
 
     def handle(self, state: UnitState, fetch: Fetch) -> Iterable[Any] | None:
-        state.data["visits"].append({**fetch.record(), "latency_ms": fetch.latency_ms})
+        state.data["visits"].append(
+            {**fetch.record(), "latency_ms": fetch.latency_ms, "attempts": fetch.attempts}
+        )
         return getattr(self, f"_on_{fetch.purpose}")(state, fetch)
 
     def _on_home(self, state: UnitState, fetch: Fetch) -> Iterator[Any]:
@@ -156,12 +176,13 @@ class OpenPagesSpider(UnitSpider):
             data["seen"].add(canonical_url(fetch.final_url or fetch.url))
             # Some agencies put the plan on /open itself: its text is kept like any document.
             self._add_doc(state, fetch, source="open", depth=0, rank=0)
+            yield from self._fetch_frames(state, fetch, depth=0, level=1)
             yield from self._fetch_candidates(state, fetch, depth=1)
             return
         remaining = data["open_queue"]
         errors = sum(1 for t in data["open_tries"] if t["error_kind"] is not None)
         if remaining and errors < 2:
-            yield self.fetch(state, remaining.pop(0), "open")
+            yield self.fetch(state, remaining.pop(0), "open", follow_refresh=True)
 
     def _looks_real(self, state: UnitState, fetch: Fetch, page: Fingerprint | None) -> bool:
         """Whether to take plan candidates from this /open answer: not an error, not the
@@ -207,15 +228,48 @@ class OpenPagesSpider(UnitSpider):
                 state,
                 cand.url,
                 "doc",
+                follow_refresh=True,
                 depth=depth,
                 rank=len(state.data["candidates"]),
                 link_text=cand.text,
             )
 
+    def _fetch_frames(self, state: UnitState, page: Fetch, depth: int, level: int) -> Iterator[Any]:
+        """The page's frames, fetched as parts of it (same depth, same link text) when they
+        are on the agency's domains; every frame is recorded with whether it was followed."""
+        assert page.response is not None
+        where = page.final_url or page.url
+        for url in find_frames(page.response.body, where):
+            key = canonical_url(url)
+            record: dict[str, Any] = {"url": url, "from": where, "level": level}
+            state.data["frames"].append(record)
+            if key in state.data["seen"]:
+                record["followed"], record["why"] = False, "already fetched"
+            elif level > MAX_FRAME_LEVELS:
+                record["followed"], record["why"] = False, "frames nested too deep"
+            elif not self.may_fetch(state, url):
+                record["followed"], record["why"] = False, OFF_SITE_FRAME
+                state.data["notes"].append(
+                    f"frame {url} on {where} is outside the agency's domains: recorded, not fetched"
+                )
+            else:
+                record["followed"] = True
+                state.data["seen"].add(key)
+                yield self.fetch(
+                    state,
+                    url,
+                    "frame",
+                    follow_refresh=True,
+                    depth=depth,
+                    rank=int(page.meta.get("rank", 0)),
+                    link_text=page.meta.get("link_text"),
+                    level=level,
+                )
+
     def _add_doc(self, state: UnitState, fetch: Fetch, source: str, depth: int, rank: int) -> str:
         assert fetch.response is not None
         body = fetch.response.body
-        extracted = extract_text(body[: self.max_bytes], fetch.content_type)
+        extracted = extract_text(body, fetch.content_type, max_bytes=self.max_bytes)
         facts = fetch.page_facts() if extracted.kind == "html" else None
         sha = hashlib.sha256(body).hexdigest()
         state.data["docs"].append(
@@ -228,6 +282,7 @@ class OpenPagesSpider(UnitSpider):
                 "size": len(body),
                 "sha256": sha,
                 "text_kind": extracted.kind,
+                "format": extracted.format,
                 "text_error": extracted.error,
                 "text_z": zlib.compress(extracted.text.encode("utf-8", "surrogatepass"), 6),
                 "dates": [m.as_json() for m in date_mentions(extracted.text)[:MAX_DATES]],
@@ -243,24 +298,38 @@ class OpenPagesSpider(UnitSpider):
         return extracted.kind
 
     def _on_doc(self, state: UnitState, fetch: Fetch) -> Iterator[Any]:
+        yield from self._document(state, fetch, "link")
+
+    def _on_frame(self, state: UnitState, fetch: Fetch) -> Iterator[Any]:
+        yield from self._document(state, fetch, "frame")
+
+    def _document(self, state: UnitState, fetch: Fetch, source: str) -> Iterator[Any]:
+        """A candidate document (source "link") or a frame of a page ("frame", at its page's
+        depth): stored; an HTML one's frames and links are followed in turn."""
         depth = int(fetch.meta.get("depth", 1))
         if not fetch.ok or fetch.response is None:
-            state.data["failed"].append(
-                {
-                    "url": fetch.url,
-                    "status": fetch.status,
-                    "error_kind": fetch.error_kind,
-                    "final_url": fetch.final_url,
-                    "left_scope": fetch.left_scope,
-                    "link_text": fetch.meta.get("link_text"),
-                }
-            )
+            self._failed(state, fetch, frame=source == "frame")
             return
-        kind = self._add_doc(
-            state, fetch, source="link", depth=depth, rank=int(fetch.meta.get("rank", 99))
+        rank = int(fetch.meta.get("rank", 99))
+        if self._add_doc(state, fetch, source=source, depth=depth, rank=rank) == "html":
+            level = int(fetch.meta.get("level", 0)) + 1
+            yield from self._fetch_frames(state, fetch, depth=depth, level=level)
+            if depth < 1 + self.follow_depth:
+                yield from self._fetch_candidates(state, fetch, depth=depth + 1)
+
+    def _failed(self, state: UnitState, fetch: Fetch, frame: bool = False) -> None:
+        state.data["failed"].append(
+            {
+                "url": fetch.url,
+                "status": fetch.status,
+                "error_kind": fetch.error_kind,
+                "final_url": fetch.final_url,
+                "left_scope": fetch.left_scope,
+                "link_text": fetch.meta.get("link_text"),
+                "attempts": fetch.attempts,
+                **({"frame": True} if frame else {}),
+            }
         )
-        if kind == "html" and depth < 1 + self.follow_depth:
-            yield from self._fetch_candidates(state, fetch, depth=depth + 1)
 
     def idle(self, state: UnitState) -> Iterator[Any]:
         data = state.data
@@ -271,7 +340,7 @@ class OpenPagesSpider(UnitSpider):
                 yield self._result(state)
                 return
             data["open_queue"] = self._open_urls(state)
-            yield self.fetch(state, data["open_queue"].pop(0), "open")
+            yield self.fetch(state, data["open_queue"].pop(0), "open", follow_refresh=True)
             return
         state.finished = True
         yield self._result(state)
@@ -294,7 +363,7 @@ class OpenPagesSpider(UnitSpider):
             else {},
             "candidates": data["candidates"],
             "failed_links": data["failed"],
-            "extras": data.get("extras", {}),
+            "extras": {**data.get("extras", {}), "frames": data["frames"]},
             "visits": data["visits"],
             "notes": data["notes"],
             "scope": sorted(data["scope"])[:50],

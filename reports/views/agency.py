@@ -57,6 +57,7 @@ def plan_view(plan: Row) -> Row:
         "open_redirect_chain",
         "notes",
         "plan_hash",
+        "elements_unread",
     }
     soft = ev.get("soft_404")
     return {
@@ -70,6 +71,7 @@ def plan_view(plan: Row) -> Row:
         "notes": [str(n) for n in ev.get("notes") or []],
         "soft_404_probe": evidence_items(soft) if isinstance(soft, dict) else [],
         "plan_hash": ev.get("plan_hash"),
+        "elements_unread": ev.get("elements_unread"),
         "other_evidence": evidence_items(
             {k: v for k, v in ev.items() if k not in known and v not in (None, "", [], {})}
         ),

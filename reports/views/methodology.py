@@ -10,6 +10,16 @@ from reports.display import flatten, stats_table
 from reports.views.report_index import ReportIndex
 
 
+def unread_plan_documents(plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every plan candidate whose text could not be read, with why, per agency."""
+    return [
+        {"agency": p["agency"], "status": p["status"], **doc}
+        for p in plans
+        for doc in (p.get("evidence") or {}).get("unread_documents") or []
+        if isinstance(doc, dict)
+    ]
+
+
 def methodology_view(ix: ReportIndex) -> dict[str, Any]:
     data = ix.data
     crawl_run = data["crawl_run"] or {}
@@ -24,6 +34,7 @@ def methodology_view(ix: ReportIndex) -> dict[str, Any]:
         "deadline": data["deadline"],
         "settings_rows": flatten(crawl_run.get("settings") or {}),
         "failed_units": data["failed_units"],
+        "unread_plan_documents": unread_plan_documents(ix.plans),
         "stats": stats_table(crawl_run.get("stats") or {}),
         "open_stats": (
             stats_table(open_run.get("stats") or {})
