@@ -107,6 +107,9 @@ def crawl(
     """
     from crawler.run import JOBS, TaskSpec, create_run, default_workers, execute, resumable_run
 
+    source = click.get_current_context().get_parameter_source("batch_size")
+    if not distributed and source is not click.core.ParameterSource.DEFAULT:
+        fail_input("--batch-size goes with --distributed")
     if distributed:
         from crawler.distributed import is_postgresql
 
