@@ -67,7 +67,9 @@ def check_url(url: str, create_folder: bool = False) -> None:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise DatabaseURLError(f"--db {shown}: not a database URL (use {USABLE_FORMS})") from None
+        raise DatabaseURLError(
+            f"--db {shown!r}: not a usable database URL (use {USABLE_FORMS})"
+        ) from None
     if parsed.drivername not in USABLE_SCHEMES:
         raise DatabaseURLError(
             f"--db {shown}: unsupported database URL scheme {parsed.drivername!r} "

@@ -97,7 +97,7 @@ def test_an_unusable_database_url_is_one_line_naming_the_schemes_that_work(url: 
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"govaudit: error: --db {url}: ")
+    assert lines[0].startswith("govaudit: error: --db ") and url in lines[0]
     assert "sqlite:///" in lines[0] and "postgresql://" in lines[0]
 
 
