@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -100,7 +101,10 @@ def cli(
     1 other failure.
     """
     app = App(db_url, policy, agencies, waivers, verbose, create_db_dir=create_db_dir)
-    if ctx.invoked_subcommand != "run":  # `govaudit run` says it in its log
+    # `govaudit run` says it in its log; the list of known names is read only when needed.
+    if ctx.invoked_subcommand != "run" and any(
+        name.upper().startswith("GOVAUDIT_") and name != "GOVAUDIT_DB" for name in os.environ
+    ):
         from govaudit.job_config import unknown_variable_warnings
 
         for line in unknown_variable_warnings():
