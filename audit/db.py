@@ -49,6 +49,52 @@ def redacted(url: str, text: str | None = None) -> str:
     return text
 
 
+# The databases govaudit works with, as URL schemes (backend or backend+driver), and how to
+# write them.
+USABLE_SCHEMES = {"sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg"}
+USABLE_FORMS = "sqlite:///PATH (a file) or postgresql://user:pass@host/db"
+
+
+def check_url(url: str, create_folder: bool = False) -> None:
+    """Refuse, in one line (DatabaseURLError), a URL govaudit cannot use: one it cannot
+    parse, another database or driver than SQLite and PostgreSQL with psycopg, or a SQLite
+    file whose folder does not exist (a mistyped path), unless `create_folder` (the user's
+    `--create-db-dir`) asks for that folder to be made."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    shown = redacted(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseURLError(
+            f"--db {shown!r}: not a usable database URL (use {USABLE_FORMS})"
+        ) from None
+    if parsed.drivername not in USABLE_SCHEMES:
+        raise DatabaseURLError(
+            f"--db {shown}: unsupported database URL scheme {parsed.drivername!r} "
+            f"(govaudit works with {USABLE_FORMS})"
+        )
+    database = parsed.database or ""
+    in_memory = database in ("", ":memory:") or database.startswith("file:")
+    if not parsed.drivername.startswith("sqlite") or in_memory:
+        return
+    folder = Path(database).expanduser().parent
+    if folder.is_dir():
+        return
+    if create_folder:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseURLError(
+                f"--db {shown}: cannot create the folder {folder} ({exc.strerror or exc})"
+            ) from None
+        return
+    raise DatabaseURLError(
+        f"--db {shown}: the folder {folder} does not exist (create it, or add --create-db-dir)"
+    )
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # Several crawler processes write to one SQLite file: WAL lets readers go on while one
     # writes, and the busy timeout makes writers queue instead of failing at once.
@@ -189,25 +235,23 @@ class DatabaseUnavailable(RuntimeError):
 class Database:
     """One database URL, opened (and migrated) on first use."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, create_folder: bool = False) -> None:
         self.url = database_url(url)
+        self.create_folder = create_folder
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            if self.url.startswith("sqlite:///"):
-                path = Path(self.url.removeprefix("sqlite:///"))
-                if str(path) not in ("", ":memory:"):
-                    path.parent.mkdir(parents=True, exist_ok=True)
+            check_url(self.url, self.create_folder)
             from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
             from sqlalchemy.exc import DatabaseError as DriverDatabaseError
 
             try:
                 self._engine = make_engine(self.url)
                 upgrade(self._engine)
-            except (ArgumentError, NoSuchModuleError) as exc:
+            except (ArgumentError, NoSuchModuleError, ImportError) as exc:
                 self._engine = None
                 raise DatabaseURLError(
                     redacted(self.url, f"--db {self.url!r}: not a usable database URL ({exc})")

@@ -235,13 +235,15 @@ def latest_run(
     if run_id is not None:
         run = session.get(CrawlRun, run_id)
         if run is None:
-            raise NoData(f"no crawl run {run_id}")
+            raise NoData(f"no {'accessibility' if job == 'a11y' else 'crawl'} run {run_id}")
         has_job = session.scalar(
             select(func.count())
             .select_from(CrawlTask)
             .where(CrawlTask.run_id == run_id, CrawlTask.job == job)
         )
         if not has_job:
+            if job == "a11y":
+                raise NoData(f"run {run_id} is a crawl run, not an accessibility run")
             raise NoData(f"crawl run {run_id} has no {job} results")
         return run
     query = _finished_runs(job)
@@ -249,6 +251,8 @@ def latest_run(
         query = query.where(CrawlRun.id <= up_to)
     run = session.scalars(query.order_by(CrawlRun.id.desc()).limit(1)).first()
     if run is None:
+        if job == "a11y":
+            raise NoData("no finished accessibility run yet (run `govaudit a11y` after a crawl)")
         raise NoData(f"no finished crawl with {job} results yet (run `govaudit crawl`)")
     return run
 

@@ -48,12 +48,29 @@ class Base(DeclarativeBase):
 
 
 class WarcRecordColumns:
-    """Where the fetch's WARC record is (`govaudit crawl --warc`): file name in the run's
-    WARC directory, byte offset of the record, its WARC-Payload-Digest. Null without --warc."""
+    """Where the fetch's WARC record is (`govaudit crawl --warc`): file name (its folder is
+    in `warc_file` the table, by run and name), byte offset of the record, its
+    WARC-Payload-Digest. Null without --warc."""
 
     warc_file: Mapped[str | None] = mapped_column(Text, nullable=True)
     warc_offset: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     warc_digest: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class WarcFile(Base):
+    """A WARC file a crawl run wrote, and where: the folder it was written to (absolute, as
+    the writing process saw it) and the host that wrote it. A file name is unique within its
+    run (it carries the writer's start time, host and pid), so an observation's `warc_file`
+    and its run find the file, whichever attempt or machine wrote it."""
+
+    __tablename__ = "warc_file"
+    __table_args__ = (UniqueConstraint("run_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    name: Mapped[str] = mapped_column(Text)
+    directory: Mapped[str] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class Agency(Base):

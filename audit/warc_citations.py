@@ -1,21 +1,30 @@
-"""Which archived WARC records a finding cites: its evidence URLs matched against the stored
-observations that name a WARC record (crawls with `--warc`). Read-only.
+"""Which archived WARC records a finding cites, where their files are, and reading them back.
+Read-only.
 
 A finding's evidence names URLs (the /open page, the plan, the homepage, the RDAP query,
 robots.txt...) and the crawl run it came from. The observations of that run (or, for RDAP
 answers, of any run) fetched from those URLs carry `warc_file`, `warc_offset` and
 `warc_digest`; the first URL of the evidence comes first (for a plan finding: the /open page).
+
+Where a file is: the `warc_file` table names the folder each file of a run was written to
+(a run resumed with another `--warc DIR` writes to several), and a file name is unique within
+its run, so `(run, name)` finds the file wherever the run wrote it. Crawls stored before that
+table existed fall back to the run's `warc_dir` setting. `read_cited` reads a record back,
+checking that the record found is the one cited (its URL and payload digest).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from w3lib.url import safe_url_string
 
 from audit.models import (
     AuditRun,
@@ -27,7 +36,69 @@ from audit.models import (
     PlanDocument,
     RdapResult,
     SiteObservation,
+    WarcFile,
 )
+
+
+@dataclass(frozen=True)
+class RunWarcFile:
+    """One WARC file a crawl run wrote: its name, the folder it was written to (absolute, as
+    the writing machine saw it), that machine's name, and when the file was registered."""
+
+    run_id: int
+    name: str
+    directory: str
+    host: str | None
+    created_at: dt.datetime | None
+
+    @property
+    def path(self) -> Path:
+        return Path(self.directory) / self.name
+
+
+def run_warc_files(session: Session, run_ids: Iterable[int]) -> list[RunWarcFile]:
+    """Every WARC file the runs wrote, in the order they were registered (oldest first)."""
+    runs = sorted({r for r in run_ids if r is not None})
+    if not runs:
+        return []
+    query = select(WarcFile).where(WarcFile.run_id.in_(runs)).order_by(WarcFile.id)
+    return [
+        RunWarcFile(f.run_id, f.name, f.directory, f.host, f.created_at)
+        for f in session.scalars(query)
+    ]
+
+
+class WarcFolders:
+    """Where the files of some crawl runs are: the folder of each registered file, and every
+    folder each run wrote to (registered files' folders, then its `warc_dir` setting)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.of_file: dict[tuple[int, str], str] = {}
+        self.of_run: dict[int, list[str]] = {}
+
+    def load(self, run_ids: Iterable[int]) -> None:
+        runs = sorted({r for r in run_ids if r is not None and r not in self.of_run})
+        if not runs:
+            return
+        for run in runs:
+            self.of_run[run] = []
+        for f in run_warc_files(self.session, runs):
+            self.of_file[f.run_id, f.name] = f.directory
+            if f.directory not in self.of_run[f.run_id]:
+                self.of_run[f.run_id].append(f.directory)
+        for run in self.session.scalars(select(CrawlRun).where(CrawlRun.id.in_(runs))):
+            setting = (run.settings or {}).get("warc_dir")
+            if setting and setting not in self.of_run[run.id]:
+                self.of_run[run.id].append(setting)
+
+    def candidates(self, run_id: int | None, name: str) -> tuple[str, ...]:
+        """The folders that may hold a run's file: the one it was written to first."""
+        if run_id is None:
+            return ()
+        self.load([run_id])
+        own = self.of_file.get((run_id, name))
+        return tuple(dict.fromkeys([*([own] if own else []), *self.of_run.get(run_id, [])]))
 
 
 @dataclass(frozen=True)
@@ -44,7 +115,8 @@ class CitedRecord:
     warc_file: str
     warc_offset: int
     warc_digest: str | None
-    warc_dir: str | None  # the crawl run's WARC directory, as given to `crawl --warc`
+    # Where the file may be, the folder it was written to first (see WarcFolders).
+    warc_dirs: tuple[str, ...]
     owner: str | None  # the domain (or agency) the observation belongs to
 
     def as_json(self) -> dict[str, Any]:
@@ -93,11 +165,8 @@ class CitationIndex:
         runs = sorted({r for r in run_ids if r is not None})
         self.by_url: dict[str, list[CitedRecord]] = {}
         self.rdap_by_url: dict[str, list[CitedRecord]] = {}
-        self.warc_dirs = {
-            run.id: (run.settings or {}).get("warc_dir")
-            for run in session.scalars(select(CrawlRun).where(CrawlRun.id.in_(runs)))
-        }
-        self.site_runs: set[int] = set()
+        self.folders = WarcFolders(session)
+        self.folders.load(runs)
         tables: list[tuple[str, Any, str]] = [
             ("/open try", OpenTry, "agency"),
             ("plan document", PlanDocument, "agency"),
@@ -124,15 +193,12 @@ class CitationIndex:
                     robots["warc_file"],
                     int(robots["warc_offset"]),
                     robots.get("warc_digest"),
-                    self.warc_dirs.get(site.run_id),
+                    self.folders.candidates(site.run_id, robots["warc_file"]),
                     site.domain,
                 )
                 self.by_url.setdefault(record.url, []).append(record)
         rdap_runs = select(RdapResult).where(RdapResult.warc_file.is_not(None))
         for row in session.scalars(rdap_runs.order_by(RdapResult.fetched_at.desc())):
-            if row.run_id is not None and row.run_id not in self.warc_dirs:
-                run = session.get(CrawlRun, row.run_id)
-                self.warc_dirs[row.run_id] = (run.settings or {}).get("warc_dir") if run else None
             self._add(self.rdap_by_url, "rdap", row, row.domain)
 
     def _add(self, index: dict[str, list[CitedRecord]], source: str, row: Any, owner: Any) -> None:
@@ -152,7 +218,7 @@ class CitationIndex:
             row.warc_file,
             int(row.warc_offset),
             row.warc_digest,
-            self.warc_dirs.get(row.run_id),
+            self.folders.candidates(row.run_id, row.warc_file),
             owner,
         )
         for url in {row.url, final} - {None}:
@@ -202,3 +268,142 @@ def finding_run_ids(session: Session, findings: Iterable[Finding]) -> set[int]:
 def cited_records(session: Session, finding: Finding) -> list[CitedRecord]:
     index = CitationIndex(session, finding_run_ids(session, [finding]))
     return index.cited(finding)
+
+
+# -- reading a cited record back -----------------------------------------------------------
+
+
+@dataclass
+class ExtractedRecord:
+    """One record read back from a WARC file at its stored offset."""
+
+    path: Path  # the file it was read from
+    warc_headers: str
+    http_headers: str
+    body: bytes
+    digest_ok: bool | None  # the payload digest recomputed matches the record's
+    raw: bytes  # the record's gzip members as stored (its request record following it)
+    target_uri: str | None
+    payload_digest: str | None
+
+
+class UnreadableRecord(Exception):
+    """A cited record that could not be read back: one line saying where it was looked for
+    and what was wrong."""
+
+
+def extract_record(path: Path, offset: int) -> ExtractedRecord:
+    """The record at `offset` of a WARC file (with the request record written with it).
+
+    Raises OSError when the file cannot be read and ValueError when no whole, readable record
+    is there (a damaged or foreign file never raises anything else).
+    """
+    with path.open("rb") as stream:
+        try:
+            return _extract(stream, path, offset)
+        except (OSError, ValueError):
+            raise
+        except Exception as exc:  # zlib.error, warcio's parse errors, EOFError...
+            raise ValueError(f"no readable WARC record at offset {offset} ({exc})") from exc
+
+
+def _extract(stream: BinaryIO, path: Path, offset: int) -> ExtractedRecord:
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    stream.seek(offset)
+    iterator = ArchiveIterator(stream, check_digests=True)
+    try:
+        record = next(iterator)
+    except (StopIteration, ArchiveLoadFailed) as exc:
+        raise ValueError(f"no WARC record at offset {offset}") from exc
+    warc_headers = record.rec_headers.to_str()
+    http_headers = record.http_headers.to_str() if record.http_headers else ""
+    body = record.content_stream().read()
+    iterator.read_to_end(record)
+    digest = record.rec_headers.get_header("WARC-Payload-Digest")
+    digest_ok = None
+    checker = getattr(record, "digest_checker", None)
+    if checker is not None and digest:
+        digest_ok = bool(checker.passed)
+    record_id = record.rec_headers.get_header("WARC-Record-ID")
+    try:
+        following = next(iterator)
+    except (StopIteration, ArchiveLoadFailed):
+        following = None
+    members = 1
+    if (
+        following is not None
+        and following.rec_type == "request"
+        and following.rec_headers.get_header("WARC-Concurrent-To") == record_id
+    ):
+        members = 2
+    raw = _gzip_members(stream, offset, members)
+    uri = record.rec_headers.get_header("WARC-Target-URI")
+    return ExtractedRecord(path, warc_headers, http_headers, body, digest_ok, raw, uri, digest)
+
+
+def _gzip_members(stream: BinaryIO, offset: int, count: int) -> bytes:
+    """The bytes of `count` gzip members from `offset`: govaudit writes one record per
+    member, so these are the records exactly as stored."""
+    stream.seek(offset)
+    out = bytearray()
+    for _ in range(count):
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        while not inflater.eof:
+            chunk = stream.read(65536)
+            if not chunk:
+                raise ValueError(f"WARC record at offset {offset} is cut short")
+            inflater.decompress(chunk)
+            tail = len(inflater.unused_data)
+            out += chunk[: len(chunk) - tail]
+            if inflater.eof:
+                stream.seek(-tail, 1)
+    return bytes(out)
+
+
+def _same_url(a: str | None, b: str | None) -> bool:
+    if not a or not b:
+        return False
+    return safe_url_string(a.split("#", 1)[0]) == safe_url_string(b.split("#", 1)[0])
+
+
+def _not_the_cited(found: ExtractedRecord, cited: CitedRecord) -> str | None:
+    """Why the record found at the offset is not the one cited, or None when it is."""
+    if not (_same_url(found.target_uri, cited.final_url) or _same_url(found.target_uri, cited.url)):
+        return f"the record at offset {cited.warc_offset} is of {found.target_uri}, another URL"
+    if cited.warc_digest and found.payload_digest != cited.warc_digest:
+        return f"the record at offset {cited.warc_offset} has another payload digest"
+    return None
+
+
+def read_cited(cited: CitedRecord, folders: Sequence[str | Path] = ()) -> ExtractedRecord:
+    """The cited record, read back from the first folder holding its file with that record
+    at its offset: `folders` first (files moved or copied: `evidence --warc DIR`), then the
+    folder it was written to, then the run's other folders.
+
+    Raises UnreadableRecord (one line) when no folder has it.
+    """
+    looked: list[str] = []
+    problems: list[str] = []
+    for folder in dict.fromkeys([*(str(f) for f in folders), *cited.warc_dirs]):
+        path = Path(folder) / cited.warc_file
+        looked.append(folder)
+        if not path.is_file():
+            continue
+        try:
+            found = extract_record(path, cited.warc_offset)
+        except OSError as exc:
+            problems.append(f"{path}: {exc.strerror or exc}")
+            continue
+        except ValueError as exc:
+            problems.append(f"{path}: {exc}")
+            continue
+        wrong = _not_the_cited(found, cited)
+        if wrong is None:
+            return found
+        problems.append(f"{path}: {wrong}")
+    if problems:
+        raise UnreadableRecord("; ".join(problems))
+    where = ", ".join(looked) if looked else "no recorded folder"
+    raise UnreadableRecord(f"{cited.warc_file} is not in {where} (give --warc DIR)")

@@ -25,6 +25,7 @@ from audit.models import (
     RdapResult,
     ResponseBody,
     SiteObservation,
+    WarcFile,
     utcnow,
 )
 from crawler.items import PlanResult, RdapObservation, SiteResult
@@ -85,6 +86,13 @@ class ObservationPipeline:
         if self._clock is not None and self._clock.running:
             self._clock.stop()
         self.flush()
+        if self.warc is not None and self.warc.unregistered_files():
+            # Files whose records no stored observation names yet (units that failed or
+            # were dropped) are the run's files all the same.
+            self.warc.sync()
+            with self.db.session() as session:
+                registered = self._register_warc_files(session)
+            self.warc.mark_registered(registered)
         self.db.dispose()
 
     def flush(self) -> None:
@@ -100,6 +108,9 @@ class ObservationPipeline:
                 stamp(item, self.warc)
                 self.warc.forget_unit(_job_key(item)[1])
         with self.db.session() as session:
+            # Before the observations naming them, in their transaction: an observation's
+            # file is always found with its folder.
+            registered = self._register_warc_files(session)
             for item in batch:
                 # One savepoint per unit: a unit the database refuses is marked failed with
                 # the reason instead of sinking the whole batch (and every resume after it).
@@ -126,6 +137,32 @@ class ObservationPipeline:
                                 error=f"not stored: {type(exc).__name__}: {str(exc)[:500]}",
                             )
                         )
+        if self.warc is not None:
+            self.warc.mark_registered(registered)
+
+    def _register_warc_files(self, session: Any) -> list[str]:
+        """Record the WARC files this process opened since the last batch (`warc_file`: run,
+        name, folder, host); the names, to be marked once the transaction commits."""
+        if self.warc is None:
+            return []
+        files = self.warc.unregistered_files()
+        if not files:
+            return []
+        run_id = self.warc.run_id
+        known = set(
+            session.scalars(
+                select(WarcFile.name).where(WarcFile.run_id == run_id, WarcFile.name.in_(files))
+            )
+        )
+        now, host = utcnow(), self.warc.host
+        rows = [
+            {"run_id": run_id, "name": name, "directory": folder, "host": host, "created_at": now}
+            for name, folder in files.items()
+            if name not in known
+        ]
+        if rows:
+            session.execute(insert(WarcFile), rows)
+        return list(files)
 
     def _store(self, session: Any, item: Any) -> None:
         if isinstance(item, SiteResult):

@@ -6,14 +6,18 @@ redirects and retries), and queues them; a writer thread turns them into WARC re
 writes them in batches, so the crawl's reactor never waits on the disk. Refused and failed
 requests become `metadata` records giving the reason.
 
-Each worker process writes its own files, `govaudit-<run>-<worker>-<seq>.warc.gz`, starting
-a new sequence number for every process (a resumed crawl never appends to an old file) and
-rotating at 1 GB. Records are gzipped one by one and each is written with a single `write`
-call after it was built whole in memory, so a process killed at any moment leaves files whose
-records are whole or absent (at worst a truncated last gzip member, which readers skip).
+Each crawler process writes its own files, `govaudit-<run>-<started>-<host>.<pid>-<seq>.warc.gz`
+(`started`: when the process began writing, UTC, to the second), so a file name is unique
+across a run's attempts and machines: a resumed crawl, in the same folder or a new one, never
+appends to an old file nor writes a second file of the same name. Files rotate at 1 GB.
+Records are gzipped one by one and each is written with a single `write` call after it was
+built whole in memory, so a process killed at any moment leaves files whose records are whole
+or absent (at worst a truncated last gzip member, which readers skip).
 
 The observation pipeline stamps each stored observation with where its record is
-(`warc_file`, `warc_offset`, `warc_digest`), looked up by URL after waiting for the writer.
+(`warc_file`, `warc_offset`, `warc_digest`), looked up by URL after waiting for the writer,
+and registers each file with its folder and host (the `warc_file` table) in the same
+transaction as the first observations that name it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import logging
 import os
 import queue
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -54,7 +59,14 @@ BATCH_RECORDS = 64
 SYNC_WAIT_SECONDS = 30.0
 # Credentials the crawl sends (a proxy's, from its URL) never go into an archive.
 SECRET_HEADERS = {"proxy-authorization", "authorization", "cookie"}
-FILE_NAME = re.compile(r"^govaudit-(?P<run>\d+)-(?P<worker>[\w.]+)-(?P<seq>\d+)\.warc\.gz$")
+FILE_NAME = re.compile(
+    r"^govaudit-(?P<run>\d+)-(?P<started>\d{14})-(?P<host>[A-Za-z0-9-]+)\.(?P<pid>\d+)"
+    r"-(?P<seq>\d+)\.warc\.gz$"
+)
+# WARC 1.1 throughout (the warcinfo record says so): warcio writes 1.0 unless told.
+WARC_VERSION = "1.1"
+# rw-r--r-- (less under a stricter umask): evidence files are data, not programs.
+FILE_MODE = 0o644
 
 
 @dataclass(frozen=True)
@@ -110,11 +122,23 @@ def lookup_key(url: str) -> str:
     return safe_url_string(url.split("#", 1)[0])
 
 
-def next_sequence(directory: Path, run_id: int, worker: str) -> int:
+def writer_host() -> str:
+    """This machine's name as it goes into a file name: letters, digits and dashes."""
+    return re.sub(r"[^A-Za-z0-9-]+", "-", socket.gethostname()).strip("-") or "host"
+
+
+def file_prefix(run_id: int, started: dt.datetime, pid: int | None = None) -> str:
+    """`govaudit-<run>-<started>-<host>.<pid>`: one writer's files, unique across attempts
+    (another start time or pid) and machines (another host)."""
+    pid = os.getpid() if pid is None else pid
+    return f"govaudit-{run_id}-{started:%Y%m%d%H%M%S}-{writer_host()}.{pid}"
+
+
+def next_sequence(directory: Path, prefix: str) -> int:
     seqs = [
         int(m["seq"])
-        for p in directory.glob(f"govaudit-{run_id}-{worker}-*.warc.gz")
-        if (m := FILE_NAME.match(p.name)) and m["run"] == str(run_id) and m["worker"] == worker
+        for p in directory.glob(f"{prefix}-*.warc.gz")
+        if (m := FILE_NAME.match(p.name)) and p.name.startswith(f"{prefix}-")
     ]
     return max(seqs, default=-1) + 1
 
@@ -131,8 +155,13 @@ class WarcArchive:
         max_bytes: int = MAX_FILE_BYTES,
         stats: Any = None,
     ) -> None:
-        self.directory = directory
+        self.directory = directory.absolute()
         self.run_id = run_id
+        self.prefix = file_prefix(run_id, _now())
+        self.host = socket.gethostname()
+        # Files this process opened (name -> folder) and those the pipeline registered.
+        self.opened: dict[str, str] = {}
+        self.registered: set[str] = set()
         self.worker = worker
         self.info = info
         self.max_bytes = max_bytes
@@ -190,6 +219,15 @@ class WarcArchive:
             for key, where in self.unit_entries.pop(unit, ()):
                 if self.locations.get(key) is where:
                     del self.locations[key]
+
+    def unregistered_files(self) -> dict[str, str]:
+        """The files (name -> folder) opened since the pipeline last registered them."""
+        with self.lock:
+            return {n: d for n, d in self.opened.items() if n not in self.registered}
+
+    def mark_registered(self, names: Any) -> None:
+        with self.lock:
+            self.registered.update(names)
 
     def close(self, **_signal: Any) -> None:
         if self.thread.is_alive():
@@ -263,24 +301,28 @@ class WarcArchive:
     @staticmethod
     def _serialise(writer_cls: Any, record: Any) -> bytes:
         buf = io.BytesIO()
-        writer_cls(buf, gzip=True).write_record(record)
+        writer_cls(buf, gzip=True, warc_version=WARC_VERSION).write_record(record)
         return buf.getvalue()
 
     def _open(self, writer_cls: Any) -> None:
         if self.fd is not None:
             os.close(self.fd)
-        self.seq = max(self.seq + 1, next_sequence(self.directory, self.run_id, self.worker))
+        self.seq = max(self.seq + 1, next_sequence(self.directory, self.prefix))
         while True:
-            name = f"govaudit-{self.run_id}-{self.worker}-{self.seq:05d}.warc.gz"
+            name = f"{self.prefix}-{self.seq:05d}.warc.gz"
             try:
                 self.fd = os.open(
-                    self.directory / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND
+                    self.directory / name,
+                    os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND,
+                    FILE_MODE,
                 )
                 break
             except FileExistsError:
                 self.seq += 1
         self.name, self.size = name, 0
-        writer = writer_cls(io.BytesIO(), gzip=True)
+        with self.lock:
+            self.opened[name] = str(self.directory)
+        writer = writer_cls(io.BytesIO(), gzip=True, warc_version=WARC_VERSION)
         info = writer.create_warcinfo_record(name, self.info)
         blob = self._serialise(writer_cls, info)
         _write_all(self.fd, blob)
@@ -289,7 +331,7 @@ class WarcArchive:
     def _build(self, writer_cls: Any, kind: str, data: dict[str, Any]) -> list[Any]:
         from warcio.statusandheaders import StatusAndHeaders
 
-        writer = writer_cls(io.BytesIO(), gzip=True)
+        writer = writer_cls(io.BytesIO(), gzip=True, warc_version=WARC_VERSION)
         date = data["at"].strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         url = data["url"]
         if kind == "metadata":

@@ -43,6 +43,8 @@ class App:
     agencies_path: Path | None
     waivers_path: Path | None
     verbose: int = 0
+    # `--create-db-dir`: make a SQLite file's missing folder instead of refusing the URL.
+    create_db_dir: bool = False
     _db: Database | None = field(default=None, repr=False)
 
     @property
@@ -50,7 +52,7 @@ class App:
         if self._db is None:
             from audit.db import Database
 
-            self._db = Database(self.db_url)
+            self._db = Database(self.db_url, create_folder=self.create_db_dir)
         return self._db
 
     @cached_property

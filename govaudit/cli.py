@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -51,6 +52,12 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
     "postgresql://user:pass@host/db.",
 )
 @click.option(
+    "--create-db-dir",
+    is_flag=True,
+    help="Create the folder of a SQLite --db file if it does not exist (otherwise refused: "
+    "a mistyped path).",
+)
+@click.option(
     "--policy",
     callback=existing_file,
     metavar="FILE",
@@ -81,6 +88,7 @@ def _show_version(ctx: click.Context, _param: click.Parameter, value: bool) -> N
 def cli(
     ctx: click.Context,
     db_url: str | None,
+    create_db_dir: bool,
     policy: Path | None,
     agencies: Path | None,
     waivers: Path | None,
@@ -92,7 +100,15 @@ def cli(
     audit (findings) -> report (static HTML). Exit codes: 0 success, 2 bad usage or input,
     1 other failure.
     """
-    app = App(db_url, policy, agencies, waivers, verbose)
+    app = App(db_url, policy, agencies, waivers, verbose, create_db_dir=create_db_dir)
+    # `govaudit run` says it in its log; the list of known names is read only when needed.
+    if ctx.invoked_subcommand != "run" and any(
+        name.upper().startswith("GOVAUDIT_") and name != "GOVAUDIT_DB" for name in os.environ
+    ):
+        from govaudit.job_config import unknown_variable_warnings
+
+        for line in unknown_variable_warnings():
+            click.echo(f"govaudit: warning: {line}", err=True)
     ctx.obj = app
     # Closing the last connection lets SQLite fold its WAL back into the file, so the file
     # on disk is complete (and unchanged by a refused command) when govaudit exits.

@@ -70,6 +70,46 @@ TYPE_WORDS = {
 }
 
 
+# GOVAUDIT_* variables read elsewhere than the run configuration (whose keys are variables
+# too, see env_name): a variable of neither list is a misspelling, and is warned about.
+OTHER_VARIABLES = (
+    "GOVAUDIT_CONFIG",  # govaudit run --config
+    "GOVAUDIT_SEEDS",  # a seeds folder of one's own (audit/seeds.py)
+    "GOVAUDIT_DATA_DIR",  # state govaudit writes (audit/seeds.py)
+    "GOVAUDIT_CHROMIUM",  # the browser of `govaudit a11y`
+    "GOVAUDIT_BATCH_UNITS",  # units per write transaction (crawler/worker.py)
+    "GOVAUDIT_WARC_MAX_BYTES",  # WARC file rotation size (tests)
+    "GOVAUDIT_SCRAPY_LOG_LEVEL",  # set by `govaudit run` for its crawler processes
+    "GOVAUDIT_SCRAPY_LOG_FILE",
+    "GOVAUDIT_JOB_HOLD",  # tests: hold the periodic job at a step
+    "GOVAUDIT_TEST_DNS",  # tests: stub DNS answers (crawler/resolver.py)
+    "GOVAUDIT_TEST_PG_URL",  # tests: the PostgreSQL server (.ci/services.sh)
+    "GOVAUDIT_DOTGOV_DATA",  # tests and benchmarks: the real registry snapshots
+)
+
+
+def known_variables() -> list[str]:
+    """Every GOVAUDIT_* variable govaudit reads."""
+    return sorted({env_name(key) for key in _keys()} | set(OTHER_VARIABLES))
+
+
+def unknown_variable_warnings(environ: dict[str, str] | None = None) -> list[str]:
+    """One line per GOVAUDIT_* variable of the environment that govaudit does not read (a
+    misspelling is otherwise silently ignored), naming the closest known one and them all."""
+    import difflib
+
+    environ = dict(os.environ if environ is None else environ)
+    known = known_variables()
+    lines = []
+    for name in sorted(n for n in environ if n.upper().startswith("GOVAUDIT_")):
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.7)
+        hint = f"did you mean {close[0]}? " if close else ""
+        lines.append(f"unknown variable {name} ignored ({hint}known: {', '.join(known)})")
+    return lines
+
+
 class ConfigError(ValueError):
     """A bad configuration: one line naming the file (or variable), line and key."""
 

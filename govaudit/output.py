@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,13 +25,31 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
 
     table = [[cell(r.get(c)) for c in columns] for r in rows]
     widths = [
-        min(60, max([len(c)] + [len(row[i]) for row in table])) for i, c in enumerate(columns)
+        min(MAX_CELL_WIDTH, max([len(c)] + [len(row[i]) for row in table]))
+        for i, c in enumerate(columns)
     ]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     for row in table:
-        lines.append("  ".join(v[:w].ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+        # A long value (a list of sites, a URL) goes on as many lines as it needs, in its
+        # column: a table never cuts what it shows.
+        folded = [_fold(v, w) for v, w in zip(row, widths, strict=True)]
+        for i in range(max(len(f) for f in folded)):
+            parts = [
+                (f[i] if i < len(f) else "").ljust(w) for f, w in zip(folded, widths, strict=True)
+            ]
+            lines.append("  ".join(parts).rstrip())
     return "\n".join(lines)
+
+
+# A column wider than this folds its long values onto further lines.
+MAX_CELL_WIDTH = 60
+
+
+def _fold(value: str, width: int) -> list[str]:
+    if len(value) <= width:
+        return [value]
+    return textwrap.wrap(value, width, break_on_hyphens=False) or [""]
 
 
 def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> None:

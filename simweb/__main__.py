@@ -3,6 +3,7 @@
 Example::
 
     python -m simweb --sites simweb/demo/sites --port 8899
+    # it prints the line to paste: export http_proxy=... https_proxy=... SSL_CERT_FILE=...
     curl -x http://127.0.0.1:8899 http://www.nsf.gov/
     curl -x http://127.0.0.1:8899 --cacert /tmp/simweb-.../simweb-ca.pem https://www.ssa.gov/open/
 """
@@ -10,6 +11,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import shlex
 import signal
 import sys
 import threading
@@ -17,6 +19,13 @@ from collections.abc import Sequence
 
 from simweb.server import RequestRecord, SimulatedWeb
 from simweb.sites import DEMO_SITES_DIR, SiteError
+
+
+def export_line(web: SimulatedWeb) -> str:
+    """`export http_proxy=... https_proxy=... SSL_CERT_FILE=...` for this instance."""
+    env = web.proxy_env()
+    names = ("http_proxy", "https_proxy", "SSL_CERT_FILE")
+    return "export " + " ".join(f"{name}={shlex.quote(env[name])}" for name in names)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
     print(f"simweb: CA certificate {web.ca_pem_path}", flush=True)
+    # The line a shell needs to crawl through the proxy with certificates verified: without
+    # SSL_CERT_FILE every https site reads "certificate untrusted" (a new CA at each start).
+    print("simweb: to use it, run this line in your shell:", flush=True)
+    print(export_line(web), flush=True)
     hosts = web.hosts()
     example = next((h for h in hosts if h.startswith("www.")), hosts[0] if hosts else "")
     print(

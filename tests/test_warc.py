@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from crawler.warc import FILE_NAME
 from simweb.server import SimulatedWeb
 from tests.crawl_world import GOVAUDIT, govaudit, registry_csv
 
@@ -198,17 +199,34 @@ def test_evidence_says_when_the_warc_file_is_gone(world: WarcWorld, tmp_path: Pa
     findings = world.json("export", "findings")
     hud = next(f for f in findings if f["domain"] == "hud.gov" and f["rule"] == "plan-missing")
     out = tmp_path / "never.warc.gz"
-    result = world.run(
-        "evidence", str(hud["finding_id"]), "--warc", str(tmp_path), "--out", str(out), check=False
-    )
-    assert result.returncode == 1
-    assert "couldn't read" in result.stdout
-    assert not out.exists()
+    moved = tmp_path / "moved"
+    world.warc.rename(moved)
+    try:
+        result = world.run(
+            "evidence",
+            str(hud["finding_id"]),
+            "--warc",
+            str(tmp_path),
+            "--out",
+            str(out),
+            check=False,
+        )
+        assert result.returncode == 1
+        assert "couldn't read the record:" in result.stdout and "(give --warc DIR)" in result.stdout
+        assert not out.exists()
+        # Given the folder the files were moved to, every record is found there.
+        found = world.run("evidence", str(hud["finding_id"]), "--warc", str(moved))
+        assert "couldn't read" not in found.stdout and str(moved) in found.stdout
+    finally:
+        moved.rename(world.warc)
 
 
-def test_sigkilled_crawl_leaves_readable_warc_and_resumes_into_a_new_file(
+def test_sigkilled_crawl_resumed_into_a_new_folder_gives_evidence_that_reads_back(
     simulated_web_factory: Any, tmp_path: Path
 ) -> None:
+    """Issue 28.1: `crawl --resume --warc NEWDIR` after a SIGKILL starts files whose names
+    no file of the first attempt has, every observation's record is found in the folder it
+    was written to, and `evidence` reads every cited record with its digest verified."""
     names = [f"slow{i:02d}.gov" for i in range(12)]
     pages = {f"/p{j}": {"title": f"page {j}"} for j in range(6)}
     links = "".join(f"<a href='/p{j}'>p{j}</a>" for j in range(6))
@@ -242,7 +260,7 @@ def test_sigkilled_crawl_leaves_readable_warc_and_resumes_into_a_new_file(
     proc.wait()
     assert _done(db) < 12, "the run finished before it could be killed"
     first = sorted(p.name for p in warc.glob("*.warc.gz"))
-    assert first == ["govaudit-1-0-00000.warc.gz"]
+    assert len(first) == 1 and FILE_NAME.match(first[0]), first
     # Cut the file inside its last record, as a kill in the middle of a write would leave it.
     path = warc / first[0]
     whole = read_warc(path)
@@ -253,19 +271,44 @@ def test_sigkilled_crawl_leaves_readable_warc_and_resumes_into_a_new_file(
     path.write_bytes(data)
     before = len(read_warc(path))
 
-    govaudit(web, db, "crawl", "--resume", "--workers", "1")
+    new_warc = tmp_path / "warc-resumed"
+    govaudit(web, db, "crawl", "--resume", "--workers", "1", "--warc", str(new_warc))
     assert _done(db) == 12
-    files = sorted(p.name for p in warc.glob("*.warc.gz"))
-    assert files == ["govaudit-1-0-00000.warc.gz", "govaudit-1-0-00001.warc.gz"]
+    assert sorted(p.name for p in warc.glob("*.warc.gz")) == first
     assert len(read_warc(path)) == before, "the resumed crawl wrote into the old file"
-    resumed = read_warc(warc / files[1])
+    resumed_files = sorted(p.name for p in new_warc.glob("*.warc.gz"))
+    assert resumed_files and not set(resumed_files) & set(first), resumed_files
+    assert all(FILE_NAME.match(name) for name in resumed_files)
+    resumed = read_warc(new_warc / resumed_files[0])
     assert resumed[0]["type"] == "warcinfo"
     assert any(r["type"] == "response" for r in resumed)
-    # Every stored endpoint names a record that is there, in one of the two files.
+    # Every file is registered with the folder it was written to...
     with sqlite3.connect(tmp_path / "killed.db") as conn:
+        folders = dict(conn.execute("select name, directory from warc_file").fetchall())
         cited = conn.execute("select warc_file, warc_offset from endpoint_observation").fetchall()
-    offsets = {name: {r["offset"] for r in read_warc(warc / name)} for name in files}
+    assert folders == {
+        **{name: str(warc) for name in first},
+        **{name: str(new_warc) for name in resumed_files},
+    }
+    # ...and every stored endpoint names a record that is there, in that folder.
+    offsets = {n: {r["offset"] for r in read_warc(Path(d) / n)} for n, d in folders.items()}
     assert cited and all(offset in offsets[name] for name, offset in cited)
+    assert {name for name, _ in cited} & set(first) and {name for name, _ in cited} - set(first)
+
+    # The findings of both attempts' sites: each cited record is read back and verified.
+    govaudit(web, db, "audit")
+    findings = json.loads(govaudit(web, db, "export", "findings", "--format", "json").stdout)
+    archived = [f for f in findings if f["warc_file"]]
+    assert {f["warc_file"] for f in archived} & set(first)
+    assert {f["warc_file"] for f in archived} & set(resumed_files)
+    # One finding per file cited (each `evidence` is a process start; the records of a file
+    # are read the same way).
+    one_per_file = {f["warc_file"]: f for f in archived}
+    for finding in one_per_file.values():
+        shown = govaudit(web, db, "evidence", str(finding["finding_id"]), check=False)
+        assert shown.returncode == 0, shown.stdout + shown.stderr
+        records = shown.stdout.count("\nrecord ")
+        assert records and shown.stdout.count("payload digest: verified") == records
 
 
 def read_warc_tolerant(path: Path) -> list[dict[str, Any]]:
@@ -375,7 +418,10 @@ def test_files_rotate_and_each_starts_with_warcinfo(tmp_path: Path) -> None:
     archive.close()
     files = sorted(tmp_path.glob("*.warc.gz"))
     assert len(files) > 2
-    assert files[0].name == "govaudit-7-1-00000.warc.gz"
+    named = [FILE_NAME.match(p.name) for p in files]
+    assert all(named) and {m["run"] for m in named if m} == {"7"}
+    assert [int(m["seq"]) for m in named if m] == list(range(len(files)))
+    assert {m["pid"] for m in named if m} == {str(os.getpid())}
     responses = 0
     for path in files:
         assert path.stat().st_size <= 4000 or len(read_warc(path)) == 3
@@ -499,3 +545,87 @@ def test_the_record_index_holds_only_the_units_in_flight(tmp_path: Path) -> None
     archive.forget_unit("beta.gov")
     archive.close()
     assert archive.locations == {} and archive.unit_entries == {}
+
+
+def test_files_are_warc_1_1_and_not_executable(world: WarcWorld) -> None:
+    """Issue 28.4: every record says WARC/1.1 (as the warcinfo record does); files are 0644."""
+    umask = os.umask(0)
+    os.umask(umask)
+    files = sorted(world.warc.glob("*.warc.gz"))
+    assert files
+    for path in files:
+        assert path.stat().st_mode & 0o777 == 0o644 & ~umask, oct(path.stat().st_mode)
+        versions = {r["headers"].protocol for r in read_warc(path)}
+        assert versions == {"WARC/1.1"}, (path.name, versions)
+
+
+def _response(url: str, body: bytes) -> dict[str, Any]:
+    import datetime as dt
+
+    return {
+        "url": url,
+        "at": dt.datetime.now(dt.UTC),
+        "status": 200,
+        "protocol": "HTTP/1.1",
+        "headers": [("Content-Type", "text/plain")],
+        "body": body,
+        "method": "GET",
+        "target": "/",
+        "request_headers": [],
+        "request_body": b"",
+    }
+
+
+def _written(folder: Path, run_id: int, *responses: tuple[str, bytes]) -> list[Any]:
+    from crawler.warc import WarcArchive
+
+    archive = WarcArchive(folder, run_id, "0", {"software": "govaudit/test"})
+    for url, body in responses:
+        archive.put("response", _response(url, body))
+    archive.sync()
+    archive.close()
+    return [archive.location(url) for url, _ in responses]
+
+
+def _cited(where: Any, url: str, folders: tuple[str, ...]) -> Any:
+    from audit.warc_citations import CitedRecord
+
+    return CitedRecord(
+        "page", url, None, 1, None, 200, None, where.file, where.offset, where.digest, folders, "x"
+    )
+
+
+def test_a_damaged_or_foreign_file_is_one_line_never_a_crash(tmp_path: Path) -> None:
+    """Issue 28.1: the record is looked for in every folder; a file of the same name that is
+    damaged (zlib's "incorrect header check") or holds another record at the offset is
+    passed over with its reason, in one line; the right file wins wherever it is."""
+    import dataclasses
+
+    from audit.warc_citations import UnreadableRecord, read_cited
+
+    good = tmp_path / "good"
+    url = "https://www.x.gov/"
+    [where] = _written(good, 1, (url, b"the cited body"))
+    assert where is not None
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    data = (good / where.file).read_bytes()
+    # Not gzip at the offset: zlib.error deep inside warcio.
+    (damaged / where.file).write_bytes(data[: where.offset] + b"\x00garbage" * 50)
+
+    cited = _cited(where, url, (str(damaged), str(good)))
+    found = read_cited(cited)
+    assert found.path == good / where.file and found.body == b"the cited body"
+    assert found.digest_ok is True
+    with pytest.raises(UnreadableRecord) as failed:
+        read_cited(_cited(where, url, (str(damaged),)))
+    assert "\n" not in str(failed.value) and str(damaged / where.file) in str(failed.value)
+    # A record of another URL, or with another digest, at the offset is not the cited one.
+    with pytest.raises(UnreadableRecord, match="another URL"):
+        read_cited(dataclasses.replace(cited, url="https://www.y.gov/"))
+    with pytest.raises(UnreadableRecord, match="another payload digest"):
+        read_cited(dataclasses.replace(cited, warc_digest="sha1:AAAA"))
+    with pytest.raises(UnreadableRecord, match="is not in"):
+        read_cited(_cited(where, url, (str(tmp_path / "nowhere"),)))
+    # --warc DIR given: looked at first.
+    assert read_cited(_cited(where, url, (str(damaged),)), [good]).path == good / where.file

@@ -16,8 +16,9 @@ def db() -> None:
 @pass_app
 def db_upgrade(app: App) -> None:
     """Create or migrate the schema to the newest version (also done automatically)."""
-    from audit.db import make_engine, upgrade
+    from audit.db import check_url, make_engine, upgrade
 
+    check_url(app.db.url, app.create_db_dir)
     engine = make_engine(app.db.url)
     applied = upgrade(engine)
     engine.dispose()

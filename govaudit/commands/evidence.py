@@ -4,84 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, BinaryIO
 
 import click
 
 from govaudit.app import App, fail_input, pass_app
-
-
-@dataclass
-class ExtractedRecord:
-    """One record read back from a WARC file at its stored offset."""
-
-    warc_headers: str
-    http_headers: str
-    body: bytes
-    digest_ok: bool | None  # the payload digest recomputed matches the record's
-    raw: bytes  # the record's gzip members as stored (its request record following it)
-
-
-def extract_record(path: Path, offset: int) -> ExtractedRecord:
-    """The record at `offset` of a WARC file (with the request record written with it).
-
-    Raises OSError when the file cannot be read and ValueError when no whole record is there.
-    """
-    from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
-
-    with path.open("rb") as stream:
-        stream.seek(offset)
-        iterator = ArchiveIterator(stream, check_digests=True)
-        try:
-            record = next(iterator)
-        except (StopIteration, ArchiveLoadFailed) as exc:
-            raise ValueError(f"no WARC record at offset {offset}") from exc
-        warc_headers = record.rec_headers.to_str()
-        http_headers = record.http_headers.to_str() if record.http_headers else ""
-        body = record.content_stream().read()
-        iterator.read_to_end(record)
-        digest_ok = None
-        checker = getattr(record, "digest_checker", None)
-        if checker is not None and record.rec_headers.get_header("WARC-Payload-Digest"):
-            digest_ok = bool(checker.passed)
-        record_id = record.rec_headers.get_header("WARC-Record-ID")
-        try:
-            following = next(iterator)
-        except (StopIteration, ArchiveLoadFailed):
-            following = None
-        members = 1
-        if (
-            following is not None
-            and following.rec_type == "request"
-            and following.rec_headers.get_header("WARC-Concurrent-To") == record_id
-        ):
-            members = 2
-        raw = _gzip_members(stream, offset, members)
-    return ExtractedRecord(warc_headers, http_headers, body, digest_ok, raw)
-
-
-def _gzip_members(stream: BinaryIO, offset: int, count: int) -> bytes:
-    """The bytes of `count` gzip members from `offset`: govaudit writes one record per
-    member, so these are the records exactly as stored."""
-    import zlib
-
-    stream.seek(offset)
-    out = bytearray()
-    for _ in range(count):
-        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        while not inflater.eof:
-            chunk = stream.read(65536)
-            if not chunk:
-                raise ValueError(f"WARC record at offset {offset} is cut short")
-            inflater.decompress(chunk)
-            tail = len(inflater.unused_data)
-            out += chunk[: len(chunk) - tail]
-            if inflater.eof:
-                stream.seek(-tail, 1)
-    return bytes(out)
 
 
 def _body_text(body: bytes) -> str:
@@ -100,20 +27,24 @@ def _body_text(body: bytes) -> str:
 )
 @click.option(
     "--warc",
-    "warc_dir",
+    "warc_dirs",
+    multiple=True,
     type=click.Path(file_okay=False, exists=True),
     metavar="DIR",
-    help="Where the WARC files are (default: the directory the crawl wrote them to).",
+    help="Look for the WARC files in DIR first (files moved or copied; repeatable). "
+    "Default: the folders the crawl wrote them to.",
 )
 @pass_app
-def evidence(app: App, finding_id: int, out: BinaryIO | None, warc_dir: str | None) -> None:
+def evidence(app: App, finding_id: int, out: BinaryIO | None, warc_dirs: tuple[str, ...]) -> None:
     """A finding's evidence (URLs, times, hashes) and the archived records it cites.
 
-    Prints each cited WARC record: its WARC headers, the original HTTP headers and the body.
-    Exit 1 when a cited record could not be read back (file moved: give --warc DIR).
+    Prints each cited WARC record: its WARC headers, the original HTTP headers and the body,
+    read from the folder each file was written to (a resumed crawl may have written to
+    several). Exit 1 when a cited record could not be read back (file moved: give --warc
+    DIR); the other records are still shown.
     """
     from audit.models import Finding
-    from audit.warc_citations import cited_records
+    from audit.warc_citations import UnreadableRecord, cited_records, read_cited
 
     with app.db.session() as session:
         finding = session.get(Finding, finding_id)
@@ -144,10 +75,13 @@ def evidence(app: App, finding_id: int, out: BinaryIO | None, warc_dir: str | No
     unreadable = 0
     archived: list[bytes] = []
     for number, cited in enumerate(records, 1):
-        directory = Path(warc_dir or cited.warc_dir or ".")
-        path = directory / cited.warc_file
         click.echo("")
         click.echo(f"record {number}: {cited.source} {cited.url}")
+        extracted, problem = None, ""
+        try:
+            extracted = read_cited(cited, warc_dirs)
+        except UnreadableRecord as exc:
+            problem = str(exc)
         facts = {
             "final_url": cited.final_url,
             "crawl_run": cited.run_id,
@@ -156,21 +90,15 @@ def evidence(app: App, finding_id: int, out: BinaryIO | None, warc_dir: str | No
             else None,
             "status": cited.status,
             "sha256": cited.sha256,
-            "warc": f"{path}#{cited.warc_offset}",
+            "warc": f"{extracted.path if extracted else cited.warc_file}#{cited.warc_offset}",
             "warc_digest": cited.warc_digest,
         }
         for key, value in facts.items():
             if value is not None:
                 click.echo(f"  {key}: {value}")
-        try:
-            extracted = extract_record(path, cited.warc_offset)
-        except OSError as exc:
+        if extracted is None:
             unreadable += 1
-            click.echo(f"  couldn't read {path}: {exc.strerror or exc} (give --warc DIR)")
-            continue
-        except ValueError as exc:
-            unreadable += 1
-            click.echo(f"  couldn't read {path}: {exc}")
+            click.echo(f"  couldn't read the record: {problem}")
             continue
         verdict = {True: "verified", False: "MISMATCH", None: "not recorded"}[extracted.digest_ok]
         click.echo(f"  payload digest: {verdict}")

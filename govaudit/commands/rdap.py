@@ -65,7 +65,9 @@ def refresh_bootstrap(app: App, url: str) -> Path:
     "--refresh-bootstrap",
     "refresh",
     is_flag=True,
-    help="First replace seeds/rdap-dns.json with the current IANA bootstrap file.",
+    help="First download the current IANA bootstrap file into the data directory "
+    "(GOVAUDIT_DATA_DIR, default ~/.local/share/govaudit; the GOVAUDIT_SEEDS folder when one "
+    "is named) as rdap-dns.json, which then wins over the bundled seeds/rdap-dns.json.",
 )
 @click.option(
     "--bootstrap-url",

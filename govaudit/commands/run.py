@@ -102,6 +102,17 @@ def run(
         config.values["log.level"] = log_level.upper()
     # Command-line options and GOVAUDIT_DB win over the file; the file over the defaults.
     app.db_url = app.db_url or config["db"]
+    from audit.db import DatabaseURLError, check_url, database_url
+
+    try:
+        # The job's output folder is the job's to make (a database may live in it); any
+        # other missing folder of a SQLite database is a mistyped path.
+        Path(config["output"]).mkdir(parents=True, exist_ok=True)
+        check_url(database_url(app.db_url), app.create_db_dir)
+    except (DatabaseURLError, OSError) as exc:
+        problem = str(exc) if isinstance(exc, DatabaseURLError) else f"output: {exc}"
+        click.echo(f"govaudit: error: {problem}", err=True)
+        leave(EXIT_BAD_INPUT, _empty_summary("failed", time.monotonic() - started))
     for attr, key in (("policy_path", "policy"), ("agencies_path", "agencies")):
         if getattr(app, attr) is None and config[key]:
             setattr(app, attr, Path(config[key]))
@@ -113,6 +124,10 @@ def run(
     except OSError as exc:
         click.echo(f"govaudit: error: log file {log_path}: {exc.strerror}", err=True)
         leave(EXIT_BAD_INPUT, _empty_summary("failed", time.monotonic() - started))
+    from govaudit.job_config import unknown_variable_warnings
+
+    for line in unknown_variable_warnings():
+        log.warning("%s", line)
     job = PeriodicJob(
         app,
         config,
