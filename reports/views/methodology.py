@@ -24,6 +24,7 @@ def methodology_view(ix: ReportIndex) -> dict[str, Any]:
         "deadline": data["deadline"],
         "settings_rows": flatten(crawl_run.get("settings") or {}),
         "failed_units": data["failed_units"],
+        "job_run": data["job_run"],
         "stats": stats_table(crawl_run.get("stats") or {}),
         "open_stats": (
             stats_table(open_run.get("stats") or {})
