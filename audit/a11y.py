@@ -178,9 +178,7 @@ def fleet_summary(pages: list[dict[str, Any]], top: int = 10) -> dict[str, Any]:
         "pages": len(pages),
         "homepages": len(homepages),
         # Every checked page (any role) by its worst violation: none, minor ... critical.
-        "by_worst_impact": [
-            {"impact": name, "pages": worst[name]} for name in ("none", *IMPACTS)
-        ],
+        "by_worst_impact": [{"impact": name, "pages": worst[name]} for name in ("none", *IMPACTS)],
         "checked": len(checked),
         "couldnt_check": len(homepages) - len(checked),
         "clean": len(clean),

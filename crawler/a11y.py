@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 import os
 import re
 import shutil
@@ -31,6 +32,8 @@ from urllib.parse import urlsplit
 from protego import Protego
 
 from audit.domain_names import registrable_domain
+
+logger = logging.getLogger(__name__)
 
 CHROMIUM = os.environ.get("GOVAUDIT_CHROMIUM", "/usr/bin/chromium")
 # Browser features a check turns off (see CHROMIUM_ARGS).
@@ -357,6 +360,7 @@ class AccessibilityChecker:
                         try:
                             result = await self.check(await live_browser(), target)
                         except Exception as exc:
+                            logger.debug("a11y: the check of %s raised", target.url, exc_info=True)
                             result = PageCheck(target, started, "failed", _internal_error(exc))
                         on_result(result)
 
@@ -598,6 +602,7 @@ def check_run(
                         session.flush()
                         finish(session, url, "done", None)
                 except SQLAlchemyError as exc:
+                    logger.debug("a11y: the row of %s was refused", url, exc_info=True)
                     counts[check.state] -= 1
                     counts["failed"] += 1
                     finish(session, url, "failed", _internal_error(exc))
