@@ -265,8 +265,9 @@ def test_cli_checks_active_sites_exports_and_audits(
     assert [r["rule"] for r in by_domain["clean.gov"]] == [""]
     assert all(dt.datetime.fromisoformat(r["checked_at"]) >= before for r in rows)
     csv_out = govaudit(web, db, "export", "a11y", "--format", "csv").stdout
+    # The documented columns, unchanged, then the page's roles.
     assert csv_out.splitlines()[0] == (
-        "domain,url,rule,impact,wcag,nodes,example,axe_version,checked_at"
+        "domain,url,rule,impact,wcag,nodes,example,axe_version,checked_at,roles"
     )
     govaudit(None, db, "audit")
     findings = export(None, db, "findings", "--rule", "accessibility")
