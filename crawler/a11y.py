@@ -586,11 +586,8 @@ def check_run(
         nonlocal last_flush
         if not pending:
             return
-        batch = list(pending)
-        pending.clear()
-        last_flush = time.monotonic()
         with db.session() as session:
-            for check in batch:
+            for check in pending:
                 url = check.target.url
                 if check.state == "failed":
                     finish(session, url, "failed", check.reason)
@@ -606,6 +603,8 @@ def check_run(
                     counts[check.state] -= 1
                     counts["failed"] += 1
                     finish(session, url, "failed", _internal_error(exc))
+        pending.clear()
+        last_flush = time.monotonic()
 
     def on_result(check: PageCheck) -> None:
         pending.append(check)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -97,3 +98,81 @@ def test_demo_renders_both_guideline_sets_linked_to_each_other(demo: dict[str, o
     db = sqlite3.connect(Path(str(demo["out"])) / "govaudit-demo.db")
     rules = {r for (r,) in db.execute("select distinct rule from finding")}
     assert any(r.startswith("guideline:") for r in rules)
+
+
+def _world_a11y() -> dict[str, dict[str, str]]:
+    """homepage URL -> the axe-core violations world.yaml plants there (rule -> impact)."""
+    import yaml
+
+    from simweb.sites import DEMO_WORLD_FILE
+
+    world = yaml.safe_load(DEMO_WORLD_FILE.read_text(encoding="utf-8"))
+    return {
+        entry["start_url"]: entry["homepage"]["a11y"]
+        for entry in world["domains"]
+        if (entry.get("homepage") or {}).get("a11y")
+    }
+
+
+@pytest.mark.browser
+def test_demo_checks_accessibility_and_shows_each_impact(demo: dict[str, object]) -> None:
+    from bs4 import BeautifulSoup
+
+    planted = _world_a11y()
+    assert {i for rules in planted.values() for i in rules.values()} == {
+        "minor",
+        "moderate",
+        "serious",
+        "critical",
+    }
+    db = sqlite3.connect(Path(str(demo["out"])) / "govaudit-demo.db")
+    rows = db.execute("select url, roles, state, violations, run_id from a11y_check").fetchall()
+    assert len({run for *_, run in rows}) == 1 and len(rows) == len({r[0] for r in rows})
+    assert {state for _, _, state, _, _ in rows} == {"checked"}
+    found = {url: json.loads(v) for url, _, _, v, _ in rows if json.loads(v)}
+    for url, rules in planted.items():
+        assert {v["rule"]: v["impact"] for v in found.get(url, [])} == rules, url
+    # nsf.gov answers on plain http only; its /open page is also its plan.
+    roles = {url: json.loads(r) for url, r, *_ in rows}
+    assert roles["http://www.nsf.gov/open"] == ["open", "plan"]
+    index = Path(str(demo["stdout"]).strip().splitlines()[-1])
+    page = BeautifulSoup((index.parent / "accessibility.html").read_text(), "lxml")
+    impacts = {
+        tr.find("th").get_text(strip=True): int(tr.find("td").get_text(strip=True))
+        for tr in page.find(id="a11y-impacts-table").find("tbody").find_all("tr")
+    }
+    assert all(impacts[name] == 1 for name in ("minor", "moderate", "serious", "critical"))
+    assert "accessibility: 50 checked, 0 couldn't check, 0 failed" in str(demo["stderr"])
+    findings = set(
+        db.execute(
+            "select domain, severity from finding where rule = 'accessibility' and "
+            "audit_run_id = (select max(id) from audit_run)"
+        )
+    )
+    assert findings == {("dol.gov", "high"), ("onguardonline.gov", "medium")}
+
+
+@pytest.mark.browser
+def test_govaudit_a11y_on_the_demo_database(
+    demo: dict[str, object], demo_web: Any, tmp_path: Path
+) -> None:
+    """Issue 27: `govaudit a11y` on the demo database failed on a page of two roles."""
+    import shutil
+
+    from tests.crawl_world import export, govaudit
+
+    copy = tmp_path / "demo.db"
+    shutil.copy(Path(str(demo["out"])) / "govaudit-demo.db", copy)
+    url = f"sqlite:///{copy}"
+    demo_web.set_epoch(2)  # the world of the demo's last crawl
+    try:
+        result = govaudit(
+            demo_web, url, "a11y", "--ca-bundle", str(demo_web.ca_pem_path), timeout=600
+        )
+    finally:
+        demo_web.set_epoch(1)
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "50 pages checked, 0 couldn't check, 2 with serious or critical" in result.stdout
+    rows = export(None, url, "a11y")
+    assert {r["roles"] for r in rows if r["url"] == "https://www.usda.gov/open"} == {"open plan"}
+    assert {r["rule"] for r in rows if r["url"] == "http://www.nsf.gov/"} == {""}  # clean, checked
