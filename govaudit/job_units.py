@@ -47,7 +47,7 @@ class StepUnits:
         try:
             return work(*args, **kwargs)
         except Exception as exc:
-            self.fail(key, f"{INTERNAL_ERROR} ({type(exc).__name__}: {_first_line(exc)})", exc)
+            self.fail(key, f"{INTERNAL_ERROR} ({one_line(exc)})", exc)
             return None
 
     def fail(self, key: str, reason: str, exc: BaseException | None = None) -> None:
@@ -97,6 +97,12 @@ def task_reason(error: str | None) -> str:
     return f"{INTERNAL_ERROR} ({error})"
 
 
-def _first_line(exc: BaseException) -> str:
-    lines = str(exc).strip().splitlines()
-    return lines[0][:300] if lines else ""
+def first_line(text: str, limit: int = 300) -> str:
+    lines = text.strip().splitlines()
+    return lines[0][:limit] if lines else ""
+
+
+def one_line(exc: BaseException) -> str:
+    """An error in one line: its type and the first line of its message."""
+    text = first_line(str(exc))
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

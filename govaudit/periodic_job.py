@@ -40,7 +40,7 @@ from govaudit.app import App, BadInput
 from govaudit.job_config import JobConfig
 from govaudit.job_lock import acquire
 from govaudit.job_log import log_traceback
-from govaudit.job_units import StepUnits
+from govaudit.job_units import StepUnits, first_line, one_line
 
 STEPS = ("registry", "crawl", "rdap", "a11y", "audit", "report", "prune", "done")
 # Without these there is no report: their failure ends the run `failed`. Every other step
@@ -221,7 +221,7 @@ class PeriodicJob:
                         "run %s stopped at step %s last time (%s); trying it once more",
                         job.id,
                         job.step,
-                        (job.error or "no reason recorded").strip().splitlines()[0][:500],
+                        first_line(job.error or "", 500) or "no reason recorded",
                     )
                 job.status = "running"
                 job.error = None
@@ -678,10 +678,9 @@ def _failure_text(exc: BaseException) -> str:
     """A failure in one line: a message of ours as it is, any other error with its type."""
     if isinstance(exc, BadInput):
         return exc.message
-    text = str(exc).strip().splitlines()[0][:500] if str(exc).strip() else ""
     if isinstance(exc, JobFailed):
-        return text
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+        return first_line(str(exc), 500)
+    return one_line(exc)
 
 
 def _counts_text(counts: dict[str, Any]) -> str:

@@ -129,6 +129,7 @@ def check_accessibility(app: App, ca_pem: Path, step: Callable[[str], None]) -> 
 
     from crawler.a11y import chromium_missing
     from govaudit.a11y_job import a11y_options, a11y_targets, create_a11y_run, execute_a11y_run
+    from govaudit.job_units import one_line
 
     missing = chromium_missing() or (
         None
@@ -148,8 +149,7 @@ def check_accessibility(app: App, ca_pem: Path, step: Callable[[str], None]) -> 
     try:
         counts = execute_a11y_run(app, run_id, options)
     except Exception as exc:  # the demo goes on to its report, as a `partial` run would
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        step(f"accessibility failed: {type(exc).__name__}: {reason}; the report is made without it")
+        step(f"accessibility failed: {one_line(exc)}; the report is made without it")
         return
     step(
         f"accessibility: {counts['checked']} checked, {counts['couldnt_check']} couldn't check, "
