@@ -1,5 +1,6 @@
 """The periodic job's reusable unit handling (govaudit/job_units.py), its log (a failure in
-one line, its traceback in the log file only) and its summary's keys, without a crawl."""
+one line, its traceback in the log file only), its summary's keys, and the demo's one line
+when Chromium is missing: without a crawl or a browser."""
 
 from __future__ import annotations
 
@@ -110,3 +111,21 @@ def test_the_summary_has_every_documented_key_whatever_the_state() -> None:
     assert list(partial["registry"]) == list(REGISTRY_KEYS)
     assert partial["registry"]["files"] == 1 and partial["registry"]["unchanged"] == 0
     assert partial["failed_steps"] == [{"step": "a11y", "reason": "x"}]
+
+
+def test_the_demo_without_chromium_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import crawler.a11y
+    from govaudit.app import App
+    from govaudit.commands.demo import check_accessibility
+
+    monkeypatch.setattr(crawler.a11y, "CHROMIUM", str(tmp_path / "no-chromium"))
+    lines: list[str] = []
+    app = App(f"sqlite:///{tmp_path}/demo.db", None, None, None)
+    check_accessibility(app, tmp_path / "ca.pem", lines.append)
+    assert lines == [
+        f"accessibility skipped: {tmp_path / 'no-chromium'} not found: install Debian's "
+        "chromium (apt-get install chromium) or set GOVAUDIT_CHROMIUM; the report's "
+        "Accessibility page says how to enable it"
+    ]
