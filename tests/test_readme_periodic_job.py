@@ -122,7 +122,7 @@ def test_the_readme_periodic_job_example_twice_with_chromium(tmp_path: Path) -> 
                 ca = env.get("SSL_CERT_FILE")
                 if ca and not Path(ca).is_file():
                     # The docs show an example path: the reader exports the one simweb printed.
-                    printed = re.search(r"(\S+simweb-ca\.pem)", simweb_log.read_text())
+                    printed = re.search(r"(/\S*?simweb-ca\.pem)", simweb_log.read_text())
                     assert printed, simweb_log.read_text()
                     env["SSL_CERT_FILE"] = printed.group(1)
             else:
