@@ -15,8 +15,10 @@ install: $(BIN)/python
 install-test: $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 
-## Install govaudit and run the main job: the whole audit against the simulated .gov web.
+## Install govaudit and run the main job: the whole audit against the simulated .gov web,
+## accessibility included (Debian's Chromium is installed first where it can be: .ci/browser.sh).
 demo: install
+	bash .ci/browser.sh --if-possible
 	$(BIN)/govaudit demo
 
 ## Install govaudit, PostgreSQL and Chromium (Debian packages), start them, run every test.

@@ -4,10 +4,10 @@
 # Prints the environment to use: eval "$(bash .ci/services.sh)".
 set -euo pipefail
 
+# Chromium, and certutil: `govaudit a11y` adds the crawl's extra CA (--ca-bundle) to a
+# throwaway NSS db. The same script installs them for `make demo`.
+bash "$(dirname "$0")/browser.sh"
 need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-# certutil: `govaudit a11y` adds the crawl's extra CA (--ca-bundle) to a throwaway NSS db.
-command -v certutil >/dev/null 2>&1 || need+=(libnss3-tools)
 command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

@@ -1,7 +1,9 @@
 """Accessibility results read back, and the figures the audit and the report draw from them.
 
 `a11y_pages` is the only function here that reads the database; the rest are pure functions
-of its rows. A page "couldn't check" is never counted as having no violations.
+of its rows. A page "couldn't check" is never counted as having no violations. A page is
+checked once per run whatever roles it plays (homepage, /open page, plan: `roles`); every
+figure that counts pages of a role counts it in each of its roles.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit.models import A11yCheck
+from audit.models import A11yCheck, CrawlTask
 
 A11Y_COLUMNS = [
     "domain",
@@ -24,8 +26,11 @@ A11Y_COLUMNS = [
     "example",
     "axe_version",
     "checked_at",
+    "roles",
 ]
 IMPACTS = ("minor", "moderate", "serious", "critical")
+# The reason of a page whose check failed inside govaudit (a failed unit).
+INTERNAL_ERROR = "internal error"
 # A page whose worst violation is at or above this impact fails the `accessibility` rule.
 SERIOUS = ("serious", "critical")
 
@@ -35,18 +40,19 @@ def impact_rank(impact: str | None) -> int:
 
 
 def a11y_pages(session: Session, run_id: int) -> list[dict[str, Any]]:
-    """One dict per page checked in an a11y run (violations as stored)."""
-    rows = session.scalars(
-        select(A11yCheck)
-        .where(A11yCheck.run_id == run_id)
-        .order_by(A11yCheck.domain, A11yCheck.url)
-    )
-    return [
+    """One dict per page of an a11y run (violations as stored).
+
+    A failed unit (its check raised, or its row was refused: the task `failed`, no row) is a
+    page "couldn't check" with the reason "internal error", never left out.
+    """
+    rows = session.scalars(select(A11yCheck).where(A11yCheck.run_id == run_id))
+    pages = [
         {
             "domain": r.domain,
             "agency": r.agency,
             "url": r.url,
             "kind": r.kind,
+            "roles": list(r.roles or [r.kind]),
             "state": r.state,
             "reason": r.reason,
             "final_url": r.final_url,
@@ -58,6 +64,39 @@ def a11y_pages(session: Session, run_id: int) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+    seen = {p["url"] for p in pages}
+    for domain, agency, key, finished_at in session.execute(
+        select(CrawlTask.domain, CrawlTask.agency, CrawlTask.key, CrawlTask.finished_at)
+        .where(CrawlTask.run_id == run_id, CrawlTask.job == "a11y", CrawlTask.state == "failed")
+        .order_by(CrawlTask.id)
+    ):
+        roles, _, url = key.partition(" ")
+        if url in seen:
+            continue
+        seen.add(url)
+        names = roles.split(",")
+        pages.append(
+            {
+                "domain": domain,
+                "agency": agency,
+                "url": url,
+                "kind": names[0],
+                "roles": names,
+                "state": "couldn't check",
+                "reason": INTERNAL_ERROR,
+                "final_url": None,
+                "http_status": None,
+                "axe_version": None,
+                "checked_at": finished_at.isoformat(timespec="seconds") if finished_at else "",
+                "violations": [],
+                "a11y_run": run_id,
+            }
+        )
+    return sorted(pages, key=lambda p: (p["domain"], p["url"]))
+
+
+def has_role(page: dict[str, Any], role: str) -> bool:
+    return role in (page.get("roles") or [page["kind"]])
 
 
 def worst_impact(page: dict[str, Any]) -> str | None:
@@ -67,6 +106,7 @@ def worst_impact(page: dict[str, Any]) -> str | None:
 
 def export_rows(pages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """`export a11y`: one row per violated rule per page; a clean page has one empty row.
+    `roles` is every role the page plays, space-separated (homepage open plan).
 
     A page that could not be checked has one row too, its `rule` empty and the reason in
     `example` prefixed "couldn't check:", so it is never read as a clean page.
@@ -78,6 +118,7 @@ def export_rows(pages: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "url": page["url"],
             "axe_version": page["axe_version"] or "",
             "checked_at": page["checked_at"],
+            "roles": " ".join(page.get("roles") or [page["kind"]]),
         }
         if page["state"] != "checked":
             rows.append(
@@ -112,7 +153,7 @@ def export_rows(pages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def fleet_summary(pages: list[dict[str, Any]], top: int = 10) -> dict[str, Any]:
     """Homepages checked, the share with no serious/critical violation, the commonest rules,
     and one row per agency. Pages that could not be checked are counted apart."""
-    homepages = [p for p in pages if p["kind"] == "homepage"]
+    homepages = [p for p in pages if has_role(p, "homepage")]
     checked = [p for p in homepages if p["state"] == "checked"]
     clean = [p for p in checked if impact_rank(worst_impact(p)) < impact_rank("serious")]
     rule_sites: Counter[str] = Counter()
@@ -132,9 +173,12 @@ def fleet_summary(pages: list[dict[str, Any]], top: int = 10) -> dict[str, Any]:
             continue
         row["checked"] += 1
         row["clean"] += page["url"] in clean_urls
+    worst = Counter(worst_impact(p) or "none" for p in pages if p["state"] == "checked")
     return {
         "pages": len(pages),
         "homepages": len(homepages),
+        # Every checked page (any role) by its worst violation: none, minor ... critical.
+        "by_worst_impact": [{"impact": name, "pages": worst[name]} for name in ("none", *IMPACTS)],
         "checked": len(checked),
         "couldnt_check": len(homepages) - len(checked),
         "clean": len(clean),

@@ -391,6 +391,7 @@ class A11yCheck(Base):
 
     `state` is "checked" (violations may be empty: none found) or "couldn't check" with the
     reason (timeout, network error, HTTP error, blocked by robots.txt): never "no violations".
+    One row per page and run: a page playing several roles is checked once (`roles`).
     """
 
     __tablename__ = "a11y_check"
@@ -400,7 +401,9 @@ class A11yCheck(Base):
     domain: Mapped[str] = mapped_column(String(253), index=True)
     agency: Mapped[str | None] = mapped_column(Text)
     url: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(String(20))  # homepage | open | plan
+    kind: Mapped[str] = mapped_column(String(20))  # homepage | open | plan: its first role
+    # Every role the page plays (checked once per run whatever its roles), kind first.
+    roles: Mapped[list[Any] | None] = mapped_column(default=list)
     checked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     state: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)

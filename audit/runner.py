@@ -159,14 +159,14 @@ def guideline_sites(session: Session, run_id: int) -> Iterator[SiteFacts]:
 
 def _a11y_homepages(session: Session) -> tuple[dict[str, dict[str, Any]], bool]:
     """domain -> its homepage's page in the newest accessibility run; whether one exists."""
-    from audit.a11y import a11y_pages
+    from audit.a11y import a11y_pages, has_role
 
     try:
         run = latest_run(session, "a11y")
     except NoData:
         return {}, False
     pages = a11y_pages(session, run.id)
-    return {p["domain"]: p for p in pages if p["kind"] == "homepage"}, True
+    return {p["domain"]: p for p in pages if has_role(p, "homepage")}, True
 
 
 def judge_guidelines(

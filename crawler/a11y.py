@@ -14,11 +14,14 @@ fonts, media and favicons never downloaded, and a deadline per page.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import logging
 import os
 import re
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -30,7 +33,39 @@ from protego import Protego
 
 from audit.domain_names import registrable_domain
 
+logger = logging.getLogger(__name__)
+
 CHROMIUM = os.environ.get("GOVAUDIT_CHROMIUM", "/usr/bin/chromium")
+# Browser features a check turns off (see CHROMIUM_ARGS).
+DISABLED_FEATURES = (
+    # Automatic https upgrades of http:// URLs.
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "HttpsFirstBalancedMode",
+    "HttpsFirstModeIncognito",
+    "HttpsFirstModeV2ForTypicallySecureUsers",
+    # Playwright's own list (1.65), which ours replaces.
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    # The browser's own traffic to hosts that are not being audited.
+    "Translate",
+    "DialMediaRouteProvider",
+    "AutofillServerCommunication",
+    "CertificateTransparencyComponentUpdater",
+    "CaptivePortalDetection",
+    "SignInProfileCreation",
+    "AccountConsistency",
+    "PushMessaging",
+)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -47,10 +82,11 @@ CHROMIUM_ARGS = [
     "--disable-default-apps",
     "--disable-extensions",
     "--safebrowsing-disable-auto-update",
-    "--disable-features=Translate,OptimizationHints,MediaRouter,DialMediaRouteProvider,"
-    "AutofillServerCommunication,CertificateTransparencyComponentUpdater,"
-    "NetworkTimeServiceQuerying,CaptivePortalDetection,SignInProfileCreation,"
-    "AccountConsistency,PushMessaging",
+    # Chromium keeps only the last --disable-features it is given, so this one replaces
+    # Playwright's own (chromiumSwitches.ts) and repeats the features it turns off. Among them
+    # HttpsUpgrades and HTTPS-First: a page the crawl found on plain http is checked on http,
+    # not upgraded to an https that may not exist (a refused CONNECT is no fallback).
+    "--disable-features=" + ",".join(DISABLED_FEATURES),
 ]
 # Resources a check never needs: axe judges the DOM and computed styles, not the pixels.
 SKIPPED_RESOURCES = frozenset({"image", "font", "media"})
@@ -79,14 +115,46 @@ NO_DEFAULT_ICON = """(() => {
 BLACKHOLE_PROXY = "http://127.0.0.1:9"
 
 
+ROLES = ("homepage", "open", "plan")
+
+
 @dataclass(frozen=True)
 class PageTarget:
-    """One page to check, and why it is on the list."""
+    """One page to check, and why it is on the list: the roles it plays (an /open page may
+    also be the plan), `kind` being the first of them."""
 
     domain: str
     url: str
     kind: str  # "homepage" | "open" | "plan"
     agency: str | None = None
+    roles: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.roles:
+            object.__setattr__(self, "roles", (self.kind,))
+
+
+def merge_targets(targets: Iterable[PageTarget]) -> list[PageTarget]:
+    """One target per URL, whatever roles it plays: a page is checked once per run.
+
+    The first target of a URL gives its domain and agency; the roles are merged (homepage,
+    open, plan order) and the first of them is the target's `kind`.
+    """
+    by_url: dict[str, PageTarget] = {}
+    for target in targets:
+        known = by_url.get(target.url)
+        if known is None:
+            by_url[target.url] = target
+            continue
+        roles = sorted({*known.roles, *target.roles}, key=_role_rank)
+        by_url[target.url] = PageTarget(
+            known.domain, known.url, roles[0], known.agency, tuple(roles)
+        )
+    return list(by_url.values())
+
+
+def _role_rank(role: str) -> tuple[int, str]:
+    return (ROLES.index(role) if role in ROLES else len(ROLES), role)
 
 
 @dataclass
@@ -115,7 +183,7 @@ class PageCheck:
 
     target: PageTarget
     checked_at: dt.datetime
-    state: str  # "checked" | "couldn't check"
+    state: str  # "checked" | "couldn't check" | "failed" (an internal error: a failed unit)
     reason: str | None = None
     final_url: str | None = None
     http_status: int | None = None
@@ -168,7 +236,12 @@ def trusting_home(pem_file: Path, home: Path) -> dict[str, str]:
         check=True,
         capture_output=True,
     )
-    for number, cert in enumerate(x509.load_pem_x509_certificates(pem_file.read_bytes())):
+    with warnings.catch_warnings():
+        # A system bundle may hold an old root with a non-positive serial number: still a
+        # root the system trusts, so it is added, without a deprecation notice on stderr.
+        warnings.simplefilter("ignore")
+        certificates = x509.load_pem_x509_certificates(pem_file.read_bytes())
+    for number, cert in enumerate(certificates):
         ca = home / f"ca-{number}.pem"
         ca.write_bytes(cert.public_bytes(Encoding.PEM))
         subprocess.run(
@@ -256,6 +329,11 @@ class AccessibilityChecker:
     async def check_all(
         self, targets: Sequence[PageTarget], on_result: Callable[[PageCheck], None]
     ) -> None:
+        """Check every target; each ends in one result, whatever happens to the others.
+
+        A check that raises (the browser crashed, a bug of ours) is a failed unit, state
+        "failed" with the error; a browser that died is started again for the next pages.
+        """
         from playwright.async_api import async_playwright
 
         missing = chromium_missing()
@@ -267,21 +345,40 @@ class AccessibilityChecker:
             home = Path(tempfile.mkdtemp(prefix="govaudit-a11y-"))
             try:
                 launch = chromium_launch_options(self.ca_bundle, home)
-                browser = await playwright.chromium.launch(**launch)
+                browsers = [await playwright.chromium.launch(**launch)]
+                starting = asyncio.Lock()
+
+                async def live_browser() -> Any:
+                    async with starting:
+                        if not browsers[-1].is_connected():
+                            browsers.append(await playwright.chromium.launch(**launch))
+                        return browsers[-1]
+
+                async def one(target: PageTarget) -> None:
+                    async with gate(target.url), slots:
+                        started = _now()
+                        try:
+                            result = await self.check(await live_browser(), target)
+                        except Exception as exc:
+                            logger.debug("a11y: the check of %s raised", target.url, exc_info=True)
+                            result = PageCheck(target, started, "failed", _internal_error(exc))
+                        on_result(result)
+
                 try:
-
-                    async def one(target: PageTarget) -> None:
-                        async with gate(target.url), slots:
-                            on_result(await self.check(browser, target))
-
                     await asyncio.gather(*(one(t) for t in targets))
                 finally:
-                    await browser.close()
+                    for browser in browsers:
+                        with contextlib.suppress(Exception):
+                            await browser.close()
             finally:
                 shutil.rmtree(home, ignore_errors=True)
 
     async def check(self, browser: Any, target: PageTarget) -> PageCheck:
-        started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        """One page: "checked", or "couldn't check" and why (the page's or the network's
+        doing). An error of the browser itself or of this code is raised: a failed unit."""
+        from playwright.async_api import Error as PlaywrightError
+
+        started = _now()
         context = await browser.new_context(
             user_agent=self.user_agent,
             bypass_csp=True,
@@ -294,20 +391,17 @@ class AccessibilityChecker:
             )
         except TimeoutError:
             return PageCheck(target, started, "couldn't check", f"timeout after {self.timeout:g} s")
-        except Exception as exc:
+        except PlaywrightError as exc:
+            if _browser_gone(exc) or not browser.is_connected():
+                raise
             return PageCheck(target, started, "couldn't check", _browser_error(exc))
         finally:
-            await context.close()
+            with contextlib.suppress(Exception):
+                await context.close()
 
     async def _check_in(self, context: Any, target: PageTarget, started: dt.datetime) -> PageCheck:
-        async def skip_heavy(route: Any) -> None:
-            if route.request.resource_type in SKIPPED_RESOURCES:
-                await route.abort()
-            else:
-                await route.continue_()
-
         page = await context.new_page()
-        await page.route("**/*", skip_heavy)
+        await page.route("**/*", _route)
         await page.add_init_script(NO_DEFAULT_ICON)
         if self.obey_robots and not await self._robots_allow(page, target.url):
             return PageCheck(target, started, "couldn't check", "blocked by robots.txt")
@@ -352,6 +446,51 @@ class AccessibilityChecker:
         return Protego.parse(body)
 
 
+async def _route(route: Any) -> None:
+    """Every request of a page: heavy resources never fetched; plain http through
+    Playwright's own HTTP client.
+
+    Chromium upgrades a host on its built-in HSTS preload list to https whatever its flags
+    say, so a site that answers only on plain http could not be checked at all. The request
+    goes instead, with the page's own headers, through the same proxy from Playwright's
+    client, which has no such list; a redirect is handed back to the browser to follow.
+    """
+    from playwright.async_api import Error as PlaywrightError
+
+    request = route.request
+    if request.resource_type in SKIPPED_RESOURCES:
+        await route.abort()
+        return
+    if not request.url.startswith("http://"):
+        await route.continue_()
+        return
+    try:
+        response = await route.fetch(max_redirects=0)
+    except PlaywrightError:
+        await route.abort("connectionfailed")
+        return
+    await route.fulfill(response=response)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+# Playwright's messages when the browser, the page's renderer or the context went away.
+BROWSER_GONE = ("has been closed", "crashed", "browser closed", "connection closed")
+
+
+def _browser_gone(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return any(marker in text for marker in BROWSER_GONE)
+
+
+def _internal_error(exc: BaseException) -> str:
+    """A failed unit's reason: the exception's type and first line."""
+    lines = str(exc).strip().splitlines()
+    return f"internal error: {type(exc).__name__}" + (f": {lines[0][:300]}" if lines else "")
+
+
 def _browser_error(exc: BaseException) -> str:
     """Playwright's message names the network error (net::ERR_...) on its first line."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -372,13 +511,14 @@ BATCH_SECONDS = 2.0
 
 
 def task_key(target: PageTarget) -> str:
-    """A crawl_task key for a page: its kind and URL (one task per page and kind)."""
-    return f"{target.kind} {target.url}"
+    """A crawl_task key for a page: its roles and URL ("homepage,open https://...")."""
+    return f"{','.join(target.roles)} {target.url}"
 
 
 def target_of(key: str, domain: str, agency: str | None) -> PageTarget:
-    kind, _, url = key.partition(" ")
-    return PageTarget(domain, url, kind, agency)
+    roles, _, url = key.partition(" ")
+    names = tuple(roles.split(","))
+    return PageTarget(domain, url, names[0], agency, names)
 
 
 def check_run(
@@ -392,11 +532,16 @@ def check_run(
 
     A result and its task's `done` state are written in the same transaction (in batches),
     so a killed run loses at most the batch in flight, and re-running picks up what is still
-    pending. Returns (checked, couldn't check) of this call.
+    pending. Each page is checked once, whatever roles it plays; in a run made before roles
+    were merged (one task per role) its tasks all finish with the one check. Every unit ends
+    done or failed: a check that raised, or a row the database refuses, fails that unit
+    (its task `failed` with the error, no a11y_check row) and the others go on. Returns
+    (checked, couldn't check) of this call.
     """
     import time
 
-    from sqlalchemy import select
+    from sqlalchemy import select, update
+    from sqlalchemy.exc import SQLAlchemyError
 
     from audit.models import A11yCheck, CrawlTask, utcnow
 
@@ -406,11 +551,36 @@ def check_run(
                 CrawlTask.run_id == run_id, CrawlTask.job == "a11y", CrawlTask.state == "pending"
             )
         ).all()
-    task_ids = {key: task_id for task_id, key, _, _ in tasks}
-    targets = [target_of(key, domain, agency) for _, key, domain, agency in tasks]
+        stored = set(session.scalars(select(A11yCheck.url).where(A11yCheck.run_id == run_id)))
+    task_ids: dict[str, list[int]] = {}
+    for task_id, key, _, _ in tasks:
+        task_ids.setdefault(target_of(key, "", None).url, []).append(task_id)
+    if stored & set(task_ids):
+        # Checked already (a run killed between storing a page and finishing its other
+        # role's task): those tasks are done.
+        with db.session() as session:
+            session.execute(
+                update(CrawlTask)
+                .where(
+                    CrawlTask.id.in_([i for url in stored & set(task_ids) for i in task_ids[url]])
+                )
+                .values(state="done", finished_at=utcnow())
+            )
+    targets = merge_targets(
+        target_of(key, domain, agency)
+        for _, key, domain, agency in tasks
+        if target_of(key, "", None).url not in stored
+    )
     pending: list[PageCheck] = []
-    counts = {"checked": 0, "couldn't check": 0}
+    counts = {"checked": 0, "couldn't check": 0, "failed": 0}
     last_flush = time.monotonic()
+
+    def finish(session: Any, url: str, state: str, error: str | None) -> None:
+        session.execute(
+            update(CrawlTask)
+            .where(CrawlTask.id.in_(task_ids[url]), CrawlTask.state == "pending")
+            .values(state=state, finished_at=utcnow(), error=error)
+        )
 
     def flush() -> None:
         nonlocal last_flush
@@ -418,25 +588,21 @@ def check_run(
             return
         with db.session() as session:
             for check in pending:
-                session.add(
-                    A11yCheck(
-                        run_id=run_id,
-                        domain=check.target.domain,
-                        agency=check.target.agency,
-                        url=check.target.url,
-                        kind=check.target.kind,
-                        checked_at=check.checked_at,
-                        state=check.state,
-                        reason=check.reason,
-                        final_url=check.final_url,
-                        http_status=check.http_status,
-                        axe_version=check.axe_version,
-                        violations=[v.as_json() for v in check.violations],
-                    )
-                )
-                task = session.get(CrawlTask, task_ids[task_key(check.target)])
-                task.state = "done"
-                task.finished_at = utcnow()
+                url = check.target.url
+                if check.state == "failed":
+                    finish(session, url, "failed", check.reason)
+                    continue
+                # One savepoint per page: a row the database refuses fails that page only.
+                try:
+                    with session.begin_nested():
+                        session.add(_a11y_row(A11yCheck, run_id, check))
+                        session.flush()
+                        finish(session, url, "done", None)
+                except SQLAlchemyError as exc:
+                    logger.debug("a11y: the row of %s was refused", url, exc_info=True)
+                    counts[check.state] -= 1
+                    counts["failed"] += 1
+                    finish(session, url, "failed", _internal_error(exc))
         pending.clear()
         last_flush = time.monotonic()
 
@@ -453,3 +619,21 @@ def check_run(
     finally:
         flush()
     return counts["checked"], counts["couldn't check"]
+
+
+def _a11y_row(model: Any, run_id: int, check: PageCheck) -> Any:
+    return model(
+        run_id=run_id,
+        domain=check.target.domain,
+        agency=check.target.agency,
+        url=check.target.url,
+        kind=check.target.kind,
+        roles=list(check.target.roles),
+        checked_at=check.checked_at,
+        state=check.state,
+        reason=check.reason,
+        final_url=check.final_url,
+        http_status=check.http_status,
+        axe_version=check.axe_version,
+        violations=[v.as_json() for v in check.violations],
+    )

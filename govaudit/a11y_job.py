@@ -12,9 +12,10 @@ from govaudit.app import App, fail_input
 
 def a11y_targets(app: App, source_run: int | None) -> tuple[int | None, list[Any]]:
     """Final homepage URLs of the active sites of the newest finished site crawl (or
-    `source_run`), and each agency's /open page and plan page when they are HTML."""
+    `source_run`), and each agency's /open page and plan page when they are HTML: one
+    target per URL, with every role it plays (an /open page that is also the plan)."""
     from audit.export import NoData, latest_run, plans_rows, sites_rows
-    from crawler.a11y import PageTarget
+    from crawler.a11y import PageTarget, merge_targets
 
     targets: list[PageTarget] = []
     with app.db.session() as session:
@@ -41,8 +42,7 @@ def a11y_targets(app: App, source_run: int | None) -> tuple[int | None, list[Any
                     targets.append(
                         PageTarget(plan["domain"], plan["plan_url"], "plan", plan["agency"])
                     )
-    unique = {(t.kind, t.url): t for t in targets}
-    return run.snapshot_id, list(unique.values())
+    return run.snapshot_id, merge_targets(targets)
 
 
 def a11y_options(
@@ -96,10 +96,11 @@ def execute_a11y_run(
     options: dict[str, Any],
     on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
-    """Check the run's pending pages, mark the run finished when none is left; counts."""
+    """Check the run's pending pages, mark the run finished when none is left; counts
+    (`failed`: units that failed with an internal error, no result stored)."""
     from sqlalchemy import func, select
 
-    from audit.a11y import SERIOUS, a11y_pages, worst_impact
+    from audit.a11y import INTERNAL_ERROR, SERIOUS, a11y_pages, worst_impact
     from audit.models import CrawlRun, CrawlTask, utcnow
     from crawler.a11y import check_run
 
@@ -115,10 +116,12 @@ def execute_a11y_run(
         run.finished_at = utcnow()
         pages = a11y_pages(session, run_id)
     checked = [p for p in pages if p["state"] == "checked"]
+    failed = [p for p in pages if p["reason"] == INTERNAL_ERROR and p["state"] != "checked"]
     return {
         "pages": len(pages),
         "checked": len(checked),
-        "couldnt_check": len(pages) - len(checked),
+        "couldnt_check": len(pages) - len(checked) - len(failed),
+        "failed": len(failed),
         "serious": sum(1 for p in checked if worst_impact(p) in SERIOUS),
         "pending": int(pending or 0),
     }

@@ -1,11 +1,22 @@
 """`govaudit run`: the scheduled job, step by step, resumable, one at a time per database.
 
 Steps: registry (load new registry files) -> crawl (sites and /open) -> rdap (domains with no
-registration date) -> audit -> report (into OUT/runs/<UTC timestamp>/, then OUT/latest is
-repointed atomically) -> prune (retention). A `job_run` row records the step the job is at
-and what each finished step made, so a job killed anywhere continues at that step: the crawl
-through the crawl run's own resume (its pending tasks), the other steps by reusing what a
-killed attempt already wrote.
+registration date) -> a11y -> audit -> report (into OUT/runs/<UTC timestamp>/, then
+OUT/latest is repointed atomically) -> prune (retention). A `job_run` row records the step
+the job is at and what each finished step made, so a job killed anywhere continues at that
+step: the crawl through the crawl run's own resume (its pending tasks), the other steps by
+reusing what a killed attempt already wrote.
+
+How a run ends:
+- `done`: every step finished and every unit was handled.
+- `partial` (exit 1): the report was written, but an optional step (any step that is not
+  registry, crawl, audit or report) failed as a whole, or units of a step failed with an
+  internal error (job_units.py); each is in `failed_steps` with its reason. The run is over:
+  the next `govaudit run` starts a new one.
+- `failed` (exit 1, 2 for bad input): a required step failed. The next `govaudit run`
+  continues at that step once; if it fails there again the run is over, and the run after
+  starts anew, so a step is never resumed into the same error twice. A killed run (its
+  status still `running`) always continues where it stopped.
 """
 
 from __future__ import annotations
@@ -24,12 +35,23 @@ from typing import Any
 from sqlalchemy import func, select
 
 from audit.db import mask_passwords
-from audit.models import AuditRun, CrawlRun, CrawlTask, Finding, JobRun, RdapResult, utcnow
+from audit.models import AuditRun, CrawlRun, Finding, JobRun, RdapResult, utcnow
 from govaudit.app import App, BadInput
 from govaudit.job_config import JobConfig
 from govaudit.job_lock import acquire
+from govaudit.job_log import log_traceback
+from govaudit.job_units import StepUnits, first_line, one_line
 
 STEPS = ("registry", "crawl", "rdap", "a11y", "audit", "report", "prune", "done")
+# Without these there is no report: their failure ends the run `failed`. Every other step
+# (rdap, a11y, prune, and steps added later unless listed here) is optional: its failure
+# ends the run `partial`, with its report.
+REQUIRED_STEPS = frozenset({"registry", "crawl", "audit", "report"})
+# A required step that failed by its own error is tried again by the next run this many
+# times in all, then the run is given up and the next one starts anew.
+STEP_ATTEMPTS = 2
+# The documented keys of the summary's "registry" (also when the step never ran).
+REGISTRY_KEYS = {"files": 0, "loaded": 0, "unchanged": 0, "failed": 0, "newest_snapshot": None}
 # Test hook: hold (sleep until killed) at a named point, so tests can SIGKILL a job inside a
 # step deterministically: "audit-written" (audit stored, job not told) or "report-written"
 # (report rendered, `latest` not switched yet).
@@ -45,20 +67,26 @@ class JobFailed(RuntimeError):
 @dataclass
 class JobResult:
     job_run_id: int | None
-    status: str  # done | failed
+    status: str  # done | partial | failed | locked
     state: dict[str, Any]
     seconds: float
 
     def summary(self) -> dict[str, Any]:
-        crawl = self.state.get("crawl") or {"tasks": 0, "done": 0, "failed": 0, "pages": 0}
-        findings = self.state.get("audit") or {"total": 0, "new": 0, "resolved": 0}
+        """The one-line JSON summary: the same keys whatever the outcome."""
+        crawl = {"tasks": 0, "done": 0, "failed": 0, "pages": 0, **(self.state.get("crawl") or {})}
+        findings = {"total": 0, "new": 0, "resolved": 0, **(self.state.get("audit") or {})}
+        registry = {**REGISTRY_KEYS, **(self.state.get("registry") or {})}
         return {
             "run": self.job_run_id,
             "status": self.status,
-            "registry": self.state.get("registry") or {},
+            "registry": {k: registry[k] for k in REGISTRY_KEYS},
             "crawl": {k: crawl[k] for k in ("tasks", "done", "failed", "pages")},
             "findings": {k: findings[k] for k in ("total", "new", "resolved")},
             "report": self.state.get("report_path"),
+            "failed_steps": [
+                {"step": f["step"], "reason": f["reason"]}
+                for f in self.state.get("failed_steps") or []
+            ],
             "seconds": round(self.seconds, 1),
         }
 
@@ -87,11 +115,17 @@ class PeriodicJob:
         self.a11y = a11y
         self.on_tick = on_tick or (lambda label: None)
         self.job: JobRun | None = None
+        self._units: dict[str, StepUnits] = {}
 
     # ---------------------------------------------------------------- the job
 
     def run(self) -> JobResult:
-        """Take the lock (raises job_lock.Locked), then run or continue the job."""
+        """Take the lock (raises job_lock.Locked), then run or continue the job.
+
+        A required step's failure is raised (JobFailed, BadInput, or the error itself), after
+        the log's last line says what happens next; an optional step's failure, and units
+        that failed, are recorded in `failed_steps` and the run goes on to its report.
+        """
         started = time.monotonic()
         db = self.app.db
         with acquire(db, float(self.config["lock.stale_after"])) as lock:
@@ -111,22 +145,29 @@ class PeriodicJob:
             while job.step != "done":
                 step = job.step
                 began = time.monotonic()
+                units = self.units(step)
+                counts: dict[str, Any] | None = None
                 try:
                     counts = getattr(self, f"step_{step}")()
-                except (JobFailed, BadInput) as exc:
-                    message = exc.message if isinstance(exc, BadInput) else str(exc)
-                    self._fail(step, message)
-                    self.log.error("run %s: step %s failed: %s", job.id, step, message)
+                except Exception as exc:
+                    message = _failure_text(exc)
+                    if not isinstance(exc, JobFailed | BadInput):
+                        log_traceback(self.log, f"step {step}", exc)
+                    if step in REQUIRED_STEPS:
+                        self._stop(step, message)
+                        raise
+                    self._step_failed(step, message)
                     self.log.error(
-                        "run %s failed at step %s; the next `govaudit run` continues there",
+                        "run %s: step %s failed: %s; the run goes on without it (partial)",
                         job.id,
                         step,
+                        message,
                     )
-                    raise
-                except Exception as exc:
-                    self._fail(step, f"{type(exc).__name__}: {exc}")
-                    self.log.exception("run %s: step %s failed", job.id, step)
-                    raise
+                    self._save(step=STEPS[STEPS.index(step) + 1])
+                    continue
+                # A required step that failed before and now went through is no failed step;
+                # one whose units failed is.
+                self._step_failed(step, units.failure)
                 nxt = STEPS[STEPS.index(step) + 1]
                 self._save(step=nxt, **({step: counts} if counts is not None else {}))
                 self.log.info(
@@ -136,21 +177,52 @@ class PeriodicJob:
                     time.monotonic() - began,
                     f": {_counts_text(counts)}" if counts else "",
                 )
-            self._finish()
-        result = JobResult(job.id, "done", dict(job.state), time.monotonic() - started)
-        self.log.info("run %s done in %.1f s", job.id, result.seconds)
+            status = "partial" if job.state.get("failed_steps") else "done"
+            self._finish(status)
+        result = JobResult(job.id, status, dict(job.state), time.monotonic() - started)
+        if status == "partial":
+            failed = ", ".join(
+                f"{f['step']} ({f['reason']})" for f in job.state.get("failed_steps") or []
+            )
+            self.log.warning(
+                "run %s partial in %.1f s: failed step(s): %s; the report is written; the next "
+                "`govaudit run` starts a new run",
+                job.id,
+                result.seconds,
+                failed,
+            )
+        else:
+            self.log.info("run %s done in %.1f s", job.id, result.seconds)
         return result
 
+    def units(self, step: str) -> StepUnits:
+        """The units of the step being run (job_units.py): failures counted and logged."""
+        if step not in self._units:
+            self._units[step] = StepUnits(step, self.log)
+        return self._units[step]
+
     def _open_job(self) -> JobRun:
+        """The unfinished run to continue (killed, or failed fewer than STEP_ATTEMPTS times
+        at its step), else a new one."""
         with self.app.db.session() as session:
             job = session.scalars(
-                select(JobRun).where(JobRun.status != "done").order_by(JobRun.id.desc()).limit(1)
+                select(JobRun)
+                .where(JobRun.status.in_(["running", "failed"]), JobRun.finished_at.is_(None))
+                .order_by(JobRun.id.desc())
+                .limit(1)
             ).first()
             if job is None:
                 job = JobRun(status="running", step="registry", state={})
                 session.add(job)
                 session.flush()
             else:
+                if job.status == "failed":
+                    self.log.info(
+                        "run %s stopped at step %s last time (%s); trying it once more",
+                        job.id,
+                        job.step,
+                        first_line(job.error or "", 500) or "no reason recorded",
+                    )
                 job.status = "running"
                 job.error = None
         self.job = job
@@ -169,21 +241,55 @@ class PeriodicJob:
         if step is not None:
             self.job.step = step
 
-    def _fail(self, step: str, message: str) -> None:
+    def _step_failed(self, step: str, reason: str | None) -> None:
+        """Record a failed step in `failed_steps` (the summary and the report show it), or
+        with no reason, clear it."""
         assert self.job is not None
+        known = self.job.state.get("failed_steps") or []
+        failed = [f for f in known if f["step"] != step]
+        if reason is not None:
+            failed.append({"step": step, "reason": mask_passwords(reason)})
+        if failed != known:
+            self._save(failed_steps=failed)
+
+    def _stop(self, step: str, message: str) -> None:
+        """A required step failed: the run stops; continued once by the next run, then
+        given up (finished) so that the run after starts anew."""
+        assert self.job is not None
+        failures = dict(self.job.state.get("step_failures") or {})
+        failures[step] = int(failures.get(step, 0)) + 1
+        given_up = failures[step] >= STEP_ATTEMPTS
+        self._step_failed(step, message)
+        self._save(step_failures=failures)
         with self.app.db.session() as session:
             row = session.get(JobRun, self.job.id)
             assert row is not None
             row.status, row.error = "failed", mask_passwords(f"{step}: {message}")
+            if given_up:
+                row.finished_at = utcnow()
         self.job.status = "failed"
+        if given_up:
+            self.log.error(
+                "run %s failed at step %s again: %s; the next `govaudit run` starts a new run",
+                self.job.id,
+                step,
+                message,
+            )
+        else:
+            self.log.error(
+                "run %s failed at step %s: %s; the next `govaudit run` continues there",
+                self.job.id,
+                step,
+                message,
+            )
 
-    def _finish(self) -> None:
+    def _finish(self, status: str) -> None:
         assert self.job is not None
         with self.app.db.session() as session:
             row = session.get(JobRun, self.job.id)
             assert row is not None
-            row.status, row.finished_at = "done", utcnow()
-        self.job.status = "done"
+            row.status, row.finished_at = status, utcnow()
+        self.job.status = status
 
     def failed_result(self, seconds: float) -> JobResult:
         """The summary of a job that stopped: what its steps got done."""
@@ -302,7 +408,7 @@ class PeriodicJob:
             self._save(crawl_run=run_id)
             self.log.info("crawl: continuing crawl run %s", run_id)
         status = self.crawl(run_id, list(JOBS))
-        self._log_failed_tasks(run_id)
+        self.units("crawl").from_tasks(self.app.db, run_id)
         prog = progress(self.app.db, run_id)
         if status != "finished":
             raise JobFailed(
@@ -344,15 +450,6 @@ class PeriodicJob:
             if close is not None:
                 close()
 
-    def _log_failed_tasks(self, run_id: int) -> None:
-        with self.app.db.session() as session:
-            for job, key, error in session.execute(
-                select(CrawlTask.job, CrawlTask.key, CrawlTask.error)
-                .where(CrawlTask.run_id == run_id, CrawlTask.state == "failed")
-                .order_by(CrawlTask.id)
-            ):
-                self.log.warning("crawl: failed unit %s %s: %s", job, key, error or "no reason")
-
     def step_rdap(self) -> dict[str, Any] | None:
         from crawler.run import TaskSpec, create_run
         from govaudit.rdap_lookup import rdap_base_url, rdap_candidates
@@ -381,6 +478,7 @@ class PeriodicJob:
             self.log.info("rdap: run %s: %s domains from %s", run_id, len(names), base)
         self._save(rdap_run=run_id)
         status = self.crawl(run_id, ["rdap"])
+        failed = self.units("rdap").from_tasks(self.app.db, run_id, lambda job, key: key)
         with self.app.db.session() as session:
             counts = dict(
                 session.execute(
@@ -401,7 +499,12 @@ class PeriodicJob:
                 self.log.warning("rdap: failed unit %s: %s", domain, reason)
         if status != "finished":
             raise JobFailed(f"rdap run {run_id} did not finish: a crawler process failed")
-        return {"asked": sum(counts.values()), **{str(k): v for k, v in sorted(counts.items())}}
+        answers = {str(k): v for k, v in sorted(counts.items())}
+        return {
+            "asked": sum(counts.values()) + failed,
+            **answers,
+            **({"failed": failed} if failed else {}),
+        }
 
     def step_a11y(self) -> dict[str, Any] | None:
         """Accessibility of the crawl's active homepages and /open pages (`govaudit a11y`).
@@ -448,11 +551,12 @@ class PeriodicJob:
             self.log.info("a11y: continuing run %s", run_id)
         self._save(a11y_run=run_id)
         counts = execute_a11y_run(self.app, run_id, options)
+        self.units("a11y").from_tasks(self.app.db, run_id, lambda job, key: key.partition(" ")[2])
         with self.app.db.session() as session:
-            from audit.a11y import a11y_pages
+            from audit.a11y import INTERNAL_ERROR, a11y_pages
 
             for page in a11y_pages(session, run_id):
-                if page["state"] != "checked":
+                if page["state"] != "checked" and page["reason"] != INTERNAL_ERROR:
                     self.log.warning("a11y: couldn't check %s: %s", page["url"], page["reason"])
         if counts["pending"]:
             raise JobFailed(f"a11y run {run_id} did not finish ({counts['pending']} pending)")
@@ -568,6 +672,15 @@ def finding_changes(app: App, audit_id: int) -> dict[str, int]:
         "new": len(current - previous),
         "resolved": len(previous - current),
     }
+
+
+def _failure_text(exc: BaseException) -> str:
+    """A failure in one line: a message of ours as it is, any other error with its type."""
+    if isinstance(exc, BadInput):
+        return exc.message
+    if isinstance(exc, JobFailed):
+        return first_line(str(exc), 500)
+    return one_line(exc)
 
 
 def _counts_text(counts: dict[str, Any]) -> str:

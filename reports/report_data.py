@@ -271,6 +271,7 @@ def gather(
         for s in agency_seeds
     ]
 
+    a11y = _a11y(session)
     return {
         "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "crawl_run": run_info(
@@ -297,19 +298,25 @@ def gather(
         "previous_sites": sites_rows(session, prev_sites_run.id) if prev_sites_run else [],
         "previous_plans": plans_rows(session, prev_open_run.id, deadline) if prev_open_run else [],
         "previous_findings": findings_rows(session, prev_audit.id) if prev_audit else [],
-        **_a11y(session),
-        "failed_units": _failed_units(session, [r for r in (sites_run, open_run) if r]),
+        **a11y,
+        "failed_units": _failed_units(
+            session,
+            [r.id for r in (sites_run, open_run) if r]
+            + ([a11y["a11y_run"]["id"]] if a11y["a11y_run"] else []),
+        ),
+        "job_run": _job_run(session, audit),
         "guideline_checks": guidelines,
         "other_reports": [],
         "notes": notes,
     }
 
 
-def _failed_units(session: Session, runs: list[CrawlRun]) -> list[dict[str, Any]]:
-    """Units of the reported crawl runs that failed with an internal error: couldn't check."""
+def _failed_units(session: Session, run_ids: list[int]) -> list[dict[str, Any]]:
+    """Units of the reported crawl and accessibility runs that failed with an internal error:
+    couldn't check."""
     from audit.models import CrawlTask
 
-    ids = sorted({r.id for r in runs})
+    ids = sorted(set(run_ids))
     if not ids:
         return []
     rows = session.execute(
@@ -318,6 +325,20 @@ def _failed_units(session: Session, runs: list[CrawlRun]) -> list[dict[str, Any]
         .order_by(CrawlTask.job, CrawlTask.key)
     )
     return [{"run": r, "job": j, "key": k, "error": e or ""} for r, j, k, e in rows]
+
+
+def _job_run(session: Session, audit: AuditRun | None) -> dict[str, Any] | None:
+    """The `govaudit run` that made this audit, and the steps that failed in it (a `partial`
+    run reports without what they would have added)."""
+    from audit.models import JobRun
+
+    if audit is None:
+        return None
+    for job in session.scalars(select(JobRun).order_by(JobRun.id.desc()).limit(100)):
+        state = job.state or {}
+        if state.get("audit_run") == audit.id:
+            return {"id": job.id, "failed_steps": list(state.get("failed_steps") or [])}
+    return None
 
 
 def _a11y(session: Session) -> dict[str, Any]:

@@ -2,8 +2,11 @@
 
 Pages with known violations yield exactly those axe rules with their impacts; a clean page
 none; a page that never loads, one on a host that does not answer and one robots.txt forbids
-are "couldn't check"; one page per host at a time (request log). The findings and exports
-are pure functions tested on stored rows.
+are "couldn't check"; one page per host at a time (request log); a site that answers only on
+plain http is checked over http, also on a host of Chromium's HSTS preload list (nsf.gov).
+A page is checked once per run whatever its roles, also in a run made before roles were
+merged (the IntegrityError of issue 27). The findings and exports are pure functions tested
+on stored rows.
 """
 
 from __future__ import annotations
@@ -58,6 +61,9 @@ def world() -> dict[str, Any]:
         },
         "never": {"hosts": ["www.never.gov"], "delay": 60, "pages": {"/": {"body": CLEAN}}},
         "down": {"hosts": ["www.down.gov"], "down": True},
+        # Plain http only (a CONNECT to port 443 is refused), on a name Chromium's built-in
+        # HSTS preload list forces to https.
+        "nsf": {"hosts": ["www.nsf.gov"], "schemes": ["http"], "pages": {"/": {"body": VIOLATING}}},
     }
 
 
@@ -78,6 +84,7 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         PageTarget("forbidden.gov", "https://www.forbidden.gov/", "homepage", "C"),
         PageTarget("never.gov", "https://www.never.gov/", "homepage", "D"),
         PageTarget("down.gov", "https://www.down.gov/", "homepage", "E"),
+        PageTarget("nsf.gov", "http://www.nsf.gov/", "homepage", "F"),
     ]
     results: list[Any] = []
     try:
@@ -124,6 +131,18 @@ def test_pages_that_cannot_be_checked_say_why(checked: dict[str, Any]) -> None:
     assert by_url["https://www.never.gov/"].reason.startswith("timeout")
     assert by_url["https://www.down.gov/"].state == "couldn't check"
     assert by_url["https://www.down.gov/"].reason.startswith("net::ERR_")
+
+
+def test_a_plain_http_site_is_checked_over_http(checked: dict[str, Any]) -> None:
+    page = checked["by_url"]["http://www.nsf.gov/"]
+    assert page.state == "checked", page.reason
+    assert page.final_url == "http://www.nsf.gov/" and page.http_status == 200
+    assert {(v.rule, v.impact) for v in page.violations} == EXPECTED
+    web = checked["web"]
+    # Served over plain http (robots.txt first), with the crawl's User-Agent.
+    gets = [r for r in web.requests("www.nsf.gov") if r.method == "GET"]
+    assert [r.path for r in gets] == ["/robots.txt", "/"]
+    assert {r.user_agent for r in gets} == {"govaudit-test (+https://example.gov/bot)"}
 
 
 def test_robots_forbidden_page_is_never_fetched(checked: dict[str, Any]) -> None:
@@ -265,9 +284,124 @@ def test_cli_checks_active_sites_exports_and_audits(
     assert [r["rule"] for r in by_domain["clean.gov"]] == [""]
     assert all(dt.datetime.fromisoformat(r["checked_at"]) >= before for r in rows)
     csv_out = govaudit(web, db, "export", "a11y", "--format", "csv").stdout
+    # The documented columns, unchanged, then the page's roles.
     assert csv_out.splitlines()[0] == (
-        "domain,url,rule,impact,wcag,nodes,example,axe_version,checked_at"
+        "domain,url,rule,impact,wcag,nodes,example,axe_version,checked_at,roles"
     )
     govaudit(None, db, "audit")
     findings = export(None, db, "findings", "--rule", "accessibility")
     assert [(f["domain"], f["severity"]) for f in findings] == [("violating.gov", "high")]
+
+
+# ----------------------------------------------------------------- a run over crawl tasks
+
+
+def a11y_run(db: Any, keys: list[str]) -> int:
+    from crawler.run import TaskSpec, create_run
+
+    tasks = [TaskSpec("a11y", key, key.split("www.")[1].split("/")[0], "B") for key in keys]
+    return create_run(db, None, {"jobs": ["a11y"]}, tasks)
+
+
+def check_options(web: Any) -> dict[str, Any]:
+    return {
+        "user_agent": "govaudit-test",
+        "concurrency": 2,
+        "timeout": 20,
+        "ca_bundle": web.ca_pem_path,
+    }
+
+
+def test_a_page_of_several_roles_is_checked_once_also_in_a_run_made_before_roles(
+    simulated_web_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from audit.a11y import a11y_pages, export_rows
+    from audit.db import Database
+    from audit.models import CrawlTask
+    from crawler.a11y import check_run
+
+    web = simulated_web_factory(world())
+    for name, value in web.proxy_env().items():
+        monkeypatch.setenv(name, value)
+    db = Database(f"sqlite:///{tmp_path}/a11y.db")
+    # The tasks of a run made before roles were merged: one per role of the same /open page
+    # (it is also the plan), which failed on a11y_check's (run, url) uniqueness.
+    run = a11y_run(
+        db,
+        [
+            "open https://www.clean.gov/open",
+            "plan https://www.clean.gov/open",
+            "homepage https://www.clean.gov/",
+        ],
+    )
+    assert check_run(db, run, **check_options(web)) == (2, 0)
+    with db.session() as session:
+        pages = a11y_pages(session, run)
+        states = {t.key: t.state for t in session.query(CrawlTask).filter_by(run_id=run)}
+    assert [(p["url"], p["roles"], p["state"]) for p in pages] == [
+        ("https://www.clean.gov/", ["homepage"], "checked"),
+        ("https://www.clean.gov/open", ["open", "plan"], "checked"),
+    ]
+    assert set(states.values()) == {"done"}
+    assert [r["roles"] for r in export_rows(pages)] == ["homepage", "open plan"]
+    opens = [r for r in web.requests("www.clean.gov") if r.method == "GET" and r.path == "/open"]
+    assert len(opens) == 1
+    # Run again (a resumed run): nothing is pending, nothing is checked twice.
+    assert check_run(db, run, **check_options(web)) == (0, 0)
+
+
+def test_a_check_that_raises_or_a_refused_row_fails_that_page_only(
+    simulated_web_factory: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import crawler.a11y as checker
+    from audit.a11y import a11y_pages
+    from audit.db import Database
+    from audit.models import CrawlTask
+    from govaudit.job_units import task_reason
+
+    web = simulated_web_factory(world())
+    for name, value in web.proxy_env().items():
+        monkeypatch.setenv(name, value)
+    original_check, original_row = checker.AccessibilityChecker._check_in, checker._a11y_row
+
+    async def crashing(self: Any, context: Any, target: Any, started: Any) -> Any:
+        if target.url == "https://www.violating.gov/":
+            raise RuntimeError("planted: the checker broke")
+        return await original_check(self, context, target, started)
+
+    def refused(model: Any, run_id: int, check: Any) -> Any:
+        row = original_row(model, run_id, check)
+        if check.target.url == "https://www.clean.gov/plan":
+            row.domain = None  # NOT NULL: the database refuses the row
+        return row
+
+    monkeypatch.setattr(checker.AccessibilityChecker, "_check_in", crashing)
+    monkeypatch.setattr(checker, "_a11y_row", refused)
+    db = Database(f"sqlite:///{tmp_path}/a11y.db")
+    run = a11y_run(
+        db,
+        [
+            "homepage https://www.violating.gov/",
+            "homepage https://www.clean.gov/",
+            "plan https://www.clean.gov/plan",
+            "homepage https://www.down.gov/",
+        ],
+    )
+    checker.check_run(db, run, **check_options(web))
+    with db.session() as session:
+        pages = {p["url"]: p for p in a11y_pages(session, run)}
+        tasks = {t.key: (t.state, t.error) for t in session.query(CrawlTask).filter_by(run_id=run)}
+    # The other pages were checked as usual; the two failed units are "couldn't check:
+    # internal error", never absent and never "no violations".
+    assert pages["https://www.clean.gov/"]["state"] == "checked"
+    assert pages["https://www.down.gov/"]["reason"].startswith("net::ERR_")
+    for url in ("https://www.violating.gov/", "https://www.clean.gov/plan"):
+        assert (pages[url]["state"], pages[url]["reason"]) == ("couldn't check", "internal error")
+    state, error = tasks["homepage https://www.violating.gov/"]
+    assert state == "failed"
+    assert task_reason(error) == (
+        "couldn't check: internal error: RuntimeError: planted: the checker broke"
+    )
+    state, error = tasks["plan https://www.clean.gov/plan"]
+    assert state == "failed" and "IntegrityError" in error
+    assert tasks["homepage https://www.clean.gov/"] == ("done", None)

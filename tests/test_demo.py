@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import audit
 
-pytestmark = pytest.mark.integration
+# The demo (its fixture runs it once: two crawls, RDAP, accessibility in Chromium) takes a
+# few minutes on a busy machine.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
 
 @pytest.fixture
@@ -40,7 +43,7 @@ def test_demo_world_has_every_situation(demo: dict[str, object]) -> None:
     plan_statuses = {s for (s,) in db.execute("select status from plan_check")}
     assert plan_statuses == {"published", "incomplete", "no-plan", "no-open-page", "unreachable"}
     runs = db.execute("select count(*) from crawl_run where status = 'finished'").fetchone()[0]
-    assert runs == 3  # two crawls and one RDAP run
+    assert runs == 4  # two crawls, one RDAP run and one accessibility run
     rules = {r for (r,) in db.execute("select distinct rule from finding")}
     assert {
         "freeze-registration",
@@ -120,3 +123,85 @@ def test_no_machine_path_anywhere_in_the_report(demo: dict[str, object]) -> None
     assert "simweb/demo/seeds/policy.toml" in about
     guidelines = (out / "report-m-23-22" / "guidelines.html").read_text(encoding="utf-8")
     assert "seeds/policies/m-23-22.toml" in guidelines
+
+
+def _world_a11y() -> dict[str, dict[str, str]]:
+    """homepage URL -> the axe-core violations world.yaml plants there (rule -> impact)."""
+    import yaml
+
+    from simweb.sites import DEMO_WORLD_FILE
+
+    world = yaml.safe_load(DEMO_WORLD_FILE.read_text(encoding="utf-8"))
+    return {
+        entry["start_url"]: entry["homepage"]["a11y"]
+        for entry in world["domains"]
+        if (entry.get("homepage") or {}).get("a11y")
+    }
+
+
+@pytest.mark.browser
+def test_demo_checks_accessibility_and_shows_each_impact(demo: dict[str, object]) -> None:
+    from bs4 import BeautifulSoup
+
+    planted = _world_a11y()
+    assert {i for rules in planted.values() for i in rules.values()} == {
+        "minor",
+        "moderate",
+        "serious",
+        "critical",
+    }
+    db = sqlite3.connect(Path(str(demo["out"])) / "govaudit-demo.db")
+    rows = db.execute("select url, roles, state, violations, run_id from a11y_check").fetchall()
+    assert len({run for *_, run in rows}) == 1 and len(rows) == len({r[0] for r in rows})
+    assert {state for _, _, state, _, _ in rows} == {"checked"}
+    found = {url: json.loads(v) for url, _, _, v, _ in rows if json.loads(v)}
+    for url, rules in planted.items():
+        assert {v["rule"]: v["impact"] for v in found.get(url, [])} == rules, url
+    # nsf.gov answers on plain http only; its /open page is also its plan.
+    roles = {url: json.loads(r) for url, r, *_ in rows}
+    assert roles["http://www.nsf.gov/open"] == ["open", "plan"]
+    index = Path(str(demo["stdout"]).strip().splitlines()[-1])
+    page = BeautifulSoup((index.parent / "accessibility.html").read_text(), "lxml")
+    impacts = {
+        tr.find("th").get_text(strip=True): int(tr.find("td").get_text(strip=True))
+        for tr in page.find(id="a11y-impacts-table").find("tbody").find_all("tr")
+    }
+    assert all(impacts[name] == 1 for name in ("minor", "moderate", "serious", "critical"))
+    assert "accessibility: 50 checked, 0 couldn't check, 0 failed" in str(demo["stderr"])
+    findings = set(
+        db.execute(
+            "select domain, severity from finding where rule = 'accessibility' and "
+            "audit_run_id = (select max(id) from audit_run)"
+        )
+    )
+    assert findings == {("dol.gov", "high"), ("onguardonline.gov", "medium")}
+
+
+@pytest.mark.browser
+def test_govaudit_a11y_on_the_demo_database(
+    demo: dict[str, object], demo_web: Any, tmp_path: Path
+) -> None:
+    """Issue 27: `govaudit a11y` on the demo database failed on a page of two roles."""
+    import shutil
+
+    from tests.crawl_world import export, govaudit
+
+    copy = tmp_path / "demo.db"
+    shutil.copy(Path(str(demo["out"])) / "govaudit-demo.db", copy)
+    url = f"sqlite:///{copy}"
+    demo_web.set_epoch(2)  # the world of the demo's last crawl
+    demo_web.reset_sequences()  # transportation.gov/open answers 503 once, then 200
+    try:
+        result = govaudit(
+            demo_web, url, "a11y", "--ca-bundle", str(demo_web.ca_pem_path), timeout=600
+        )
+    finally:
+        demo_web.set_epoch(1)
+        demo_web.reset_sequences()
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    assert "49 pages checked, 1 couldn't check, 2 with serious or critical" in result.stdout
+    rows = export(None, url, "a11y")
+    unchecked = {r["url"]: r["example"] for r in rows if r["example"].startswith("couldn't")}
+    assert unchecked == {"https://www.transportation.gov/open": "couldn't check: HTTP 503"}
+    assert {r["roles"] for r in rows if r["url"] == "https://www.usda.gov/open"} == {"open plan"}
+    assert {r["rule"] for r in rows if r["url"] == "http://www.nsf.gov/"} == {""}  # clean, checked

@@ -79,12 +79,7 @@ COMMAND_LANGS = {"sh", "shell", "bash", "cron", "ini", "console"}
 
 # Examples that fail today for a reason another issue fixes: the command (a text it
 # contains) and why. The test fails when such an example passes, so that the entry goes.
-KNOWN_FAILING = {
-    "govaudit run --config examples/govaudit.toml": "issue 27 (worktree wt-27): the periodic "
-    "job stops at its accessibility step once Chromium is installed (UNIQUE constraint failed "
-    "on a11y_check); its finding counts are those of a run without that step. When #27 is "
-    "merged, remove this entry and update the example's numbers from a real run",
-}
+KNOWN_FAILING: dict[str, str] = {}
 
 SIMWEB_SETS = ("http_proxy", "https_proxy", "SSL_CERT_FILE")
 EXIT_MARK = re.compile(r"#\s*exit\s+(\d+)\s*$")

@@ -19,7 +19,17 @@ from tests.crawl_world import FILES, GOVAUDIT, REGISTRY_DOMAINS, govaudit, regis
 pytestmark = pytest.mark.integration
 
 SMALL = ["alpha.gov", "beta.gov"]
-SUMMARY_KEYS = ["run", "status", "registry", "crawl", "findings", "report", "seconds"]
+SUMMARY_KEYS = [
+    "run",
+    "status",
+    "registry",
+    "crawl",
+    "findings",
+    "report",
+    "failed_steps",
+    "seconds",
+]
+REGISTRY_KEYS = ["files", "loaded", "unchanged", "failed", "newest_snapshot"]
 AGENCIES = (
     "agency,slug,primary_domain,source\n"
     "Test Agency,test,alpha.gov,test\n"
@@ -123,7 +133,7 @@ def test_a_run_does_every_step_and_switches_latest(
     result = run_job(web, world["config"], check=True)
     data = summary(result)
     assert list(data) == SUMMARY_KEYS
-    assert data["status"] == "done" and data["run"] == 1
+    assert data["status"] == "done" and data["run"] == 1 and data["failed_steps"] == []
     assert data["registry"]["loaded"] == 1 and data["registry"]["failed"] == 0
     assert data["crawl"] == {"tasks": 10, "done": 10, "failed": 0, "pages": data["crawl"]["pages"]}
     assert data["crawl"]["pages"] > 5
@@ -155,6 +165,9 @@ def test_config_errors_name_file_line_and_key(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert f"{bad}:4: unknown key 'crawl.concurency'" in result.stderr
     assert summary(result)["status"] == "failed"
+    # A run that never started still has every documented key (issue 28, item 4).
+    assert list(summary(result)) == SUMMARY_KEYS
+    assert list(summary(result)["registry"]) == REGISTRY_KEYS
     wrong = tmp_path / "wrong.toml"
     wrong.write_text("retention = 'many'\n")
     result = run_job(None, wrong)
@@ -181,6 +194,8 @@ def test_passwords_never_reach_the_log(tmp_path: Path) -> None:
     )
     result = run_job(None, config)
     assert result.returncode == 1
+    assert summary(result)["status"] == "failed"
+    assert list(summary(result)["registry"]) == REGISTRY_KEYS
     log = (tmp_path / "job.log").read_text()
     assert "cannot open the database" in log and "auditor:***@127.0.0.1" in log
     for text in (log, result.stdout, result.stderr):
@@ -199,6 +214,10 @@ def test_a_second_run_is_locked_out_and_a_killed_runs_lock_is_taken_over(
         second = run_job(web, world["config"])
         assert second.returncode == 3
         assert summary(second)["status"] == "locked"
+        assert list(summary(second)) == SUMMARY_KEYS
+        assert summary(second)["registry"] == dict.fromkeys(REGISTRY_KEYS, 0) | {
+            "newest_snapshot": None
+        }
         line = [x for x in second.stderr.splitlines() if "locked" in x]
         assert len(line) == 1 and f"pid {first.pid}" in line[0] and "held by host" in line[0]
     finally:

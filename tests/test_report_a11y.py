@@ -160,3 +160,69 @@ def test_methodology_lists_units_that_failed_with_an_internal_error(tmp_path: Pa
     items = [li.get_text(" ", strip=True) for li in heading.find_next("ul").find_all("li")]
     assert len(items) == 1 and domain in items[0]
     assert "robots.txt parser <b>broke</b>" in items[0]  # shown as text, not markup
+
+
+def test_roles_internal_errors_and_worst_impacts_on_the_page(tmp_path: Path) -> None:
+    """A page of several roles counts in each (a homepage that is also the /open page is a
+    homepage); a failed unit (no row, its task failed) is "internal error", never absent."""
+    from sqlalchemy import select
+
+    db = make_db(tmp_path)
+    add_a11y_run(db)
+    with db.session() as s:
+        run = s.scalars(select(CrawlRun).order_by(CrawlRun.id.desc())).first()
+        row = s.scalars(select(A11yCheck).where(A11yCheck.url == "https://www.beta.gov/")).one()
+        row.roles = ["homepage", "open"]
+        s.add(
+            CrawlTask(
+                run_id=run.id,
+                job="a11y",
+                key="homepage,plan https://www.gamma.gov/",
+                domain="gamma.gov",
+                agency="Beta Agency",
+                state="failed",
+                error="internal error: RuntimeError: boom",
+            )
+        )
+    index = render_report(db, tmp_path / "out", agencies=SEEDS)
+    db.dispose()
+    page = soup(index.parent / "accessibility.html")
+    text = " ".join(page.get_text(" ", strip=True).split())
+    # Two homepages checked (alpha; beta, also an /open page), one more couldn't be.
+    assert "1 of 2 homepages checked (50" in text and "1 could not be checked" in text
+    impacts = {
+        tr.find("th").get_text(strip=True): tr.find("td").get_text(strip=True)
+        for tr in page.find(id="a11y-impacts-table").find("tbody").find_all("tr")
+    }
+    assert impacts == {
+        "no violation": "0",
+        "minor": "0",
+        "moderate": "1",
+        "serious": "0",
+        "critical": "1",
+    }
+    unchecked = page.find("section", attrs={"aria-labelledby": "a11y-unchecked"})
+    items = [li.get_text(strip=True) for li in unchecked.find_all("li")]
+    assert "https://www.gamma.gov/: internal error" in items
+    rows = list(csv.DictReader(io.StringIO((index.parent / "a11y.csv").read_text())))
+    assert {r["url"]: r["roles"] for r in rows}["https://www.beta.gov/"] == "homepage open"
+    failed = next(r for r in rows if r["url"] == "https://www.gamma.gov/")
+    assert (failed["example"], failed["roles"]) == (
+        "couldn't check: internal error",
+        "homepage plan",
+    )
+    about = soup(index.parent / "about.html")
+    items = [
+        li.get_text(" ", strip=True)
+        for li in about.find(id="internal-errors").find_next("ul")("li")
+    ]
+    assert any("gamma.gov" in item and "RuntimeError: boom" in item for item in items)
+
+
+def test_without_any_accessibility_run_the_page_says_how_to_enable_it(tmp_path: Path) -> None:
+    db = make_db(tmp_path)
+    index = render_report(db, tmp_path / "out", agencies=SEEDS)
+    db.dispose()
+    text = " ".join(soup(index.parent / "accessibility.html").get_text(" ", strip=True).split())
+    assert "No accessibility check yet" in text
+    assert "sudo apt-get install chromium" in text and "govaudit a11y" in text

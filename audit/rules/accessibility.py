@@ -36,6 +36,7 @@ def check(data: AuditInput) -> list[FindingDraft]:
                 evidence={
                     "url": page["url"],
                     "kind": page["kind"],
+                    "roles": page.get("roles") or [page["kind"]],
                     "final_url": page["final_url"],
                     "status": page["http_status"],
                     "fetched_at": page["checked_at"],

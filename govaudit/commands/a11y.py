@@ -55,7 +55,9 @@ def a11y(
     Every `active` site's final homepage URL of the newest finished crawl, and each
     agency's /open page and HTML plan page. Polite like the crawl (its User-Agent,
     robots.txt, one page per host at a time); a page that fails to load is "couldn't
-    check", never "no violations". Each run is a new observation.
+    check", never "no violations". A page is checked once whatever roles it plays. A page
+    whose check fails inside govaudit is "couldn't check: internal error" (exit 1); the
+    other pages are checked all the same. Each run is a new observation.
     """
     from audit.domain_names import DomainError, normalise_gov_domain
     from crawler.a11y import chromium_missing
@@ -93,10 +95,11 @@ def a11y(
         counts = execute_a11y_run(app, run_id, options, on_progress=tick)
     finally:
         line.close()
+    failed = f"; {counts['failed']} failed (internal error)" if counts["failed"] else ""
     click.echo(
         f"a11y run {run_id} finished: {counts['checked']} pages checked, "
         f"{counts['couldnt_check']} couldn't check, {counts['serious']} with serious or "
-        f"critical violations in {time.monotonic() - started:.1f} s"
+        f"critical violations in {time.monotonic() - started:.1f} s{failed}"
     )
-    if counts["pending"]:
+    if counts["pending"] or counts["failed"]:
         sys.exit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -12,6 +13,9 @@ from govaudit.commands.audit import audit
 from govaudit.commands.crawl import crawl
 from govaudit.commands.rdap import rdap
 from govaudit.registry_files import load_files
+
+# Browser pages at once (never two on one host): the demo's 50 pages in about half a minute.
+DEMO_A11Y_CONCURRENCY = 4
 
 
 @click.command()
@@ -30,9 +34,11 @@ def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
     """The whole audit against the simulated .gov web, offline, in about a minute.
 
     Starts the simulated web on a free local port, loads the demo registry snapshots,
-    crawls every demo domain and /open page, asks RDAP, audits, then crawls and audits the
-    world again after it changed, and renders the report. Prints the absolute path of the
-    report's index.html on its own line.
+    crawls every demo domain and /open page, asks RDAP, audits, then crawls the world again
+    after it changed, checks its pages' accessibility in Chromium, audits again, and renders
+    the report. Without Chromium the accessibility check is skipped with one line saying so
+    (the report's Accessibility page says how to enable it). Prints the absolute path of
+    the report's index.html on its own line.
     """
     import os
     import shutil
@@ -82,6 +88,8 @@ def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
             if epoch == 1:
                 step("RDAP registration dates")
                 ctx.invoke(rdap)
+            else:
+                check_accessibility(app, web.ca_pem_path, step)
             step("audit")
             ctx.invoke(audit, fmt="table")
     step("report")
@@ -112,3 +120,38 @@ def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
     )
     step(f"done; database {out_dir / 'govaudit-demo.db'}")
     click.echo(str(index))
+
+
+def check_accessibility(app: App, ca_pem: Path, step: Callable[[str], None]) -> None:
+    """`govaudit a11y` over the crawl's pages, trusting the simulated web's CA; without
+    Chromium (or certutil, to trust that CA) one line says so and the demo goes on."""
+    import shutil
+
+    from crawler.a11y import chromium_missing
+    from govaudit.a11y_job import a11y_options, a11y_targets, create_a11y_run, execute_a11y_run
+    from govaudit.job_units import one_line
+
+    missing = chromium_missing() or (
+        None
+        if shutil.which("certutil")
+        else "certutil not found: install Debian's libnss3-tools (apt-get install libnss3-tools)"
+    )
+    if missing:
+        step(
+            f"accessibility skipped: {missing}; "
+            "the report's Accessibility page says how to enable it"
+        )
+        return
+    snapshot_id, targets = a11y_targets(app, None)
+    options = a11y_options(app, concurrency=DEMO_A11Y_CONCURRENCY, ca_bundle=ca_pem)
+    run_id = create_a11y_run(app, snapshot_id, targets, options, {"demo": True})
+    step(f"accessibility: {len(targets)} pages in Chromium with axe-core")
+    try:
+        counts = execute_a11y_run(app, run_id, options)
+    except Exception as exc:  # the demo goes on to its report, as a `partial` run would
+        step(f"accessibility failed: {one_line(exc)}; the report is made without it")
+        return
+    step(
+        f"accessibility: {counts['checked']} checked, {counts['couldnt_check']} couldn't check, "
+        f"{counts['failed']} failed, {counts['serious']} with serious or critical violations"
+    )

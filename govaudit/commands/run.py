@@ -13,6 +13,7 @@ import click
 from govaudit.app import App, BadInput, pass_app
 
 EXIT_DONE, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_LOCKED = 0, 1, 2, 3
+EXIT_PARTIAL = 1
 
 
 def _summary_line(summary: dict[str, Any]) -> None:
@@ -20,15 +21,10 @@ def _summary_line(summary: dict[str, Any]) -> None:
 
 
 def _empty_summary(status: str, seconds: float) -> dict[str, Any]:
-    return {
-        "run": None,
-        "status": status,
-        "registry": {},
-        "crawl": {"tasks": 0, "done": 0, "failed": 0, "pages": 0},
-        "findings": {"total": 0, "new": 0, "resolved": 0},
-        "report": None,
-        "seconds": round(seconds, 1),
-    }
+    """The summary of a run that never started (bad config, locked): every documented key."""
+    from govaudit.periodic_job import JobResult
+
+    return JobResult(None, status, {}, seconds).summary()
 
 
 @click.command()
@@ -152,6 +148,8 @@ def run(
             if job.job is None:
                 log.error("%s", exc)
             leave(EXIT_FAILED, job.failed_result(time.monotonic() - started).summary())
+        if result.status != "done":
+            leave(EXIT_PARTIAL, result.summary())
         _summary_line(result.summary())
     finally:
         job_log.close(log)

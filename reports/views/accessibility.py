@@ -31,6 +31,10 @@ def accessibility_view(ix: ReportIndex) -> dict[str, Any]:
         "flagged": pages_with_serious(pages),
         "unchecked": [p for p in pages if p["state"] != "checked"],
         "agency_pages": ix.pages,
+        "step_failure": next(
+            (s for s in (ix.data["job_run"] or {}).get("failed_steps", []) if s["step"] == "a11y"),
+            None,
+        ),
     }
 
 

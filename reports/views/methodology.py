@@ -35,6 +35,7 @@ def methodology_view(ix: ReportIndex) -> dict[str, Any]:
         "settings_rows": flatten(crawl_run.get("settings") or {}),
         "failed_units": data["failed_units"],
         "unread_plan_documents": unread_plan_documents(ix.plans),
+        "job_run": data["job_run"],
         "stats": stats_table(crawl_run.get("stats") or {}),
         "open_stats": (
             stats_table(open_run.get("stats") or {})
