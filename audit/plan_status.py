@@ -110,6 +110,9 @@ class PlanFacts:
     visits: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     scope: list[str] = field(default_factory=list)
+    # A crawl of web archives: the date the web was seen as of (its fetches that found no
+    # capture near it are `not-archived`).
+    as_of: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -133,9 +136,10 @@ def facts_from_rows(
     observation: Mapping[str, Any],
     tries: Sequence[Mapping[str, Any]],
     documents: Sequence[Mapping[str, Any]],
+    as_of: dt.date | None = None,
 ) -> PlanFacts:
     """PlanFacts from `open_observation`, `open_try` and `plan_document` rows (as mappings
-    of column name to value), tries in their order."""
+    of column name to value), tries in their order; `as_of`: the archive crawl's date."""
     return PlanFacts(
         agency=str(observation["agency"]),
         domain=str(observation["domain"]),
@@ -182,6 +186,7 @@ def facts_from_rows(
         visits=list(observation.get("visits") or []),
         notes=list(observation.get("notes") or []),
         scope=list(observation.get("scope") or []),
+        as_of=as_of,
     )
 
 
@@ -281,6 +286,8 @@ def judge_plan(facts: PlanFacts, policy: PlanPolicy) -> PlanJudgement:
         kinds = sorted({h.get("error_kind") or "?" for h in facts.homepage_tries})
         if kinds == ["robots"]:
             reason = "robots.txt forbids the auditor: could not be checked"
+        elif kinds == ["not-archived"]:
+            reason = f"not archived near {facts.as_of}: no capture of the homepage"
         else:
             reason = f"no homepage answered ({', '.join(kinds)})"
         return PlanJudgement("unreachable", reason, verdicts, dead_links=dead)
@@ -323,6 +330,8 @@ def _no_open(facts: PlanFacts, verdicts: Sequence[str]) -> tuple[str, str]:
         return "unreachable", "blocked"
     if tries and all(v.startswith("error:") for _, v in tries):
         kinds = sorted({v.split(":", 1)[1] for _, v in tries})
+        if kinds == ["not-archived"]:
+            return "unreachable", f"not archived near {facts.as_of}: no capture of /open"
         return "unreachable", f"/open could not be fetched ({', '.join(kinds)})"
     # The site's own origin (where its homepage answered) is the one that counts: an
     # unanswered http:// variant of an https-only site proves nothing either way.

@@ -27,6 +27,7 @@ from audit.models import (
     SiteObservation,
     utcnow,
 )
+from crawler.archive import captures_for, stamp_captures
 from crawler.items import PlanResult, RdapObservation, SiteResult
 from crawler.warc import archive_for, stamp
 
@@ -51,6 +52,7 @@ class ObservationPipeline:
         self.buffer: list[Any] = []
         self.last_flush = time.monotonic()
         self.warc = archive_for(crawler)
+        self.captures = captures_for(crawler)  # a crawl of web archives: the captures used
         # Without a clock, a batch waits for the next unit to finish: behind a slow host
         # that was the whole download timeout, with finished units unwritten meanwhile.
         self._clock: task.LoopingCall | None = None
@@ -92,6 +94,9 @@ class ObservationPipeline:
         if not self.buffer:
             return
         batch, self.buffer = self.buffer, []
+        if self.captures is not None:
+            for item in batch:
+                stamp_captures(item, _job_key(item)[1], self.captures)
         if self.warc is not None:
             # The units' records are queued (responses reach the spider after the WARC
             # middleware): once written, each observation can name its record.

@@ -209,6 +209,11 @@ def prepare(
         settings["GOVAUDIT_BATCH_UNITS"] = int(os.environ["GOVAUDIT_BATCH_UNITS"])
     cache = registry_cache if registry_cache is not None else {}
     settings.update(warc_settings(settings_data, run_id, job, worker))
+    if settings_data.get("archive"):
+        from crawler.archive import scrapy_archive_settings
+
+        # `crawl --archive`: every request is answered by a web archive's capture.
+        settings = scrapy_archive_settings(settings, settings_data["archive"])
     spider_cls: Any
     kwargs: dict[str, Any]
     if job == "sites":
