@@ -431,7 +431,7 @@ class CaptureLog:
 
 def captures_for(crawler: Crawler) -> CaptureLog | None:
     """The crawler's capture log, or None in a crawl of the live web."""
-    if not crawler.settings.getdict("GOVAUDIT_ARCHIVE"):
+    if not crawler.settings.getdict("GOVAUDIT_ARCHIVE").get("as_of"):
         return None
     log = getattr(crawler, "govaudit_captures", None)
     if log is None:
@@ -517,10 +517,10 @@ class ArchiveMiddleware:
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.config = ArchiveSettings.from_dict(crawler.settings.getdict("GOVAUDIT_ARCHIVE"))
-        log = captures_for(crawler)
-        assert log is not None
-        self.log = log
+        cfg = crawler.settings.getdict("GOVAUDIT_ARCHIVE")
+        # Without a date (`archive first-seen`) only the archive's own requests pass here.
+        self.config = ArchiveSettings.from_dict(cfg) if cfg.get("as_of") else None
+        self.log = captures_for(crawler) or CaptureLog()
         # (archive prefix, host) -> the host's captures in the window, as a future shared by
         # every request waiting for it; None: the archive has no CDX API (use TimeMaps).
         self.listings: OrderedDict[tuple[str, str], asyncio.Future[tuple[list[Capture], bool]]]
@@ -531,18 +531,25 @@ class ArchiveMiddleware:
     def from_crawler(cls, crawler: Crawler) -> ArchiveMiddleware:
         return cls(crawler)
 
+    @property
+    def cfg(self) -> ArchiveSettings:
+        assert self.config is not None
+        return self.config
+
     async def process_request(
         self, request: Request, spider: Spider | None = None
     ) -> Response | None:
         if request.meta.get(ARCHIVE_REQUEST):
             request.meta["download_slot"] = request.meta[ARCHIVE_REQUEST]
             return None
-        if request.meta.get("govaudit_internal") or not request.url.startswith(
-            ("http://", "https://")
+        if (
+            self.config is None
+            or request.meta.get("govaudit_internal")
+            or not request.url.startswith(("http://", "https://"))
         ):
             return None
         errors: list[Exception] = []
-        for archive in self.config.archives:
+        for archive in self.cfg.archives:
             try:
                 capture = await self._choose(archive, request)
                 if capture is None:
@@ -557,8 +564,8 @@ class ArchiveMiddleware:
             # Some archive could not say: couldn't check, not "not archived".
             raise errors[0]
         raise NotArchived(
-            f"not archived near {self.config.as_of} (no capture within "
-            f"{self.config.window_days} days in {self.config.names()})"
+            f"not archived near {self.cfg.as_of} (no capture within "
+            f"{self.cfg.window_days} days in {self.cfg.names()})"
         )
 
     # -- asking the archive -------------------------------------------------------------
@@ -586,7 +593,7 @@ class ArchiveMiddleware:
         )
 
     async def _choose(self, archive: Archive, request: Request) -> Capture | None:
-        cfg = self.config
+        cfg = self.cfg
         if archive.prefix not in self.no_cdx:
             captures, complete = await self._listing(archive, request)
             if archive.prefix not in self.no_cdx:
@@ -617,7 +624,7 @@ class ArchiveMiddleware:
         return closest_capture(captures, request.url, cfg.as_of, cfg.window_days)
 
     def _window_params(self) -> dict[str, str]:
-        cfg = self.config
+        cfg = self.cfg
         span = dt.timedelta(days=cfg.window_days)
         return {
             "from": timestamp_of(cfg.as_of - span),
@@ -665,7 +672,7 @@ class ArchiveMiddleware:
     async def _read_listing(
         self, archive: Archive, host: str, request: Request
     ) -> tuple[list[Capture], bool]:
-        limit = self.config.cdx_limit
+        limit = self.cfg.cdx_limit
         query = archive.cdx_query(host, "host", limit=limit, **self._window_params())
         answer = await self._get(archive, query, request)
         if answer.status in (400, 404, 405, 501):
@@ -721,7 +728,7 @@ class ArchiveMiddleware:
             "archive": archive.prefix,
             "capture_url": archive.replay_url(capture.timestamp, request.url, raw=False),
             "memento_datetime": when,
-            "capture_distance_days": distance_days(when, self.config.as_of),
+            "capture_distance_days": distance_days(when, self.cfg.as_of),
         }
         request.meta[CAPTURE] = found
         self.log.add(request_unit(request), request.url, found)

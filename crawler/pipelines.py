@@ -13,6 +13,7 @@ from twisted.internet import task
 
 from audit.db import Database
 from audit.models import (
+    ArchiveFirstSeen,
     CrawlTask,
     EndpointObservation,
     EvidenceBlob,
@@ -28,7 +29,7 @@ from audit.models import (
     utcnow,
 )
 from crawler.archive import captures_for, stamp_captures
-from crawler.items import PlanResult, RdapObservation, SiteResult
+from crawler.items import FirstSeenObservation, PlanResult, RdapObservation, SiteResult
 from crawler.warc import archive_for, stamp
 
 logger = logging.getLogger(__name__)
@@ -139,6 +140,8 @@ class ObservationPipeline:
             self._plan(session, item)
         elif isinstance(item, RdapObservation):
             self._rdap(session, item)
+        elif isinstance(item, FirstSeenObservation):
+            self._first_seen(session, item)
 
     @staticmethod
     def _claim(
@@ -236,6 +239,18 @@ class ObservationPipeline:
                 insert(EvidenceBlob), [{**b, "run_id": item.run_id} for b in item.blobs]
             )
 
+    def _first_seen(self, session: Any, item: FirstSeenObservation) -> None:
+        if item.run_id is not None and not self._claim(
+            session, item.run_id, "first-seen", item.domain, item.state, item.error
+        ):
+            return
+        if item.state == "failed" or not item.rows:
+            return
+        session.execute(
+            insert(ArchiveFirstSeen),
+            [{**row, "run_id": item.run_id, "domain": item.domain} for row in item.rows],
+        )
+
     def _rdap(self, session: Any, item: RdapObservation) -> None:
         if item.run_id is not None and not self._claim(
             session, item.run_id, "rdap", item.domain, item.state, item.error
@@ -249,6 +264,8 @@ class ObservationPipeline:
 
 
 def _job_key(item: Any) -> tuple[str, str]:
+    if isinstance(item, FirstSeenObservation):
+        return "first-seen", item.domain
     if isinstance(item, SiteResult):
         return "sites", item.domain
     if isinstance(item, PlanResult):

@@ -48,6 +48,8 @@ def create_run(
     """A new run with its tasks; a crawl of web archives (`settings["archive"]`) records its
     archives and as-of date on the run, so it is never taken for a crawl of the live web."""
     archive = settings.get("archive") or {}
+    if "as_of" not in archive:  # `archive first-seen` asks archives, as of no date
+        archive = {}
     with db.session() as session:
         run = CrawlRun(
             snapshot_id=snapshot_id,
