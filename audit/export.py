@@ -297,6 +297,17 @@ def previous_run(session: Session, run: CrawlRun, job: str = "sites") -> CrawlRu
     ).first()
 
 
+def archived_runs(session: Session, job: str) -> list[CrawlRun]:
+    """For each archive and as-of date, the newest crawl of it whose `job` finished; by
+    date, then archive."""
+    newest: dict[tuple[str | None, dt.date], CrawlRun] = {}
+    query = _finished_runs(job).where(CrawlRun.as_of.is_not(None)).order_by(CrawlRun.id)
+    for run in session.scalars(query):
+        assert run.as_of is not None
+        newest[(run.archive, run.as_of)] = run
+    return [newest[key] for key in sorted(newest, key=lambda k: (k[1], k[0] or ""))]
+
+
 def seen_as(run: CrawlRun | None) -> str | None:
     """How a run saw the web, for titles: "as archived near DATE", or None (the live web)."""
     if run is None or run.as_of is None:
