@@ -8,13 +8,19 @@ Nothing reaches the network: the simulated web and pywb listen on 127.0.0.1.
 from __future__ import annotations
 
 import gzip
+import itertools
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
+import urllib.error
 import urllib.request
 import zipfile
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -279,3 +285,108 @@ def test_report_names_the_archive_and_packages_its_evidence(
         index = package.read("indexes/index.cdx.gz")
     lines = gzip.decompress(index).decode().splitlines()
     assert any(" 2011102012" in line for line in lines)
+
+
+class RateLimitedFront:
+    """An archive's front door in front of pywb: answers the first CDX query 429 with
+    Retry-After, and records when each request came, with which User-Agent, and how many
+    were in flight at once."""
+
+    def __init__(self, upstream: str) -> None:
+        front = self
+        self.upstream = upstream.rstrip("/")
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.seen: list[tuple[float, str, str, int]] = []  # time, path, user agent, status
+        self.refused_once = False
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                with front.lock:
+                    front.in_flight += 1
+                    front.most_in_flight = max(front.most_in_flight, front.in_flight)
+                    refuse = "/cdx?" in self.path and not front.refused_once
+                    front.refused_once = front.refused_once or refuse
+                started = time.monotonic()
+                try:
+                    if refuse:
+                        status, headers, body = 429, [("Retry-After", "2")], b"slow down"
+                    else:
+                        request = urllib.request.Request(front.upstream + self.path)
+                        try:
+                            with opener.open(request, timeout=20) as answer:
+                                status, body = answer.status, answer.read()
+                                headers = list(answer.headers.items())
+                        except urllib.error.HTTPError as error:
+                            status, body = error.code, error.read()
+                            headers = list(error.headers.items())
+                    time.sleep(0.05)  # a real archive takes a moment: overlaps would show
+                    self.send_response(status)
+                    for name, value in headers:
+                        if name.lower() not in ("transfer-encoding", "content-length", "date"):
+                            self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                finally:
+                    with front.lock:
+                        front.in_flight -= 1
+                        agent = self.headers.get("User-Agent", "")
+                        front.seen.append((started, self.path, agent, status))
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_archive_is_asked_politely(archive: ArchiveRuns) -> None:
+    upstream = archive.url.rsplit("/", 2)[0]
+    front = RateLimitedFront(upstream)
+    try:
+        archive.run(
+            "crawl",
+            "--only",
+            "open",
+            "--agency",
+            "Alpha",
+            "--workers",
+            "1",
+            "--archive",
+            f"{front.url}/{COLLECTION}/",
+            "--as-of",
+            FIRST,
+            "--user-agent",
+            "govaudit-test/1.0 (+mailto:audit@example.gov)",
+        )
+    finally:
+        front.stop()
+    seen = sorted(front.seen)
+    assert len(seen) > 4
+    # One request at a time (policy [archive] concurrent_requests = 1) ...
+    assert front.most_in_flight == 1
+    # ... at most three a second (requests_per_second = 3.0: a third of a second apart) ...
+    starts = [t for t, *_ in seen]
+    assert min(b - a for a, b in itertools.pairwise(starts)) >= 0.3
+    # ... with the crawl's User-Agent, and the 429's Retry-After waited before asking again.
+    assert {agent for _, _, agent, _ in seen} == {"govaudit-test/1.0 (+mailto:audit@example.gov)"}
+    refused = next(i for i, (*_, status) in enumerate(seen) if status == 429)
+    again = next(t for t, path, _, status in seen[refused + 1 :] if path == seen[refused][1])
+    assert again - seen[refused][0] >= 1.9
+    plans = archive.plans(_run_id_of_newest(archive))
+    assert plans["Alpha Agency"]["status"] == "published"
+
+
+def _run_id_of_newest(archive: ArchiveRuns) -> int:
+    with sqlite3.connect(archive.folder / "archive.db") as db:
+        (newest,) = db.execute("SELECT max(id) FROM crawl_run WHERE as_of IS NOT NULL").fetchone()
+    return int(newest)
