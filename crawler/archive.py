@@ -111,7 +111,7 @@ class Archive:
             raise ArchiveConfigError(f"--archive {given}: not an http(s) URL of an archive")
         path = parts.path or "/"
         # A memento URL: keep what precedes the timestamp.
-        match = re.search(r"/\d{4,14}(?:[a-z]{2}_)?/(?:https?:/|[^/]+\.[^/]+)", path)
+        match = re.search(r"/\d{4,14}\*?(?:[a-z]{2}_)?/(?:https?:/|[^/]+\.[^/]+)", path)
         if match:
             path = path[: match.start() + 1]
         if not path.endswith("/"):
@@ -188,7 +188,8 @@ def _padded(timestamp: str) -> str | None:
     text = str(timestamp).strip()
     if not _TIMESTAMP.match(text):
         return None
-    padded = text + "01010000000000"[len(text) - 4 :] if len(text) < 14 else text
+    # A short timestamp is the start of its period: 2011 -> 20110101000000.
+    padded = text + "00000101000000"[len(text) :]
     try:
         dt.datetime.strptime(padded, "%Y%m%d%H%M%S")
     except ValueError:
@@ -261,8 +262,8 @@ def parse_cdx(body: bytes) -> list[Capture]:
     return out
 
 
-_LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,<]+)*)")
-_PARAM = re.compile(r';\s*([a-zA-Z_-]+)\s*=\s*"?([^";]*)"?')
+_LINK_SPLIT = re.compile(r",\s*(?=<)")
+_PARAM = re.compile(r';\s*([a-zA-Z_-]+)\s*=\s*(?:"([^"]*)"|([^;,]*))')
 
 
 def parse_timemap(body: bytes) -> list[Capture]:
@@ -270,8 +271,12 @@ def parse_timemap(body: bytes) -> list[Capture]:
     text = body.decode("utf-8", "replace")
     original: str | None = None
     mementos: list[tuple[str, str]] = []
-    for uri, params in _LINK.findall(text):
-        attrs = {k.lower(): v for k, v in _PARAM.findall(params)}
+    for entry in _LINK_SPLIT.split(text.strip()):
+        match = re.match(r"\s*<([^>]*)>(.*)", entry, re.DOTALL)
+        if match is None:
+            continue
+        uri, params = match.groups()
+        attrs = {k.lower(): quoted or bare for k, quoted, bare in _PARAM.findall(params)}
         rels = attrs.get("rel", "").split()
         if "original" in rels:
             original = uri
