@@ -105,6 +105,7 @@ class Evidence:
     first_capture: FirstCapture | None = None
 
     def as_json(self) -> dict[str, Any]:
+        archived = {"archive": self.first_capture.as_json()} if self.first_capture else {}
         return {
             "snapshots": [
                 {
@@ -130,7 +131,7 @@ class Evidence:
                 else None
             ),
             "crawl": self.crawl,
-            "archive": self.first_capture.as_json() if self.first_capture else None,
+            **archived,
         }
 
 
@@ -285,6 +286,7 @@ class FreezeRow:
 
     def as_json(self) -> dict[str, Any]:
         c = self.classification
+        first = self.evidence.first_capture
         return {
             "domain": self.domain,
             "agency": self.agency,
@@ -301,9 +303,7 @@ class FreezeRow:
             else None,
             "basis": c.basis,
             "note": c.note,
-            "first_capture": self.evidence.first_capture.as_json()
-            if self.evidence.first_capture
-            else None,
+            **({"first_capture": first.as_json()} if first is not None else {}),
         }
 
 

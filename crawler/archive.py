@@ -436,7 +436,7 @@ class CaptureLog:
 
 def captures_for(crawler: Crawler) -> CaptureLog | None:
     """The crawler's capture log, or None in a crawl of the live web."""
-    if not crawler.settings.getdict("GOVAUDIT_ARCHIVE").get("as_of"):
+    if not dict(crawler.settings.get("GOVAUDIT_ARCHIVE") or {}).get("as_of"):
         return None
     log = getattr(crawler, "govaudit_captures", None)
     if log is None:
