@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import ipaddress
 import json
 import re
 from collections import OrderedDict
@@ -517,6 +518,15 @@ def original_headers(headers: Headers) -> Headers:
     return out
 
 
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 class ArchiveMiddleware:
     """Answers every spider request with the archive's capture (see the module's doc)."""
 
@@ -546,6 +556,9 @@ class ArchiveMiddleware:
     ) -> Response | None:
         if request.meta.get(ARCHIVE_REQUEST):
             request.meta["download_slot"] = request.meta[ARCHIVE_REQUEST]
+            if _is_loopback(urlsplit(request.url).hostname or ""):
+                # A replay server on this machine: no proxy can reach it for us.
+                request.meta["proxy"] = None
             return None
         if (
             self.config is None
