@@ -518,6 +518,19 @@ def original_headers(headers: Headers) -> Headers:
     return out
 
 
+def _redirect_target(
+    archive: Archive, answer: Response, original_url: str
+) -> tuple[str, str | None]:
+    """Where a replayed redirect goes: (the original target, the archive's URL for it when
+    the Location is one). A Location left as captured is relative to the original page."""
+    raw = (answer.headers.get(b"Location") or b"").decode("latin-1").strip()
+    in_archive = urljoin(answer.url, raw)
+    original = archive.original_url(in_archive)
+    if original is not None:
+        return original, in_archive
+    return urljoin(original_url, raw), None
+
+
 def _is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True
@@ -710,14 +723,12 @@ class ArchiveMiddleware:
             url = capture.memento_url  # a TimeMap's memento outside the Wayback URL form
         answer = await self._get(archive, url, request)
         for _ in range(MAX_ARCHIVE_HOPS):
-            location = answer.headers.get(b"Location")
-            if not (300 <= answer.status < 400 and location):
+            if not (300 <= answer.status < 400 and answer.headers.get(b"Location")):
                 break
-            target_url = urljoin(answer.url, location.decode("latin-1").strip())
-            original = archive.original_url(target_url)
-            if original is None or url_key(original) != url_key(request.url):
+            original, archived = _redirect_target(archive, answer, request.url)
+            if archived is None or url_key(original) != url_key(request.url):
                 break  # a captured redirect, returned as such below
-            answer = await self._get(archive, target_url, request)  # the same URL, another time
+            answer = await self._get(archive, archived, request)  # the same URL, another time
         memento_header = answer.headers.get(b"Memento-Datetime")
         if memento_header is None and answer.status >= 400:
             if answer.status == 404:
@@ -734,12 +745,10 @@ class ArchiveMiddleware:
                 pass
         headers = original_headers(answer.headers)
         status = answer.status
-        location = answer.headers.get(b"Location")
-        if 300 <= status < 400 and location:
+        if 300 <= status < 400 and answer.headers.get(b"Location"):
             # A captured redirect: the archive points at its copy of the target; the spider
             # gets the original target, and the status as captured (pywb answers 307).
-            target_url = urljoin(answer.url, location.decode("latin-1").strip())
-            headers[b"Location"] = archive.original_url(target_url) or target_url
+            headers[b"Location"] = _redirect_target(archive, answer, request.url)[0]
             if capture.status is not None and 300 <= capture.status < 400:
                 status = capture.status
         found = {
