@@ -81,10 +81,16 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ArchiveRuns]:
     wayback_program()
     folder = tmp_path_factory.mktemp("archive-world")
     root = build_archive(folder, ["--agencies", str(folder / "agencies.csv")])
+    # A local replay server may be asked faster than the policy's public-archive pace (which
+    # test_the_archive_is_asked_politely checks).
+    fast = folder / "fast-archive.toml"
+    fast.write_text("[archive]\nconcurrent_requests = 4\nrequests_per_second = 50.0\n")
     with ReplayServer(root) as server:
         runs = ArchiveRuns(folder, server.url(COLLECTION))
         runs.run("inventory", "load", *registry_files(folder))
         first = runs.run(
+            "--policy",
+            str(fast),
             "crawl",
             "--workers",
             "1",
@@ -96,7 +102,17 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ArchiveRuns]:
             str(folder / "evidence"),
         )
         runs.crawl_output = first.stderr + first.stdout
-        later = runs.run("crawl", "--workers", "1", "--archive", runs.url, "--as-of", LATER)
+        later = runs.run(
+            "--policy",
+            str(fast),
+            "crawl",
+            "--workers",
+            "1",
+            "--archive",
+            runs.url,
+            "--as-of",
+            LATER,
+        )
         runs.first_run = _run_id(first.stdout)
         runs.later_run = _run_id(later.stdout)
         yield runs
