@@ -45,14 +45,14 @@ def _without_proxy() -> Iterator[None]:
 
 def archive_step(
     ctx: click.Context,
+    crawl: click.Command,
     out_dir: Path,
     warc_dirs: dict[int, Path],
     workers: int | None,
     step: Callable[[str], None],
 ) -> bool:
-    """Build, serve and crawl the demo's archive; False (with a note) when pywb is missing."""
-    from govaudit.commands.crawl import crawl
-
+    """Build, serve and crawl (with the `crawl` command) the demo's archive; False (with a
+    note) when pywb is missing."""
     try:
         wayback_program()
     except ReplayUnavailable as exc:

@@ -139,21 +139,18 @@ def _convert(kind: str, value: Any, base: Path | None, where: str, key: str) -> 
         if not isinstance(value, str):
             raise wrong()
         return value if kind == "str" else str((base or Path.cwd()) / Path(value).expanduser())
-    if kind == "paths":
+    if kind in ("paths", "strs"):
+        # A string or a list of strings (in a variable: comma-separated).
         items = value.split(",") if isinstance(value, str) and base is None else value
         if isinstance(items, str):
             items = [items]
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             raise wrong()
+        texts = [i.strip() for i in items if i.strip()]
+        if kind == "strs":
+            return texts
         folder = base or Path.cwd()
-        return [str(folder / Path(i.strip()).expanduser()) for i in items if i.strip()]
-    if kind == "strs":
-        items = value.split(",") if isinstance(value, str) and base is None else value
-        if isinstance(items, str):
-            items = [items]
-        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            raise wrong()
-        return [i.strip() for i in items if i.strip()]
+        return [str(folder / Path(i).expanduser()) for i in texts]
     if kind == "date":
         import datetime as dt
 

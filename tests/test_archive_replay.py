@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -28,7 +27,7 @@ import pytest
 
 from govaudit.replay_archive import ReplayServer
 from tests.archive_world import COLLECTION, build_archive, registry_files, wayback_program
-from tests.crawl_world import GOVAUDIT
+from tests.crawl_world import govaudit
 
 pytestmark = pytest.mark.integration
 
@@ -48,23 +47,8 @@ class ArchiveRuns:
         self.crawl_output = ""
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        # No proxy: the archive is reached directly on 127.0.0.1.
-        env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-        env["GOVAUDIT_DB"] = self.db
-        result = subprocess.run(
-            [GOVAUDIT, *self.common, *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"govaudit {' '.join(args)} exited {result.returncode}:\n"
-                f"{result.stdout}\n{result.stderr}"
-            )
-        return result
+        # No proxy: a local archive is reached directly (crawler/archive.py bypasses any).
+        return govaudit(None, self.db, *self.common, *args, check=check, timeout=300)
 
     def json(self, *args: str) -> Any:
         return json.loads(self.run(*args, "--format", "json").stdout)

@@ -7,7 +7,6 @@ import sys
 import click
 
 from govaudit.app import App, fail_input, pass_app
-from govaudit.output import ProgressLine
 
 
 @click.group()
@@ -39,12 +38,13 @@ def first_seen(
     Default: the domains that have no RDAP registration date (the newest snapshot's, the
     unlisted .gov domains crawls found, the waivers').
     """
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from audit.domain_names import DomainError, normalise_gov_domain
     from audit.models import ArchiveFirstSeen, RdapResult
     from crawler.archive import DEFAULTS, WAYBACK_MACHINE, Archive, ArchiveConfigError
-    from crawler.run import TaskSpec, create_run, execute
+    from crawler.run import TaskSpec, create_run
+    from govaudit.commands.rdap import run_lookup
     from govaudit.rdap_lookup import rdap_candidates
     from govaudit.registry_files import ensure_registry
 
@@ -86,17 +86,8 @@ def first_seen(
         [TaskSpec("first-seen", n, n, None) for n in names],
     )
     click.echo(f"first-seen run {run_id}: {len(names)} domains, {', '.join(urls)}", err=True)
-    line = ProgressLine(f"first-seen run {run_id}")
-    status = execute(app.db, run_id, ["first-seen"], 1, app.verbose, on_tick=line)
-    line.close()
+    status = run_lookup(app, run_id, "first-seen", ArchiveFirstSeen)
     with app.db.session() as session:
-        counts = dict(
-            session.execute(
-                select(ArchiveFirstSeen.state, func.count())
-                .where(ArchiveFirstSeen.run_id == run_id)
-                .group_by(ArchiveFirstSeen.state)
-            ).all()
-        )
         for row in session.scalars(
             select(ArchiveFirstSeen)
             .where(ArchiveFirstSeen.run_id == run_id, ArchiveFirstSeen.state == "found")
@@ -107,7 +98,5 @@ def first_seen(
                 f"{row.domain}: first archived {row.first_capture.isoformat(timespec='seconds')} "
                 f"({row.capture_url})"
             )
-    parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
-    click.echo(f"first-seen run {run_id} {status}: {parts or 'no answers'}")
     if status != "finished":
         sys.exit(1)

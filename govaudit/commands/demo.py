@@ -87,7 +87,7 @@ def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
                 ctx.invoke(rdap)
             step("audit")
             ctx.invoke(audit, fmt="table")
-    archive_step(ctx, out_dir, warc_dirs, workers, step)
+    archive_step(ctx, crawl, out_dir, warc_dirs, workers, step)
     step("report")
     from audit.seeds import SEEDS_DIR, SeedError, load_policy
     from reports.render import render_report
