@@ -353,10 +353,15 @@ class ArchiveSettings:
 
 
 def archive_run_settings(
-    urls: list[str], as_of: dt.date, window_days: int | None, policy: dict[str, Any]
+    urls: list[str],
+    as_of: dt.date,
+    window_days: int | None,
+    policy: dict[str, Any],
+    processes: int = 1,
 ) -> dict[str, Any]:
     """The `archive` entry of a crawl run's settings: the archives (checked), the date, the
-    window and the politeness from the policy's [archive] section."""
+    window and the politeness from the policy's [archive] section, shared by the run's
+    `processes` crawler processes."""
     if not urls:
         raise ArchiveConfigError("--archive needs at least one archive URL")
     checked = [Archive.from_url(u).prefix for u in urls]
@@ -365,7 +370,12 @@ def archive_run_settings(
         cfg["window_days"] = window_days
     if int(cfg["window_days"]) < 0:
         raise ArchiveConfigError("--window must be 0 or more days")
-    return {**cfg, "urls": list(dict.fromkeys(checked)), "as_of": as_of.isoformat()}
+    return {
+        **cfg,
+        "urls": list(dict.fromkeys(checked)),
+        "as_of": as_of.isoformat(),
+        "processes": max(1, processes),
+    }
 
 
 def scrapy_archive_settings(settings: dict[str, Any], archive: dict[str, Any]) -> dict[str, Any]:
@@ -387,10 +397,13 @@ def scrapy_archive_settings(settings: dict[str, Any], archive: dict[str, Any]) -
             "crawler.archive.ArchiveWarcMiddleware": 950,
         }
     )
-    delay = 1.0 / float(cfg["requests_per_second"])
+    # Each crawler process has its own download slot: the archive's limits are shared out
+    # among the run's processes (one request in flight each at least).
+    processes = max(1, int(cfg.get("processes", 1)))
+    delay = processes / float(cfg["requests_per_second"])
     slots = {
         Archive.from_url(url).slot: {
-            "concurrency": int(cfg["concurrent_requests"]),
+            "concurrency": max(1, int(cfg["concurrent_requests"]) // processes),
             "delay": delay,
             "jitter": 0,
         }

@@ -258,6 +258,7 @@ class PeriodicJob:
         import datetime as dt
 
         from crawler.archive import ArchiveConfigError, archive_run_settings
+        from crawler.run import default_workers
 
         try:
             return archive_run_settings(
@@ -265,6 +266,7 @@ class PeriodicJob:
                 dt.date.fromisoformat(self.config["archive.as_of"]),
                 self.config["archive.window_days"],
                 self.app.policy.section("archive"),
+                self.config["workers"] or default_workers(),
             )
         except ArchiveConfigError as exc:
             raise BadInput(f"archive: {exc}") from exc

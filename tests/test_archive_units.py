@@ -240,6 +240,10 @@ def test_run_settings_and_scrapy_settings() -> None:
     slots = settings["DOWNLOAD_SLOTS"]
     assert slots["archive:127.0.0.1:8080"]["concurrency"] == 1
     assert slots["archive:web.archive.org"]["delay"] == pytest.approx(1 / 3)
+    # Two crawler processes share the archive's pace.
+    shared = {**run, "processes": 2, "concurrent_requests": 4}
+    slot = scrapy_archive_settings({}, shared)["DOWNLOAD_SLOTS"]["archive:web.archive.org"]
+    assert slot["delay"] == pytest.approx(2 / 3) and slot["concurrency"] == 2
 
 
 def test_observations_are_stamped_with_their_captures() -> None:

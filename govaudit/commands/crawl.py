@@ -145,10 +145,11 @@ def crawl(
                 f"--distributed needs a PostgreSQL database shared with the workers "
                 f"(--db postgresql://user:pass@host/db), not {app.db.url}"
             )
-    workers = workers or default_workers()
     # Read the seeds first: a bad file must be refused before anything is written.
     _ = app.policy, app.agencies
-    archive = _archive_settings(app, archives, as_of, window_days, resume)
+    # A crawl of web archives asks one host: one process by default keeps its limits whole.
+    workers = workers or (1 if archives else default_workers())
+    archive = _archive_settings(app, archives, as_of, window_days, resume, workers)
     if resume:
         run = resumable_run(app.db, run_id)
         if run is None:
@@ -269,6 +270,7 @@ def _archive_settings(
     as_of: Any,
     window_days: int | None,
     resume: bool,
+    workers: int,
 ) -> dict[str, Any] | None:
     """The run's `archive` settings from --archive/--as-of/--window (None: the live web)."""
     if not archives:
@@ -283,7 +285,7 @@ def _archive_settings(
 
     try:
         return archive_run_settings(
-            list(archives), as_of.date(), window_days, app.policy.section("archive")
+            list(archives), as_of.date(), window_days, app.policy.section("archive"), workers
         )
     except ArchiveConfigError as exc:
         fail_input(str(exc))
