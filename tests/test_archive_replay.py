@@ -228,7 +228,8 @@ def test_first_seen_narrows_the_freeze(archive: ArchiveRuns) -> None:
 
 
 def test_evidence_wacz_validates_and_replays(archive: ArchiveRuns, tmp_path: Path) -> None:
-    archive.run("audit", "--run", str(archive.first_run))
+    audited = archive.run("audit", "--run", str(archive.first_run)).stdout
+    assert f"as archived near {FIRST}" in audited.splitlines()[0]
     findings = archive.json("export", "findings")
     beta = next(f for f in findings if f["agency"] == "Beta Agency" and f["warc_file"] is not None)
     target = tmp_path / "beta.wacz"
@@ -274,6 +275,10 @@ def test_report_names_the_archive_and_packages_its_evidence(
     assert f"as archived near {LATER}" in plans_page
     assert f"Plans as archived near {FIRST}" in plans_page
     assert 'data-as-of="2011-10-24"' in plans_page
+    # Changes compare the later date with the earlier one, never with a live crawl.
+    changes = (out / "changes.html").read_text(encoding="utf-8")
+    assert f"compared with crawl run {archive.first_run} " in changes
+    assert f"as archived near {FIRST}" in changes
     check = subprocess.run(
         [sys.executable, "-m", "wacz", "validate", "-f", str(out / "evidence.wacz")],
         capture_output=True,
