@@ -395,3 +395,30 @@ def _run_id_of_newest(archive: ArchiveRuns) -> int:
     with sqlite3.connect(archive.folder / "archive.db") as db:
         (newest,) = db.execute("SELECT max(id) FROM crawl_run WHERE as_of IS NOT NULL").fetchone()
     return int(newest)
+
+
+def test_the_periodic_job_crawls_the_archive_of_its_config(archive: ArchiveRuns) -> None:
+    folder = archive.folder / "job"
+    folder.mkdir()
+    registry = ", ".join(f'"{f}"' for f in registry_files(archive.folder))
+    config = folder / "govaudit.toml"
+    config.write_text(
+        f"registry = [{registry}]\nbundled_registry = false\n"
+        f'agencies = "{archive.folder / "agencies.csv"}"\n'
+        f'policy = "{archive.folder / "fast-archive.toml"}"\n'
+        f'output = "{folder / "out"}"\nrdap = false\nworkers = 1\n'
+        f'[archive]\nurls = ["{archive.url}"]\nas_of = {FIRST}\n',
+        encoding="utf-8",
+    )
+    db = f"sqlite:///{folder / 'job.db'}"
+    done = govaudit(None, db, "run", "--config", str(config), timeout=600)
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    assert summary["status"] == "done", done.stderr
+    assert "a11y: skipped: the crawl read web archives" in done.stderr
+    plans = {
+        p["agency"]: p
+        for p in json.loads(govaudit(None, db, "export", "plans", "--format", "json").stdout)
+    }
+    assert plans["Beta Agency"]["status"] == "no-plan"
+    assert plans["Beta Agency"]["as_of"] == FIRST
+    assert plans["Alpha Agency"]["memento_datetime"] == "2011-10-20T12:00:00"
