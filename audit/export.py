@@ -45,6 +45,9 @@ from audit.seeds import load_policy
 from audit.site_status import EndpointObservation as Endpoint
 from audit.site_status import classify_site
 
+# A crawl of web archives (`crawl --archive`): the archive that answered, the run's as-of
+# date, and the capture's Memento-Datetime; empty for a crawl of the live web.
+ARCHIVE_COLUMNS = ["archive", "as_of", "memento_datetime"]
 SITE_COLUMNS = [
     "domain",
     "agency",
@@ -76,6 +79,7 @@ SITE_COLUMNS = [
     # added after the first release: at the end, so positional CSV readers keep working
     "tls",
     "tls_detail",
+    *ARCHIVE_COLUMNS,
 ]
 PAGE_COLUMNS = [
     "domain",
@@ -89,6 +93,7 @@ PAGE_COLUMNS = [
     "content_hash",
     "fetched_at",
     "crawl_run",
+    *ARCHIVE_COLUMNS,
 ]
 LINK_COLUMNS = ["domain", "from_url", "to_url", "to_host", "kind", "status", "crawl_run"]
 PLAN_COLUMNS = [
@@ -110,6 +115,7 @@ PLAN_COLUMNS = [
     "date_note",
     "warc_file",
     "warc_offset",
+    *ARCHIVE_COLUMNS,
 ]
 FINDING_COLUMNS = [
     "rule",
@@ -227,11 +233,26 @@ def _finished_runs(job: str) -> Select[tuple[CrawlRun]]:
     return select(CrawlRun).where(has_job.exists(), ~pending.exists())
 
 
+def _same_kind(query: Select[tuple[CrawlRun]], like: CrawlRun) -> Select[tuple[CrawlRun]]:
+    """Runs that saw the web the same way as `like`: the live web, or the same archives as
+    of the same date. An archived run is never compared with (or audited beside) a live one."""
+    if like.as_of is None:
+        return query.where(CrawlRun.as_of.is_(None))
+    return query.where(CrawlRun.as_of == like.as_of, CrawlRun.archive == like.archive)
+
+
 def latest_run(
-    session: Session, job: str = "sites", run_id: int | None = None, *, up_to: int | None = None
+    session: Session,
+    job: str = "sites",
+    run_id: int | None = None,
+    *,
+    up_to: int | None = None,
+    like: CrawlRun | None = None,
 ) -> CrawlRun:
     """The crawl run `run_id` (finished or not: a named run is shown as it is), else the
-    newest run whose `job` finished (no later than `up_to` when given)."""
+    newest run whose `job` finished (no later than `up_to` when given): of the same kind as
+    `like` when given, else the newest crawl of the live web, and only when there is none
+    the newest crawl of web archives (those are named with --run)."""
     if run_id is not None:
         run = session.get(CrawlRun, run_id)
         if run is None:
@@ -249,7 +270,14 @@ def latest_run(
     query = _finished_runs(job)
     if up_to is not None:
         query = query.where(CrawlRun.id <= up_to)
-    run = session.scalars(query.order_by(CrawlRun.id.desc()).limit(1)).first()
+    if like is not None:
+        query = _same_kind(query, like)
+    run = None
+    if like is None:
+        live = query.where(CrawlRun.as_of.is_(None))
+        run = session.scalars(live.order_by(CrawlRun.id.desc()).limit(1)).first()
+    if run is None:
+        run = session.scalars(query.order_by(CrawlRun.id.desc()).limit(1)).first()
     if run is None:
         if job == "a11y":
             raise NoData("no finished accessibility run yet (run `govaudit a11y` after a crawl)")
@@ -258,10 +286,85 @@ def latest_run(
 
 
 def previous_run(session: Session, run: CrawlRun, job: str = "sites") -> CrawlRun | None:
-    """The newest finished run of `job` before `run`: what run-to-run changes compare with."""
+    """The newest finished run of `job` before `run`: what run-to-run changes compare with.
+    A live run is compared with live runs; a run of web archives with the same archives'
+    latest earlier as-of date (the same date: an earlier run), never with a live one."""
+    if run.as_of is None:
+        query = _finished_runs(job).where(CrawlRun.as_of.is_(None), CrawlRun.id < run.id)
+        return session.scalars(query.order_by(CrawlRun.id.desc()).limit(1)).first()
+    query = _finished_runs(job).where(
+        CrawlRun.archive == run.archive,
+        (CrawlRun.as_of < run.as_of) | ((CrawlRun.as_of == run.as_of) & (CrawlRun.id < run.id)),
+    )
     return session.scalars(
-        _finished_runs(job).where(CrawlRun.id < run.id).order_by(CrawlRun.id.desc()).limit(1)
+        query.order_by(CrawlRun.as_of.desc(), CrawlRun.id.desc()).limit(1)
     ).first()
+
+
+def archived_runs(session: Session, job: str) -> list[CrawlRun]:
+    """For each archive and as-of date, the newest crawl of it whose `job` finished; by
+    date, then archive."""
+    newest: dict[tuple[str | None, dt.date], CrawlRun] = {}
+    query = _finished_runs(job).where(CrawlRun.as_of.is_not(None)).order_by(CrawlRun.id)
+    for run in session.scalars(query):
+        assert run.as_of is not None
+        newest[(run.archive, run.as_of)] = run
+    return [newest[key] for key in sorted(newest, key=lambda k: (k[1], k[0] or ""))]
+
+
+def seen_as(run: CrawlRun | None) -> str | None:
+    """How a run saw the web, for titles: "as archived near DATE", or None (the live web)."""
+    if run is None or run.as_of is None:
+        return None
+    return f"as archived near {run.as_of.isoformat()}"
+
+
+def archive_fields(
+    run: CrawlRun | None, capture_url: str | None, memento: dt.datetime | None
+) -> dict[str, Any]:
+    """The `archive`, `as_of` and `memento_datetime` columns of a row (empty for a crawl of
+    the live web): the archive whose capture answered, else every archive the run asked."""
+    if run is None or run.as_of is None:
+        return dict.fromkeys(ARCHIVE_COLUMNS)
+    archives = (run.archive or "").split()
+    served = next((a for a in archives if capture_url and capture_url.startswith(a)), None)
+    return {
+        "archive": served or " ".join(archives),
+        "as_of": run.as_of.isoformat(),
+        "memento_datetime": memento.isoformat(timespec="seconds") if memento else None,
+    }
+
+
+def capture_evidence(
+    capture_url: str | None,
+    memento: dt.datetime | None,
+    distance: int | None,
+    run: CrawlRun,
+) -> dict[str, Any] | None:
+    """A capture as evidence: where, when, how far from the as-of date (and that it is far
+    when more than the run's `far_days` away)."""
+    if capture_url is None or memento is None:
+        return None
+    far_days = int(((run.settings or {}).get("archive") or {}).get("far_days", 7))
+    as_of = run.as_of
+    assert as_of is not None
+    days = distance if distance is not None else (memento.date() - as_of).days
+    side = "before" if days < 0 else "after"
+    when = memento.isoformat(timespec="seconds")
+    note = (
+        f"captured {when}, on {as_of}"
+        if days == 0
+        else f"captured {when}, {abs(days)} days {side} {as_of}"
+    )
+    if abs(days) > far_days:
+        note += f" (far from the date: more than {far_days} days)"
+    return {
+        "capture_url": capture_url,
+        "memento_datetime": when,
+        "distance_days": days,
+        "far": abs(days) > far_days,
+        "note": note,
+    }
 
 
 def _hsts_on(value: str | None) -> bool:
@@ -293,14 +396,18 @@ def certificate_summary(endpoints: list[EndpointObservation]) -> tuple[str | Non
     return checked[0].tls, detail
 
 
-def site_row(site: SiteObservation, endpoints: list[EndpointObservation]) -> dict[str, Any]:
-    """One domain's row: the stored observations plus the classification derived from them."""
+def site_row(
+    site: SiteObservation, endpoints: list[EndpointObservation], run: CrawlRun | None = None
+) -> dict[str, Any]:
+    """One domain's row: the stored observations plus the classification derived from them
+    (`run`: the crawl run, for a crawl of web archives' columns)."""
     status = classify_site(
         site.domain,
         [
             Endpoint(e.url, e.status, e.error_kind, e.final_url, e.title, e.body_text)
             for e in endpoints
         ],
+        run.as_of if run is not None else None,
     )
     reason = status.reason
     tls, tls_detail = certificate_summary(endpoints)
@@ -347,7 +454,23 @@ def site_row(site: SiteObservation, endpoints: list[EndpointObservation]) -> dic
         "generator": list(home.get("generator_hints") or []),
         "crawl_run": site.run_id,
         "fetched_at": site.fetched_at.isoformat(timespec="seconds"),
+        **_homepage_capture(run, chosen, endpoints),
     }
+
+
+def _homepage_capture(
+    run: CrawlRun | None,
+    chosen: EndpointObservation | None,
+    endpoints: list[EndpointObservation],
+) -> dict[str, Any]:
+    """A site's archive columns: the capture of the endpoint that gave the homepage, else
+    of the first endpoint an archive answered."""
+    captured = chosen if chosen is not None and chosen.capture_url else None
+    if captured is None:
+        captured = next((e for e in endpoints if e.capture_url), None)
+    if captured is None:
+        return archive_fields(run, None, None)
+    return archive_fields(run, captured.capture_url, captured.memento_datetime)
 
 
 def endpoints_by_domain(session: Session, run_id: int) -> dict[str, list[EndpointObservation]]:
@@ -364,15 +487,17 @@ def endpoints_by_domain(session: Session, run_id: int) -> dict[str, list[Endpoin
 
 def sites_rows(session: Session, run_id: int) -> list[dict[str, Any]]:
     endpoints = endpoints_by_domain(session, run_id)
+    run = session.get(CrawlRun, run_id)
     sites = session.scalars(
         select(SiteObservation)
         .where(SiteObservation.run_id == run_id)
         .order_by(SiteObservation.domain)
     )
-    return [masked(site_row(s, endpoints[s.domain])) for s in sites]
+    return [masked(site_row(s, endpoints[s.domain], run)) for s in sites]
 
 
 def pages_rows(session: Session, run_id: int) -> list[dict[str, Any]]:
+    run = session.get(CrawlRun, run_id)
     rows = [
         {
             "domain": p.domain,
@@ -386,6 +511,7 @@ def pages_rows(session: Session, run_id: int) -> list[dict[str, Any]]:
             "content_hash": p.content_hash,
             "fetched_at": p.fetched_at.isoformat(timespec="seconds"),
             "crawl_run": p.run_id,
+            **archive_fields(run, p.capture_url, p.memento_datetime),
         }
         for p in session.scalars(
             select(PageObservation)
@@ -436,6 +562,8 @@ def plan_facts(
 ) -> dict[str, PlanFacts]:
     """What the /open crawl `run_id` stored, per agency (all, or those named)."""
     wanted = list(agencies) if agencies is not None else None
+    run = session.get(CrawlRun, run_id)
+    as_of = run.as_of if run is not None else None
     query = select(OpenObservation).where(OpenObservation.run_id == run_id)
     tries_q = select(OpenTry).where(OpenTry.run_id == run_id)
     docs_q = select(PlanDocument).where(PlanDocument.run_id == run_id)
@@ -450,7 +578,7 @@ def plan_facts(
     for d in session.scalars(docs_q.order_by(PlanDocument.id)):
         docs[d.agency].append(_columns(d))
     return {
-        o.agency: facts_from_rows(_columns(o), tries[o.agency], docs[o.agency])
+        o.agency: facts_from_rows(_columns(o), tries[o.agency], docs[o.agency], as_of)
         for o in session.scalars(query)
     }
 
@@ -502,19 +630,25 @@ def plan_first_seen(
 ) -> tuple[dt.datetime, dt.datetime | None] | None:
     """When a crawl (this one or an earlier one) first saw a plan of this agency, published
     or incomplete under `policy`, and when that crawl run ended; None when none did. Any
-    URL counts: agencies move plans. `current`: run `up_to_run`'s check, already judged."""
+    URL counts: agencies move plans. `current`: run `up_to_run`'s check, already judged.
+    Crawls of the live web only: a crawl of web archives dates what it saw by its captures."""
+    live = select(CrawlRun.id).where(CrawlRun.as_of.is_(None))
     runs = sorted(
         set(
             session.scalars(
                 select(OpenObservation.run_id).where(
-                    OpenObservation.agency == agency, OpenObservation.run_id <= up_to_run
+                    OpenObservation.agency == agency,
+                    OpenObservation.run_id <= up_to_run,
+                    OpenObservation.run_id.in_(live),
                 )
             )
         )
         | set(
             session.scalars(
                 select(PlanCheck.run_id).where(
-                    PlanCheck.agency == agency, PlanCheck.run_id <= up_to_run
+                    PlanCheck.agency == agency,
+                    PlanCheck.run_id <= up_to_run,
+                    PlanCheck.run_id.in_(live),
                 )
             )
         )
@@ -588,15 +722,68 @@ def plans_rows(
     policy = _plans_policy(session, plans)
     if checks is None:
         checks = judged_plan_checks(session, run_id, policy)
+    run = session.get(CrawlRun, run_id)
+    if run is not None and run.as_of is not None:
+        rows = _archived_plan_rows(session, run, checks, deadline)
+    else:
+        rows = []
+        for agency in sorted(checks):
+            check = checks[agency]
+            seen = None
+            if check["status"] in HAS_PLAN:
+                seen = plan_first_seen(session, agency, run_id, policy, check)
+            row = plan_row(check, seen[0] if seen else None, deadline, seen[1] if seen else None)
+            rows.append({**row, **archive_fields(None, None, None)})
+    _plan_warc_records(session, run_id, rows)
+    return masked(rows)
+
+
+def _archived_plan_rows(
+    session: Session,
+    run: CrawlRun,
+    checks: Mapping[str, Mapping[str, Any]],
+    deadline: dt.date | None,
+) -> list[dict[str, Any]]:
+    """Plan rows of a crawl of web archives: each with the captures of its /open page and
+    plan document as evidence (and whether they are far from the date). A plan is first
+    seen at its capture: captured on or before the deadline, it was out in time."""
+    found: dict[tuple[str, str], tuple[str, dt.datetime, int | None]] = {}
+    for model in (OpenTry, PlanDocument):
+        for agency, url, final, capture, memento, distance in session.execute(
+            select(
+                model.agency,
+                model.url,
+                model.final_url,
+                model.capture_url,
+                model.memento_datetime,
+                model.capture_distance_days,
+            )
+            .where(model.run_id == run.id, model.capture_url.is_not(None))
+            .order_by(model.id)
+        ):
+            for key in (url, final):
+                if key:
+                    found.setdefault((agency, key), (capture, memento, distance))
     rows = []
     for agency in sorted(checks):
         check = checks[agency]
-        seen = None
-        if check["status"] in HAS_PLAN:
-            seen = plan_first_seen(session, agency, run_id, policy, check)
-        rows.append(plan_row(check, seen[0] if seen else None, deadline, seen[1] if seen else None))
-    _plan_warc_records(session, run_id, rows)
-    return masked(rows)
+        open_capture = found.get((agency, check["open_page_url"] or ""))
+        plan_capture = found.get((agency, check["plan_url"] or ""))
+        plan_seen = plan_capture[1] if plan_capture and check["status"] in HAS_PLAN else None
+        row = plan_row(check, plan_seen, deadline, plan_seen)
+        if row["date_note"] and plan_seen is not None and row["late"] is False:
+            row["date_note"] = f"date not stated; archived on {plan_seen.date()}, by the deadline"
+        evidence = {
+            "as_of": run.as_of.isoformat() if run.as_of else None,
+            "open_page": capture_evidence(*open_capture, run) if open_capture else None,
+            "plan": capture_evidence(*plan_capture, run) if plan_capture else None,
+        }
+        row["evidence"] = {**row["evidence"], "archive": evidence}
+        shown = plan_capture or open_capture
+        rows.append(
+            {**row, **archive_fields(run, shown[0] if shown else None, shown[1] if shown else None)}
+        )
+    return rows
 
 
 def _plan_warc_records(session: Session, run_id: int, rows: list[dict[str, Any]]) -> None:

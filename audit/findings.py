@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from audit.domain_names import domain_kind
-from audit.freeze import FreezeRow, RdapView, SnapshotView, freeze_table
+from audit.freeze import FirstCapture, FreezeRow, RdapView, SnapshotView, freeze_table
 from audit.seeds import Policy, Waiver
 
 
@@ -40,6 +40,8 @@ class AuditInput:
     sites: list[dict[str, Any]] = field(default_factory=list)
     # unlisted .gov domain -> evidence of where the crawl saw it linked
     unlisted: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # domain -> its earliest capture in a web archive (`govaudit archive first-seen`)
+    first_captures: dict[str, FirstCapture] = field(default_factory=dict)
     # domain -> first crawl that saw it alive {"run": id, "fetched_at": iso}
     first_alive: dict[str, dict[str, Any]] = field(default_factory=dict)
     # the latest /open crawl: plan rows (audit.export.plan_row)
@@ -73,7 +75,13 @@ class AuditInput:
         for d, seen in self.first_alive.items():
             crawl.setdefault(d, {})["first_alive"] = seen
         return freeze_table(
-            domains, self.snapshots, self.rdap, self.policy.windows, self.waivers, crawl
+            domains,
+            self.snapshots,
+            self.rdap,
+            self.policy.windows,
+            self.waivers,
+            crawl,
+            self.first_captures,
         )
 
 

@@ -9,8 +9,12 @@ evidence, with its certainty stated:
    the oldest snapshot was registered "before <oldest date>". A domain that disappears and
    comes back is a new registration at its return. A snapshot covers a domain when it lists
    domains of its kind: a federal-only file says nothing of a city's domain.
-3. Crawls: an unlisted .gov domain seen linked from agency sites exists (or is a broken
-   link) but has no date; without RDAP it is `unknown`.
+3. Web archives (`govaudit archive first-seen`): the earliest capture of any page of the
+   domain proves it existed by then, a "registered no later than" bound. Without an RDAP
+   date it narrows the interval: a domain captured before a window began is `outside` it,
+   whatever the snapshots say later; a capture inside the interval ends it there.
+4. Crawls: an unlisted .gov domain seen linked from agency sites exists (or is a broken
+   link) but has no date; without RDAP or a capture it is `unknown`.
 
 All functions here are pure: the audit runner gathers the inputs from the database.
 """
@@ -61,6 +65,24 @@ class RdapView:
 
 
 @dataclass(frozen=True)
+class FirstCapture:
+    """A domain's earliest capture in a web archive: it existed (served a page) by then."""
+
+    when: dt.datetime
+    capture_url: str | None
+    archive: str
+    fetched_at: dt.datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "first_capture": self.when.isoformat(timespec="seconds"),
+            "capture_url": self.capture_url,
+            "archive": self.archive,
+            "asked_at": self.fetched_at.isoformat(timespec="seconds"),
+        }
+
+
+@dataclass(frozen=True)
 class Appearance:
     """One stretch of consecutive covering snapshots that list the domain."""
 
@@ -80,8 +102,10 @@ class Evidence:
     oldest_covering: dt.date | None
     rdap: RdapView | None
     crawl: dict[str, Any] = field(default_factory=dict)
+    first_capture: FirstCapture | None = None
 
     def as_json(self) -> dict[str, Any]:
+        archived = {"archive": self.first_capture.as_json()} if self.first_capture else {}
         return {
             "snapshots": [
                 {
@@ -107,6 +131,7 @@ class Evidence:
                 else None
             ),
             "crawl": self.crawl,
+            **archived,
         }
 
 
@@ -144,7 +169,7 @@ def appearances(
 class Classification:
     window: FreezeWindow
     classification: str
-    basis: str  # rdap | snapshots | none
+    basis: str  # rdap | snapshots | archive | none
     registration_date: dt.date | None  # exact (RDAP) when known
     interval: tuple[dt.date | None, dt.date] | None  # (exclusive, inclusive]
     note: str
@@ -191,16 +216,44 @@ def classify(evidence: Evidence, window: FreezeWindow) -> Classification:
             None,
             f"RDAP registration {day} is {'inside' if inside else 'outside'} the window",
         )
+    first = evidence.first_capture
+    if (
+        first is not None
+        and first.when.date() < window.start
+        and not any(app.returned for app in evidence.appearances)
+    ):
+        return Classification(
+            window,
+            OUTSIDE,
+            "archive",
+            None,
+            (None, first.when.date()),
+            f"archived on {first.when.date()} ({first.capture_url or first.archive}), before "
+            f"the window: registered no later than that",
+        )
     if evidence.appearances:
         results = []
         for app in evidence.appearances:
             lo, hi = app.interval
+            basis, captured = "snapshots", first.when.date() if first is not None else None
+            if (
+                captured is not None
+                and not app.returned
+                and (lo is None or captured > lo)
+                and captured < hi
+            ):
+                # Captured inside the interval: registered by the capture's day.
+                hi, basis = captured, "archive"
             word, note = _classify_interval(lo, hi, window, evidence.oldest_covering)
+            if basis == "archive" and first is not None:
+                note += f" (the end is its first archived capture, {first.capture_url})"
             if app.returned:
                 note += " (it had disappeared from the registry and came back: a new registration)"
-            results.append(Classification(window, word, "snapshots", None, (lo, hi), note))
+            results.append(Classification(window, word, basis, None, (lo, hi), note))
         return min(results, key=lambda c: _RANK[c.classification])
     note = "no snapshot lists it and RDAP gave no date"
+    if first is not None:
+        note += f"; first archived capture {first.when.date()} ({first.capture_url})"
     if rdap is not None:
         note += f" (RDAP: {rdap.state})"
     return Classification(window, UNKNOWN, "none", None, None, note)
@@ -233,6 +286,7 @@ class FreezeRow:
 
     def as_json(self) -> dict[str, Any]:
         c = self.classification
+        first = self.evidence.first_capture
         return {
             "domain": self.domain,
             "agency": self.agency,
@@ -249,6 +303,7 @@ class FreezeRow:
             else None,
             "basis": c.basis,
             "note": c.note,
+            **({"first_capture": first.as_json()} if first is not None else {}),
         }
 
 
@@ -259,9 +314,10 @@ def freeze_table(
     windows: Sequence[FreezeWindow],
     waivers: Sequence[Waiver],
     crawl: dict[str, dict[str, Any]] | None = None,
+    first_captures: dict[str, FirstCapture] | None = None,
 ) -> list[FreezeRow]:
     """Classify every domain (name -> (agency, is_federal or None when unknown)) against
-    every window."""
+    every window; `first_captures`: each domain's earliest archived capture, if asked."""
     by_domain: dict[str, list[Waiver]] = {}
     for w in waivers:
         by_domain.setdefault(w.domain, []).append(w)
@@ -269,7 +325,14 @@ def freeze_table(
     for domain in sorted(domains):
         agency, federal = domains[domain]
         apps, oldest = appearances(domain, snapshots, federal)
-        evidence = Evidence(domain, apps, oldest, rdap.get(domain), (crawl or {}).get(domain, {}))
+        evidence = Evidence(
+            domain,
+            apps,
+            oldest,
+            rdap.get(domain),
+            (crawl or {}).get(domain, {}),
+            (first_captures or {}).get(domain),
+        )
         for window in windows:
             c = classify(evidence, window)
             status, used = (None, None)

@@ -73,6 +73,16 @@ class WarcFile(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class ArchiveCaptureColumns:
+    """The archive's capture a fetch was answered with (`govaudit crawl --archive`): its
+    replay URL, its `Memento-Datetime`, and its distance in days from the run's as-of date
+    (negative: before). Null in live runs and for URLs not archived."""
+
+    capture_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    memento_datetime: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    capture_distance_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
 class Agency(Base):
     """An agency as the registry spells it.
 
@@ -151,6 +161,10 @@ class CrawlRun(Base):
     snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("registry_snapshot.id"))
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # A crawl of web archives (`crawl --archive`): the archives asked, in order (one URL a
+    # line), and the date the web is seen as of. Null for a crawl of the live web.
+    archive: Mapped[str | None] = mapped_column(Text, nullable=True)
+    as_of: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
 
 
 class CrawlTask(Base):
@@ -174,7 +188,7 @@ class CrawlTask(Base):
     error: Mapped[str | None] = mapped_column(Text)
 
 
-class EndpointObservation(WarcRecordColumns, Base):
+class EndpointObservation(WarcRecordColumns, ArchiveCaptureColumns, Base):
     """One of http://D, http://www.D, https://D, https://www.D as fetched."""
 
     __tablename__ = "endpoint_observation"
@@ -227,7 +241,7 @@ class SiteObservation(Base):
     truncated: Mapped[str | None] = mapped_column(Text)
 
 
-class PageObservation(WarcRecordColumns, Base):
+class PageObservation(WarcRecordColumns, ArchiveCaptureColumns, Base):
     __tablename__ = "page_observation"
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
@@ -273,6 +287,26 @@ class RdapResult(WarcRecordColumns, Base):
     body: Mapped[str | None] = mapped_column(Text)
 
 
+class ArchiveFirstSeen(Base):
+    """A domain's earliest capture in a web archive (`govaudit archive first-seen`): the
+    domain existed by then, a "registered no later than" bound for the freeze.
+
+    `state`: found | none (the archive has no capture) | an error kind (couldn't check)."""
+
+    __tablename__ = "archive_first_seen"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id"), nullable=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+    archive: Mapped[str] = mapped_column(Text)
+    query_url: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    state: Mapped[str] = mapped_column(String(30))
+    first_capture: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    capture_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    captured_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 class OpenObservation(Base):
     """What the /open crawl saw of one agency's site, apart from its /open tries and the
     documents (`open_try`, `plan_document`): homepage answers, the random-path probe, the
@@ -307,7 +341,7 @@ class OpenObservation(Base):
     scope: Mapped[list[Any]] = mapped_column(default=list)
 
 
-class OpenTry(WarcRecordColumns, Base):
+class OpenTry(WarcRecordColumns, ArchiveCaptureColumns, Base):
     """One fetch of a candidate /open URL and how it ended."""
 
     __tablename__ = "open_try"
@@ -331,7 +365,7 @@ class OpenTry(WarcRecordColumns, Base):
     followed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class PlanDocument(WarcRecordColumns, Base):
+class PlanDocument(WarcRecordColumns, ArchiveCaptureColumns, Base):
     """A document the /open crawl fetched as a possible plan (the /open page itself included),
     with its extracted text (zlib-compressed UTF-8) and every date in it with its context."""
 

@@ -135,6 +135,9 @@ class PlanFacts:
     visits: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     scope: list[str] = field(default_factory=list)
+    # A crawl of web archives: the date the web was seen as of (its fetches that found no
+    # capture near it are `not-archived`).
+    as_of: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -160,9 +163,10 @@ def facts_from_rows(
     observation: Mapping[str, Any],
     tries: Sequence[Mapping[str, Any]],
     documents: Sequence[Mapping[str, Any]],
+    as_of: dt.date | None = None,
 ) -> PlanFacts:
     """PlanFacts from `open_observation`, `open_try` and `plan_document` rows (as mappings
-    of column name to value), tries in their order."""
+    of column name to value), tries in their order; `as_of`: the archive crawl's date."""
     return PlanFacts(
         agency=str(observation["agency"]),
         domain=str(observation["domain"]),
@@ -210,6 +214,7 @@ def facts_from_rows(
         visits=list(observation.get("visits") or []),
         notes=list(observation.get("notes") or []),
         scope=list(observation.get("scope") or []),
+        as_of=as_of,
     )
 
 
@@ -428,6 +433,8 @@ def _no_homepage(facts: PlanFacts) -> str:
     tries = [(str(h.get("url")), h.get("error_kind") or "other") for h in facts.homepage_tries]
     if tries and all(kind == "robots" for _, kind in tries):
         return "robots.txt forbids the homepage, so /open could not be checked"
+    if tries and all(kind == "not-archived" for _, kind in tries):
+        return f"not archived near {facts.as_of}: no capture of the homepage"
     if not tries:
         return "no homepage answered"
     attempts = _attempts(facts)
@@ -454,6 +461,8 @@ def _no_open(facts: PlanFacts, verdicts: Sequence[str]) -> tuple[str, str]:
         return "unreachable", f"blocked: the homepage and every /open URL answer {codes}"
     described = _clauses([(t.url, v) for t, v in tries], facts.domain, attempts)
     if tries and all(v.startswith("error:") for _, v in tries):
+        if all(v == "error:not-archived" for _, v in tries):
+            return "unreachable", f"not archived near {facts.as_of}: no capture of /open"
         if all(v == "error:robots" for _, v in tries):
             return "unreachable", "; ".join(described)
         return "unreachable", "/open could not be fetched: " + "; ".join(described)

@@ -27,11 +27,13 @@ from audit.export import (
     sites_rows,
 )
 from audit.findings import AuditInput, FindingDraft
-from audit.freeze import RdapView, SnapshotView
+from audit.freeze import FirstCapture, RdapView, SnapshotView
 from audit.guideline_predicates import KeptPage, SiteFacts
 from audit.guidelines import CheckResult, evaluate_sets, tally
 from audit.models import (
+    ArchiveFirstSeen,
     AuditRun,
+    CrawlRun,
     Domain,
     EndpointObservation,
     Finding,
@@ -86,6 +88,23 @@ def _rdap(session: Session) -> dict[str, RdapView]:
     return {d: RdapView(r.state, r.registration, r.fetched_at, r.url) for d, r in chosen.items()}
 
 
+def _first_captures(session: Session) -> dict[str, FirstCapture]:
+    """Each domain's earliest capture that `govaudit archive first-seen` found, in any
+    archive it asked."""
+    out: dict[str, FirstCapture] = {}
+    for row in session.scalars(
+        select(ArchiveFirstSeen)
+        .where(ArchiveFirstSeen.state == "found", ArchiveFirstSeen.first_capture.is_not(None))
+        .order_by(ArchiveFirstSeen.first_capture, ArchiveFirstSeen.id)
+    ):
+        assert row.first_capture is not None
+        if row.domain not in out:
+            out[row.domain] = FirstCapture(
+                row.first_capture, row.capture_url, row.archive, row.fetched_at
+            )
+    return out
+
+
 def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
@@ -119,8 +138,9 @@ def guideline_sites(session: Session, run_id: int) -> Iterator[SiteFacts]:
         .order_by(SiteObservation.domain)
     ).all()
     a11y_homepages, a11y_checked = _a11y_homepages(session)
+    run = session.get(CrawlRun, run_id)
     for site in sites:
-        row = site_row(site, endpoints[site.domain])
+        row = site_row(site, endpoints[site.domain], run)
         responses = {}
         for purpose, k in kept[site.domain].items():
             body = None
@@ -185,14 +205,21 @@ def gather(
 ) -> AuditInput:
     snapshots, registry = _snapshots(session)
     data = AuditInput(
-        policy=policy, waivers=waivers, snapshots=snapshots, registry=registry, rdap=_rdap(session)
+        policy=policy,
+        waivers=waivers,
+        snapshots=snapshots,
+        registry=registry,
+        rdap=_rdap(session),
+        first_captures=_first_captures(session),
     )
     try:
         run = latest_run(session, "sites", crawl_run_id)
     except NoData:
         run = None
     try:
-        open_run = latest_run(session, "open", crawl_run_id)
+        # The /open check of the same kind as the site crawl (live, or the same archives
+        # as of the same date): never an archived one beside a live one.
+        open_run = latest_run(session, "open", crawl_run_id, like=run)
     except NoData:
         open_run = None
     if crawl_run_id is not None and run is None and open_run is None:
@@ -223,7 +250,11 @@ def gather(
                 func.min(SiteObservation.run_id),
                 func.min(SiteObservation.fetched_at),
             )
-            .where(SiteObservation.homepage_url.is_not(None))
+            .where(
+                SiteObservation.homepage_url.is_not(None),
+                # fetched_at of a crawl of web archives is not when the site was up
+                SiteObservation.run_id.in_(select(CrawlRun.id).where(CrawlRun.as_of.is_(None))),
+            )
             .group_by(SiteObservation.domain)
         ):
             data.first_alive[domain] = {
@@ -294,7 +325,8 @@ def summary(data: AuditInput, drafts: list[FindingDraft]) -> dict[str, Any]:
     for row in data.freeze_rows:
         c = row.classification
         counts[c.window.name][c.classification] += 1
-        if c.classification != "outside" and (
+        # Outside by an archived capture is shown too: the capture is its evidence.
+        if (c.classification != "outside" or c.basis == "archive") and (
             c.basis != "snapshots" or c.classification != "unknown"
         ):
             rows.append(row.as_json())

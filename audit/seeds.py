@@ -101,6 +101,15 @@ POLICY_SCHEMA: dict[str, Any] = {
         "autothrottle": bool,
     },
     "rdap": {"bootstrap_file": str, "base_url": str},
+    # `crawl --archive`: how far from the as-of date a capture may be, and how gently the
+    # archive (one host) is asked.
+    "archive": {
+        "window_days": int,
+        "far_days": int,
+        "concurrent_requests": int,
+        "requests_per_second": float,
+        "cdx_limit": int,
+    },
     "inventory": {"max_shrink": float},
     "guidelines": {
         "name": str,
@@ -135,6 +144,11 @@ BOUNDS: dict[tuple[str, str], tuple[float | None, float | None]] = {
     ("plans", "soft_404_threshold"): (0.0, 1.0),
     ("plans", "inline_min_elements"): (1, None),
     ("inventory", "max_shrink"): (0.0, 1.0),
+    ("archive", "window_days"): (0, 3660),
+    ("archive", "far_days"): (0, None),
+    ("archive", "concurrent_requests"): (1, 16),
+    ("archive", "requests_per_second"): (0.01, 100.0),
+    ("archive", "cdx_limit"): (1, None),
 }
 
 

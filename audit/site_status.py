@@ -8,6 +8,7 @@ commissioned to count and clean up the federal web: a domain is an **active** si
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 from audit import reason_words as words
 from audit.domain_names import DomainError, normalise_host, registrable_domain
 
-StatusName = Literal["active", "parked", "redirect", "error", "unreachable"]
+StatusName = Literal["active", "parked", "redirect", "error", "unreachable", "not-archived"]
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def could_not_check(status: str | None, reason: str | None) -> bool:
     """True for a site the crawl could not check: nothing answered (`unreachable`), or it
     refused us (`error` with a reason starting "blocked": 401/403 everywhere, or robots.txt).
     Such a site is never counted as lacking anything."""
-    return status == "unreachable" or (reason or "").startswith("blocked")
+    return status in ("unreachable", "not-archived") or (reason or "").startswith("blocked")
 
 
 def _placeholder(reason: str) -> str:
@@ -169,7 +170,9 @@ def _failures(endpoints: Sequence[EndpointObservation], domain: str) -> list[str
     ]
 
 
-def classify_site(domain: str, endpoints: Sequence[EndpointObservation]) -> SiteStatus:
+def classify_site(
+    domain: str, endpoints: Sequence[EndpointObservation], as_of: dt.date | None = None
+) -> SiteStatus:
     """Classify ``domain`` (e.g. "usda.gov") from its endpoint observations.
 
     Rules, first match wins (categories of the 2011 State of the Federal Web report):
@@ -190,6 +193,9 @@ def classify_site(domain: str, endpoints: Sequence[EndpointObservation]) -> Site
     4. **unreachable** — no endpoint answered; reason "no endpoint answers: " and the
        connection failures, e.g. "all four endpoints (...) have no DNS address".
 
+    In a crawl of web archives, a domain none of whose endpoints has a capture near the
+    as-of date is **not-archived** (couldn't check, like unreachable).
+
     Before all of these: when robots.txt forbade every endpoint (``error_kind`` "robots"),
     nothing was fetched and the site could not be checked: **error**, reason
     :data:`BLOCKED_BY_ROBOTS`. A robots refusal beside other endpoints counts as a failure of
@@ -197,6 +203,9 @@ def classify_site(domain: str, endpoints: Sequence[EndpointObservation]) -> Site
     """
     if endpoints and all(e.error_kind == "robots" for e in endpoints):
         return SiteStatus("error", BLOCKED_BY_ROBOTS, None)
+    if endpoints and all(e.error_kind == "not-archived" for e in endpoints):
+        # A crawl of web archives (`as_of`) with no capture of any endpoint: couldn't check.
+        return SiteStatus("not-archived", f"no endpoint was archived near {as_of}", None)
     # Words name each failure as it was (robots.txt too); the rules count robots as "other".
     unanswered = [e for e in endpoints if e.status is None]
     endpoints = [

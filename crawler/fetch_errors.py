@@ -1,4 +1,5 @@
-"""Naming why a fetch failed: dns, refused, tls, timeout, robots, refused-url, too-large, other.
+"""Naming why a fetch failed: dns, refused, tls, timeout, robots, refused-url, too-large, other;
+in a crawl of web archives also not-archived (no capture near the date) and archive-error.
 
 Through an HTTP proxy a failed connection comes back as a 502/504 from the proxy or a refused
 CONNECT. RFC 9209 `Proxy-Status` error tokens (and the CONNECT reason phrase) say which
@@ -35,6 +36,14 @@ _TOO_LARGE_MESSAGES = ("larger than download max size", "exceeded DOWNLOAD_MAXSI
 _TOKEN = re.compile(r"error=\"?([a-z_]+)")
 
 
+class NotArchived(IgnoreRequest):
+    """No archive named for the crawl has a capture of the URL near the as-of date."""
+
+
+class ArchiveUnavailable(Exception):
+    """The archive could not say (it failed, refused or rate-limited us): couldn't check."""
+
+
 def proxy_failure(response: Response) -> str | None:
     """The failure kind when this response is the proxy reporting it could not connect."""
     if response.status not in (502, 503, 504):
@@ -50,6 +59,10 @@ def failure_kind(exc: BaseException) -> tuple[str, str]:
     """(kind, one-line message) for an exception a download ended with."""
     name = type(exc).__name__
     text = str(exc) or name
+    if isinstance(exc, NotArchived):
+        return "not-archived", text
+    if isinstance(exc, ArchiveUnavailable):
+        return "archive-error", text
     if name == "TooLargeDownload" or any(m in text for m in _TOO_LARGE_MESSAGES):
         return "too-large", "larger than the download size bound"
     if name == "ForbiddenAddressError" or FORBIDDEN_ADDRESS in text:

@@ -48,3 +48,14 @@ class RdapObservation:
     result: dict[str, Any]
     state: str = "done"
     error: str | None = None
+
+
+@dataclass
+class FirstSeenObservation:
+    """A domain's earliest captures, one `archive_first_seen` row per archive asked."""
+
+    run_id: int | None
+    domain: str
+    rows: list[dict[str, Any]]
+    state: str = "done"
+    error: str | None = None

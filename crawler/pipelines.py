@@ -13,6 +13,7 @@ from twisted.internet import task
 
 from audit.db import Database
 from audit.models import (
+    ArchiveFirstSeen,
     CrawlTask,
     EndpointObservation,
     EvidenceBlob,
@@ -28,7 +29,8 @@ from audit.models import (
     WarcFile,
     utcnow,
 )
-from crawler.items import PlanResult, RdapObservation, SiteResult
+from crawler.archive import captures_for, stamp_captures
+from crawler.items import FirstSeenObservation, PlanResult, RdapObservation, SiteResult
 from crawler.warc import archive_for, stamp
 
 logger = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ class ObservationPipeline:
         self.buffer: list[Any] = []
         self.last_flush = time.monotonic()
         self.warc = archive_for(crawler)
+        self.captures = captures_for(crawler)  # a crawl of web archives: the captures used
         # Without a clock, a batch waits for the next unit to finish: behind a slow host
         # that was the whole download timeout, with finished units unwritten meanwhile.
         self._clock: task.LoopingCall | None = None
@@ -100,6 +103,9 @@ class ObservationPipeline:
         if not self.buffer:
             return
         batch, self.buffer = self.buffer, []
+        if self.captures is not None:
+            for item in batch:
+                stamp_captures(item, _job_key(item)[1], self.captures)
         if self.warc is not None:
             # The units' records are queued (responses reach the spider after the WARC
             # middleware): once written, each observation can name its record.
@@ -171,6 +177,8 @@ class ObservationPipeline:
             self._plan(session, item)
         elif isinstance(item, RdapObservation):
             self._rdap(session, item)
+        elif isinstance(item, FirstSeenObservation):
+            self._first_seen(session, item)
 
     @staticmethod
     def _claim(
@@ -268,6 +276,18 @@ class ObservationPipeline:
                 insert(EvidenceBlob), [{**b, "run_id": item.run_id} for b in item.blobs]
             )
 
+    def _first_seen(self, session: Any, item: FirstSeenObservation) -> None:
+        if item.run_id is not None and not self._claim(
+            session, item.run_id, "first-seen", item.domain, item.state, item.error
+        ):
+            return
+        if item.state == "failed" or not item.rows:
+            return
+        session.execute(
+            insert(ArchiveFirstSeen),
+            [{**row, "run_id": item.run_id, "domain": item.domain} for row in item.rows],
+        )
+
     def _rdap(self, session: Any, item: RdapObservation) -> None:
         if item.run_id is not None and not self._claim(
             session, item.run_id, "rdap", item.domain, item.state, item.error
@@ -281,6 +301,8 @@ class ObservationPipeline:
 
 
 def _job_key(item: Any) -> tuple[str, str]:
+    if isinstance(item, FirstSeenObservation):
+        return "first-seen", item.domain
     if isinstance(item, SiteResult):
         return "sites", item.domain
     if isinstance(item, PlanResult):

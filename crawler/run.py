@@ -6,6 +6,7 @@ killed with SIGKILL is resumed by starting workers again over the tasks still pe
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -44,8 +45,19 @@ class RunProgress:
 def create_run(
     db: Database, snapshot_id: int | None, settings: dict[str, Any], tasks: Sequence[TaskSpec]
 ) -> int:
+    """A new run with its tasks; a crawl of web archives (`settings["archive"]`) records its
+    archives and as-of date on the run, so it is never taken for a crawl of the live web."""
+    archive = settings.get("archive") or {}
+    if "as_of" not in archive:  # `archive first-seen` asks archives, as of no date
+        archive = {}
     with db.session() as session:
-        run = CrawlRun(snapshot_id=snapshot_id, settings=settings, status="running")
+        run = CrawlRun(
+            snapshot_id=snapshot_id,
+            settings=settings,
+            status="running",
+            archive="\n".join(archive["urls"]) if archive else None,
+            as_of=dt.date.fromisoformat(archive["as_of"]) if archive else None,
+        )
         session.add(run)
         session.flush()
         session.add_all(

@@ -209,6 +209,11 @@ def prepare(
         settings["GOVAUDIT_BATCH_UNITS"] = int(os.environ["GOVAUDIT_BATCH_UNITS"])
     cache = registry_cache if registry_cache is not None else {}
     settings.update(warc_settings(settings_data, run_id, job, worker))
+    if settings_data.get("archive") and job in ("sites", "open"):
+        from crawler.archive import scrapy_archive_settings
+
+        # `crawl --archive`: every request is answered by a web archive's capture.
+        settings = scrapy_archive_settings(settings, settings_data["archive"])
     spider_cls: Any
     kwargs: dict[str, Any]
     if job == "sites":
@@ -239,6 +244,19 @@ def prepare(
             "agency_domains": cache["open", snapshot_id],
             "plans": settings_data.get("plans", {}),
             "keep_evidence": bool(settings_data.get("keep_evidence")),
+        }
+    elif job == "first-seen":
+        from crawler.archive import scrapy_archive_settings
+        from crawler.spiders.archive_first_seen import FirstSeenSpider
+
+        archive = settings_data["archive"]
+        settings = scrapy_archive_settings(settings, archive)
+        spider_cls = FirstSeenSpider
+        kwargs = {
+            "run_id": run_id,
+            "domains": [t.domain for t in tasks],
+            "archives": list(archive["urls"]),
+            "cdx_limit": int(archive.get("cdx_limit", 10000)),
         }
     else:
         from crawler.spiders.rdap import RdapSpider
@@ -312,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default=None, help="database URL (default: $GOVAUDIT_DB)")
     parser.add_argument("--serve", action="store_true", help="Crawl batches read from stdin.")
     parser.add_argument("--run", type=int)
-    parser.add_argument("--job", choices=["sites", "open", "rdap"])
+    parser.add_argument("--job", choices=["sites", "open", "rdap", "first-seen"])
     parser.add_argument("--worker", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--tasks", type=task_id_list, help="Only these task ids (a batch).")

@@ -10,6 +10,7 @@ import click
 
 from govaudit.app import App, existing_file
 from govaudit.commands.a11y import a11y
+from govaudit.commands.archive import archive
 from govaudit.commands.audit import audit
 from govaudit.commands.crawl import crawl
 from govaudit.commands.db import db
@@ -121,6 +122,7 @@ for command in (
     crawl,
     worker,
     rdap,
+    archive,
     a11y,
     audit,
     guidelines,

@@ -53,11 +53,18 @@ SCHEMA: dict[str, Any] = {
         "scrapy_level": ("level", "WARNING"),
     },
     "lock": {"stale_after": ("float", 900.0)},
+    # The crawl step reads web archives as of a date instead of the live web
+    # (`crawl --archive URL --as-of DATE --window DAYS`): urls tried in order.
+    "archive": {
+        "urls": ("strs", []),
+        "as_of": ("date", None),
+        "window_days": ("int", None),
+    },
 }
 MINIMUM = {"retention": 2, "workers": 1, "crawl.concurrency": 1, "crawl.per_host": 1}
 MINIMUM.update({"crawl.timeout": 0.1, "crawl.max_pages_per_site": 1, "crawl.max_depth": 0})
 MINIMUM.update({"lock.stale_after": 10, "a11y_concurrency": 1, "a11y_timeout": 1})
-MINIMUM.update({"batch_size": 1})
+MINIMUM.update({"batch_size": 1, "archive.window_days": 0})
 TYPE_WORDS = {
     "str": "a string",
     "db": "a database URL (a string)",
@@ -67,6 +74,8 @@ TYPE_WORDS = {
     "int": "an integer",
     "float": "a number",
     "level": f"one of {', '.join(LOG_LEVELS)}",
+    "strs": "a string or a list of strings",
+    "date": "a date (YYYY-MM-DD)",
 }
 
 
@@ -170,14 +179,27 @@ def _convert(kind: str, value: Any, base: Path | None, where: str, key: str) -> 
         if not isinstance(value, str):
             raise wrong()
         return value if kind == "str" else str((base or Path.cwd()) / Path(value).expanduser())
-    if kind == "paths":
+    if kind in ("paths", "strs"):
+        # A string or a list of strings (in a variable: comma-separated).
         items = value.split(",") if isinstance(value, str) and base is None else value
         if isinstance(items, str):
             items = [items]
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             raise wrong()
+        texts = [i.strip() for i in items if i.strip()]
+        if kind == "strs":
+            return texts
         folder = base or Path.cwd()
-        return [str(folder / Path(i.strip()).expanduser()) for i in items if i.strip()]
+        return [str(folder / Path(i).expanduser()) for i in texts]
+    if kind == "date":
+        import datetime as dt
+
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return value.isoformat()
+        try:
+            return dt.date.fromisoformat(str(value).strip()).isoformat()
+        except ValueError:
+            raise wrong() from None
     if kind == "level":
         if not isinstance(value, str) or value.upper() not in LOG_LEVELS:
             raise wrong()
@@ -243,4 +265,6 @@ def load_config(path: Path | None, environ: dict[str, str] | None = None) -> Job
     for dotted, low in MINIMUM.items():
         if values[dotted] is not None and values[dotted] < low:
             raise ConfigError(f"{where.get(dotted, path)}: {dotted} must be at least {low}")
+    if values["archive.urls"] and not values["archive.as_of"]:
+        raise ConfigError(f"{where['archive.urls']}: archive.urls needs archive.as_of (a date)")
     return JobConfig(values, path)

@@ -359,6 +359,24 @@ class PeriodicJob:
             crawl_cfg["user_agent"] = f"{agent} (+{contact})"
         return crawl_cfg
 
+    def archive_settings(self) -> dict[str, Any]:
+        """`[archive]`: the crawl reads these web archives as of a date (crawler/archive.py)."""
+        import datetime as dt
+
+        from crawler.archive import ArchiveConfigError, archive_run_settings
+        from crawler.run import default_workers
+
+        try:
+            return archive_run_settings(
+                list(self.config["archive.urls"]),
+                dt.date.fromisoformat(self.config["archive.as_of"]),
+                self.config["archive.window_days"],
+                self.app.policy.section("archive"),
+                self.config["workers"] or default_workers(),
+            )
+        except ArchiveConfigError as exc:
+            raise BadInput(f"archive: {exc}") from exc
+
     def _job_crawl_run(self, job_key: str) -> int | None:
         """The crawl run this job made for `job_key` (also when killed before noting it)."""
         assert self.job is not None
@@ -400,6 +418,8 @@ class PeriodicJob:
                 "warc": bool(self.config["warc"]),
                 "warc_dir": self.config["warc_dir"] if self.config["warc"] else None,
             }
+            if self.config["archive.urls"]:
+                settings["archive"] = self.archive_settings()
             settings = json.loads(mask_passwords(json.dumps(settings, default=str)))
             run_id = create_run(self.app.db, snapshot_id, settings, tasks)
             self._save(crawl_run=run_id)
@@ -523,6 +543,10 @@ class PeriodicJob:
         if not self.a11y:
             self.log.info("a11y: skipped (--quick or a11y = false)")
             return {"skipped": True}
+        if self.config["archive.urls"]:
+            # A browser would load today's pages, not the archived ones the crawl judged.
+            self.log.info("a11y: skipped: the crawl read web archives ([archive])")
+            return {"skipped": True, "reason": "archive crawl"}
         missing = chromium_missing()
         if missing:
             self.log.warning("a11y: skipped: %s (or set a11y = false)", missing)

@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 from audit.export import (
     JobProgress,
     NoData,
+    archived_runs,
     findings_rows,
     job_progress,
     latest_audit,
     latest_run,
     plans_rows,
     previous_run,
+    seen_as,
     sites_rows,
 )
 from audit.guidelines import tally
@@ -49,6 +51,10 @@ def run_info(run: CrawlRun | None, progress: JobProgress | None = None) -> dict[
         "partial": bool(progress and progress.partial),
         "settings": shown_settings(run.settings or {}),
         "stats": run.stats or {},
+        # a crawl of web archives: "as archived near DATE" (None: the live web)
+        "seen_as": seen_as(run),
+        "archive": run.archive.split() if run.archive else [],
+        "as_of": iso(run.as_of),
     }
 
 
@@ -109,20 +115,39 @@ def freeze_windows(raw: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _open_run(session: Session, run_id: int | None, open_id: int | None) -> CrawlRun | None:
+def _open_run(
+    session: Session, run_id: int | None, open_id: int | None, sites_run: CrawlRun | None
+) -> CrawlRun | None:
     """The /open check shown: the audit's, else the named run's own (or the newest finished
-    one before it), else the newest finished one."""
+    one before it), else the newest finished one; of the same kind as the site crawl shown
+    (live, or the same archives as of the same date)."""
     if open_id is not None:
         return session.get(CrawlRun, open_id)
     try:
         if run_id is None:
-            return latest_run(session, "open")
+            return latest_run(session, "open", like=sites_run)
         try:
             return latest_run(session, "open", run_id)
         except NoData:
-            return latest_run(session, "open", up_to=run_id)
+            return latest_run(session, "open", up_to=run_id, like=sites_run)
     except NoData:
         return None
+
+
+def archived_plans(
+    session: Session, shown: CrawlRun | None, deadline: dt.date | None
+) -> list[dict[str, Any]]:
+    """Plan tables of crawls of web archives beside the report's own: for each archive and
+    as-of date, its newest finished /open check, oldest date first."""
+    return [
+        {
+            "run": run_info(run),
+            "seen_as": seen_as(run),
+            "plans": plans_rows(session, run.id, deadline),
+        }
+        for run in archived_runs(session, "open")
+        if shown is None or run.id != shown.id
+    ]
 
 
 def guideline_checks(
@@ -196,7 +221,7 @@ def gather(
     except NoData:
         if run_id is not None:
             raise
-    open_run = _open_run(session, run_id, open_id)
+    open_run = _open_run(session, run_id, open_id, sites_run)
 
     if audit is not None and sites_run is not None:
         used = summary.get("crawl_run_id") or audit.crawl_run_id
@@ -297,6 +322,7 @@ def gather(
         "findings": findings,
         "previous_sites": sites_rows(session, prev_sites_run.id) if prev_sites_run else [],
         "previous_plans": plans_rows(session, prev_open_run.id, deadline) if prev_open_run else [],
+        "archived_plans": archived_plans(session, open_run, deadline),
         "previous_findings": findings_rows(session, prev_audit.id) if prev_audit else [],
         **a11y,
         "failed_units": _failed_units(

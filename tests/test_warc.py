@@ -161,7 +161,7 @@ def test_exports_carry_warc_file_and_offset(world: WarcWorld) -> None:
     assert (
         world.run("export", "plans")
         .stdout.splitlines()[0]
-        .endswith("date_note,warc_file,warc_offset")
+        .endswith("date_note,warc_file,warc_offset,archive,as_of,memento_datetime")
     )
 
 

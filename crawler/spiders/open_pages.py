@@ -42,7 +42,8 @@ from crawler.spiders.sites import endpoint_urls, probe_path
 
 MAX_CANDIDATES = 6
 MAX_DATES = 200
-CONNECTION_KINDS = {"dns", "refused", "tls", "timeout", "other"}
+# (not-archived: in a crawl of web archives, the next name of the site may have a capture)
+CONNECTION_KINDS = {"dns", "refused", "tls", "timeout", "other", "not-archived"}
 # Frames within frames: a hostile or broken site can nest them for ever.
 MAX_FRAME_LEVELS = 2
 

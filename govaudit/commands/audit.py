@@ -63,13 +63,26 @@ def audit(
             )
         )
         return
+    seen = _seen_as(app, data.crawl_run_id or data.open_run_id)
     click.echo(
         f"audit run {audit_id} (crawl run {data.crawl_run_id or '-'}, "
-        f"/open run {data.open_run_id or '-'}): {len(drafts)} findings"
+        f"/open run {data.open_run_id or '-'}{f', {seen}' if seen else ''}): "
+        f"{len(drafts)} findings"
     )
     rows = [{"rule": r, "severity": s, "findings": n} for (r, s), n in sorted(counts.items())]
     if rows:
         emit(rows, ["rule", "severity", "findings"], "table")
+
+
+def _seen_as(app: App, run_id: int | None) -> str | None:
+    """ "as archived near DATE" for an audit of a crawl of web archives, else None."""
+    from audit.export import seen_as
+    from audit.models import CrawlRun
+
+    if run_id is None:
+        return None
+    with app.db.session() as session:
+        return seen_as(session.get(CrawlRun, run_id))
 
 
 @audit.command("freeze")

@@ -75,6 +75,29 @@ DEFAULT_BATCH_SIZE = 32
     metavar="DIR",
     help="Write every request and response to WARC files in DIR (replayable evidence).",
 )
+@click.option(
+    "--archive",
+    "archives",
+    multiple=True,
+    metavar="URL",
+    help="Crawl this web archive as of --as-of instead of the live web: a Wayback or pywb "
+    "replay prefix (https://web.archive.org/web/, http://host:port/<collection>/). "
+    "Repeatable: archives are tried in order.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="DATE",
+    help="With --archive: the date (YYYY-MM-DD) the web is seen as of.",
+)
+@click.option(
+    "--window",
+    "window_days",
+    type=click.IntRange(min=0),
+    metavar="DAYS",
+    help="With --archive: how far from DATE a capture may be (default 60 days).",
+)
 @pass_app
 def crawl(
     app: App,
@@ -98,6 +121,9 @@ def crawl(
     keep_evidence: bool,
     ca_bundle: Path | None = None,
     warc_dir: str | None = None,
+    archives: tuple[str, ...] = (),
+    as_of: Any = None,
+    window_days: int | None = None,
 ) -> None:
     """Crawl every registered domain (newest snapshot) and each agency's /open page.
 
@@ -106,6 +132,8 @@ def crawl(
     Customer Service Plan. Resumable: state is kept per domain in the database.
     With --distributed the crawling is done by `govaudit worker` processes on any number of
     machines sharing the PostgreSQL database; this command queues the batches and waits.
+    With --archive URL --as-of DATE the same checks run against a web archive's captures
+    near DATE (a URL with none is `not-archived`); the run is recorded as such.
     """
     from crawler.run import JOBS, TaskSpec, create_run, default_workers, execute, resumable_run
 
@@ -122,9 +150,11 @@ def crawl(
                 f"--distributed needs a PostgreSQL database shared with the workers "
                 f"(--db postgresql://user:pass@host/db), not {app.db.url}"
             )
-    workers = workers or default_workers()
     # Read the seeds first: a bad file must be refused before anything is written.
     _ = app.policy, app.agencies
+    # A crawl of web archives asks one host: one process by default keeps its limits whole.
+    workers = workers or (1 if archives else default_workers())
+    archive = _archive_settings(app, archives, as_of, window_days, resume, workers)
     if resume:
         run = resumable_run(app.db, run_id)
         if run is None:
@@ -206,13 +236,18 @@ def crawl(
             "selection": {"domains": list(domains), "agency": agency, "limit": limit},
             "distributed": distributed,
         }
+        if archive is not None:
+            settings["archive"] = archive
         new_id = create_run(app.db, snapshot_id, settings, tasks)
         how = (
             f"batches of {batch_size} for `govaudit worker`"
             if distributed
             else f"{workers} worker(s)"
         )
-        click.echo(f"crawl run {new_id}: {len(tasks)} tasks ({', '.join(jobs)}), {how}", err=True)
+        seen = f", as archived near {archive['as_of']}" if archive else ""
+        click.echo(
+            f"crawl run {new_id}: {len(tasks)} tasks ({', '.join(jobs)}{seen}), {how}", err=True
+        )
     line = ProgressLine(f"run {new_id}")
     started = time.monotonic()
     try:
@@ -232,6 +267,33 @@ def crawl(
     _print_crawl_summary(app, new_id, status, time.monotonic() - started)
     if status != "finished":
         sys.exit(1)
+
+
+def _archive_settings(
+    app: App,
+    archives: tuple[str, ...],
+    as_of: Any,
+    window_days: int | None,
+    resume: bool,
+    workers: int,
+) -> dict[str, Any] | None:
+    """The run's `archive` settings from --archive/--as-of/--window (None: the live web)."""
+    if not archives:
+        if as_of is not None or window_days is not None:
+            fail_input("--as-of and --window go with --archive URL")
+        return None
+    if resume:
+        fail_input("--archive does not go with --resume (the run keeps its own archives)")
+    if as_of is None:
+        fail_input("--archive needs --as-of DATE (YYYY-MM-DD): the date to see the web as of")
+    from crawler.archive import ArchiveConfigError, archive_run_settings
+
+    try:
+        return archive_run_settings(
+            list(archives), as_of.date(), window_days, app.policy.section("archive"), workers
+        )
+    except ArchiveConfigError as exc:
+        fail_input(str(exc))
 
 
 def _coordinate(app: App, run_id: int, jobs: list[str], batch_size: int, line: Any) -> str:
@@ -268,11 +330,15 @@ def set_warc_dir(app: App, run_id: int, directory: str) -> None:
 
 
 def _print_crawl_summary(app: App, run_id: int, status: str, elapsed: float) -> None:
+    from audit.models import CrawlRun
     from crawler.run import progress
 
     prog = progress(app.db, run_id)
     parts = [f"{job}: {finished}/{total}" for job, (finished, total) in sorted(prog.by_job.items())]
+    with app.db.session() as session:
+        run = session.get(CrawlRun, run_id)
+        seen = f" (as archived near {run.as_of})" if run is not None and run.as_of else ""
     click.echo(
-        f"crawl run {run_id} {status}: {', '.join(parts)} tasks done "
+        f"crawl run {run_id}{seen} {status}: {', '.join(parts)} tasks done "
         f"({prog.failed} failed), {prog.pages} pages in {elapsed:.1f} s"
     )

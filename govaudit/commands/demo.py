@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from govaudit.app import App, fail_input
+from govaudit.archive_demo import archive_step
 from govaudit.commands.audit import audit
 from govaudit.commands.crawl import crawl
 from govaudit.commands.rdap import rdap
@@ -77,11 +78,13 @@ def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
             echo=lambda line: step(f"registry: {line}"),
         ):
             raise click.ClickException("the demo registry did not load")
+        # Each crawl's WARC files make the demo's web archive (govaudit/archive_demo.py).
+        warc_dirs = {epoch: out_dir / "warc" / f"epoch-{epoch}" for epoch in (1, 2)}
         for epoch in (1, 2):
             web.set_epoch(epoch)
             step(f"crawl {epoch} of 2 (the world {'as first seen' if epoch == 1 else 'later'})")
             try:
-                ctx.invoke(crawl, workers=workers)
+                ctx.invoke(crawl, workers=workers, warc_dir=str(warc_dirs[epoch]))
             except SystemExit as exc:
                 if exc.code:
                     raise click.ClickException(f"demo crawl {epoch} did not finish") from exc
@@ -92,6 +95,7 @@ def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
                 check_accessibility(app, web.ca_pem_path, step)
             step("audit")
             ctx.invoke(audit, fmt="table")
+    archive_step(ctx, crawl, out_dir, warc_dirs, workers, step)
     step("report")
     from audit.seeds import SEEDS_DIR, SeedError, load_policy
     from reports.render import render_report

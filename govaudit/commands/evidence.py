@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import click
@@ -34,8 +35,22 @@ def _body_text(body: bytes) -> str:
     help="Look for the WARC files in DIR first (files moved or copied; repeatable). "
     "Default: the folders the crawl wrote them to.",
 )
+@click.option(
+    "--wacz",
+    "wacz_file",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    metavar="FILE",
+    help="Also package the cited records as a WACZ file (CDXJ index, pages.jsonl, "
+    "datapackage.json) that ReplayWeb.page replays.",
+)
 @pass_app
-def evidence(app: App, finding_id: int, out: BinaryIO | None, warc_dirs: tuple[str, ...]) -> None:
+def evidence(
+    app: App,
+    finding_id: int,
+    out: BinaryIO | None,
+    warc_dirs: tuple[str, ...],
+    wacz_file: Path | None = None,
+) -> None:
     """A finding's evidence (URLs, times, hashes) and the archived records it cites.
 
     Prints each cited WARC record: its WARC headers, the original HTTP headers and the body,
@@ -45,6 +60,7 @@ def evidence(app: App, finding_id: int, out: BinaryIO | None, warc_dirs: tuple[s
     """
     from audit.models import Finding
     from audit.warc_citations import UnreadableRecord, cited_records, read_cited
+    from govaudit.evidence_wacz import PackedRecord, WaczError, write_wacz
 
     with app.db.session() as session:
         finding = session.get(Finding, finding_id)
@@ -71,7 +87,10 @@ def evidence(app: App, finding_id: int, out: BinaryIO | None, warc_dirs: tuple[s
         click.echo(f"  {line}")
     if not records:
         click.echo("no archived record: the crawl behind this finding ran without --warc")
+        if wacz_file is not None:
+            fail_input(f"--wacz {wacz_file}: no archived record to package")
         return
+    packed: list[PackedRecord] = []
     unreadable = 0
     archived: list[bytes] = []
     for number, cited in enumerate(records, 1):
@@ -110,6 +129,7 @@ def evidence(app: App, finding_id: int, out: BinaryIO | None, warc_dirs: tuple[s
         click.echo("--- body ---")
         click.echo(_body_text(extracted.body))
         archived.append(extracted.raw)
+        packed.append(PackedRecord(extracted.raw, f"{cited.source} {cited.url}"))
     if unreadable:
         # --out is left unwritten: a partial evidence file would pass for the whole.
         click.echo(f"govaudit: error: {unreadable} cited record(s) could not be read", err=True)
@@ -118,3 +138,11 @@ def evidence(app: App, finding_id: int, out: BinaryIO | None, warc_dirs: tuple[s
         for raw in archived:
             out.write(raw)
         out.close()
+    if wacz_file is not None:
+        try:
+            pages = write_wacz(
+                packed, wacz_file, f"govaudit finding {head['finding']}", str(head["summary"])
+            )
+        except (WaczError, OSError) as exc:
+            fail_input(f"--wacz {wacz_file}: {exc}")
+        click.echo(f"wacz: {wacz_file.resolve()} ({len(packed)} records, {pages} pages)", err=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -98,11 +99,9 @@ def rdap(
     Default: every domain of the newest snapshot, the unlisted .gov domains crawls found, and
     the waivers' domains. Answers are cached with their fetch time; 404 = not registered.
     """
-    from sqlalchemy import func, select
-
     from audit.domain_names import DomainError, normalise_gov_domain
     from audit.models import RdapResult
-    from crawler.run import TaskSpec, create_run, execute
+    from crawler.run import TaskSpec, create_run
     from govaudit.commands.crawl import warc_directory
 
     # Read the seeds first: a bad file must be refused before anything is written.
@@ -143,18 +142,29 @@ def rdap(
         [TaskSpec("rdap", n, n, None) for n in names],
     )
     click.echo(f"rdap run {run_id}: {len(names)} domains from {base}", err=True)
-    line = ProgressLine(f"rdap run {run_id}")
-    status = execute(app.db, run_id, ["rdap"], 1, app.verbose, on_tick=line)
+    status = run_lookup(app, run_id, "rdap", RdapResult)
+    if status != "finished":
+        sys.exit(1)
+
+
+def run_lookup(app: App, run_id: int, job: str, model: Any) -> str:
+    """Crawl a one-job lookup run (`rdap`, `first-seen`) with a progress line, and print its
+    answers counted by state (`model`'s `state` column); returns the run's status."""
+    from sqlalchemy import func, select
+
+    from crawler.run import execute
+
+    line = ProgressLine(f"{job} run {run_id}")
+    status = execute(app.db, run_id, [job], 1, app.verbose, on_tick=line)
     line.close()
     with app.db.session() as session:
         counts = dict(
             session.execute(
-                select(RdapResult.state, func.count())
-                .where(RdapResult.run_id == run_id)
-                .group_by(RdapResult.state)
+                select(model.state, func.count())
+                .where(model.run_id == run_id)
+                .group_by(model.state)
             ).all()
         )
     parts = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
-    click.echo(f"rdap run {run_id} {status}: {parts or 'no answers'}")
-    if status != "finished":
-        sys.exit(1)
+    click.echo(f"{job} run {run_id} {status}: {parts or 'no answers'}")
+    return status

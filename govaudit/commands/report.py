@@ -26,9 +26,21 @@ from govaudit.app import App, fail_input, file_option, pass_app
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write the static report into.",
 )
+@click.option(
+    "--wacz",
+    "wacz",
+    is_flag=True,
+    help="Also package every WARC record the findings cite as evidence.wacz in the report "
+    "folder (replayable in ReplayWeb.page); the crawl must have run with --warc.",
+)
 @pass_app
 def report(
-    app: App, policy: Path | None, run_id: int | None, audit_run_id: int | None, out_dir: Path
+    app: App,
+    policy: Path | None,
+    run_id: int | None,
+    audit_run_id: int | None,
+    out_dir: Path,
+    wacz: bool = False,
 ) -> None:
     """Render the static HTML report (opens from file://, works offline).
 
@@ -51,4 +63,38 @@ def report(
         )
     except NoData as exc:
         fail_input(str(exc))
+    if wacz:
+        _evidence_wacz(app, out_dir / "evidence.wacz", audit_run_id)
     click.echo(str(index))
+
+
+def _evidence_wacz(app: App, target: Path, audit_run_id: int | None) -> None:
+    """Every record the reported audit's findings cite, as one WACZ file."""
+    from sqlalchemy import select
+
+    from audit.export import NoData, latest_audit
+    from audit.models import Finding
+    from audit.warc_citations import CitationIndex, finding_run_ids
+    from govaudit.evidence_wacz import WaczError, read_records, write_wacz
+
+    with app.db.session() as session:
+        try:
+            audit = latest_audit(session, audit_run_id)
+        except NoData as exc:
+            fail_input(f"--wacz: {exc}")
+        findings = list(session.scalars(select(Finding).where(Finding.audit_run_id == audit.id)))
+        index = CitationIndex(session, finding_run_ids(session, findings))
+        cited = [record for finding in findings for record in index.cited(finding)]
+    records, problems = read_records(cited)
+    for problem in problems:
+        click.echo(f"govaudit: warning: --wacz: {problem}", err=True)
+    if not records:
+        click.echo("govaudit: warning: --wacz: no finding cites an archived record", err=True)
+        return
+    try:
+        pages = write_wacz(
+            records, target, f"govaudit audit {audit.id}", "WARC records the findings cite"
+        )
+    except (WaczError, OSError) as exc:
+        fail_input(f"--wacz {target}: {exc}")
+    click.echo(f"wacz: {target.resolve()} ({len(records)} records, {pages} pages)", err=True)

@@ -38,6 +38,7 @@ STATUS_LABELS = {
     "error": "Error",
     "unreachable": "Unreachable",
     "parked": "Parked",
+    "not-archived": "Not archived",
     "not-crawled": "Not crawled",
 }
 PLAN_STATUS_LABELS = {
