@@ -249,6 +249,8 @@ def latest_run(
         query = query.where(CrawlRun.id <= up_to)
     run = session.scalars(query.order_by(CrawlRun.id.desc()).limit(1)).first()
     if run is None:
+        if job == "dns":
+            raise NoData("no finished DNS run yet (run `govaudit dns`)")
         raise NoData(f"no finished crawl with {job} results yet (run `govaudit crawl`)")
     return run
 

@@ -13,6 +13,7 @@ from govaudit.commands.audit import audit
 from govaudit.commands.crawl import crawl
 from govaudit.commands.db import db
 from govaudit.commands.demo import demo
+from govaudit.commands.dns import dns
 from govaudit.commands.evidence import evidence
 from govaudit.commands.export import export
 from govaudit.commands.guidelines import guidelines
@@ -105,6 +106,7 @@ for command in (
     crawl,
     worker,
     rdap,
+    dns,
     a11y,
     audit,
     guidelines,
