@@ -182,9 +182,7 @@ def spf_part(obs: Observation) -> Part:
     over_limit = isinstance(lookups, int) and lookups > 10
     failures = spf.get("lookup_failures") or []
     if failures and not over_limit:
-        return Part(
-            COULDNT_CHECK, f"SPF lookups got no answer: {'; '.join(failures[:3])}", keys
-        )
+        return Part(COULDNT_CHECK, f"SPF lookups got no answer: {'; '.join(failures[:3])}", keys)
     if spf.get("valid") is False:
         return Part(FAIL, f"SPF record not valid: {spf.get('error')}", keys, spf.get("record"))
     if spf.get("all") == "pass":

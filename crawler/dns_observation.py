@@ -230,7 +230,7 @@ def read_spf(
 
     if txt["outcome"] in NOT_ANSWERED:
         return {}
-    records = [r for r in txt["records"] if r.lower() == "v=spf1" or r.lower().startswith("v=spf1 ")]
+    records = [r for r in txt["records"] if r.lower().split(" ", 1)[0] == "v=spf1"]
     facts: dict[str, Any] = {"records": records, "record": None, "library": _library_version()}
     if not records:
         return facts
@@ -290,9 +290,7 @@ def read_dmarc(
         facts.update(valid=False, error=str(exc.args[0]) if exc.args else type(exc).__name__)
     else:
         tags = parsed["tags"]
-        rua = [
-            f"{u['scheme']}:{u['address']}" for u in tags.get("rua", {}).get("value") or []
-        ]
+        rua = [f"{u['scheme']}:{u['address']}" for u in tags.get("rua", {}).get("value") or []]
         facts.update(
             valid=True,
             p=tags["p"]["value"],
@@ -328,9 +326,7 @@ class DomainObservation:
 class Observer:
     """Observes domains N at once over one event loop; SPF and DMARC reading in threads."""
 
-    def __init__(
-        self, nameservers: Sequence[Nameserver], timeout: float, concurrency: int
-    ) -> None:
+    def __init__(self, nameservers: Sequence[Nameserver], timeout: float, concurrency: int) -> None:
         self.nameservers = list(nameservers)
         self.timeout = timeout
         self.concurrency = concurrency
@@ -352,16 +348,14 @@ class Observer:
         txt = answers[[q for _, q in QUERIES].index("TXT")]
         dmarc_answer = answers[-1]
         org = organizational_domain(domain)
-        if org != domain and dmarc_answer["outcome"] in (NXDOMAIN, NODATA, ANSWER):
-            if not _dmarc_records(dmarc_answer):
-                # RFC 7489 § 6.6.3: no record for the domain, so the organizational
-                # domain's record applies (its sp= to subdomains).
-                dmarc_answer = await _ask(self.resolver, f"_dmarc.{org}", "TXT")
-                answers.append(dmarc_answer)
+        answered = dmarc_answer["outcome"] in (NXDOMAIN, NODATA, ANSWER)
+        if org != domain and answered and not _dmarc_records(dmarc_answer):
+            # RFC 7489 § 6.6.3: no record for the domain, so the organizational domain's
+            # record applies (its sp= to subdomains).
+            dmarc_answer = await _ask(self.resolver, f"_dmarc.{org}", "TXT")
+            answers.append(dmarc_answer)
         spf, dmarc = await asyncio.gather(
-            loop.run_in_executor(
-                self.pool, read_spf, domain, txt, self.nameservers, self.timeout
-            ),
+            loop.run_in_executor(self.pool, read_spf, domain, txt, self.nameservers, self.timeout),
             loop.run_in_executor(
                 self.pool,
                 read_dmarc,

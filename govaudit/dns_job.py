@@ -76,9 +76,7 @@ def create_dns_run(
     from crawler.run import TaskSpec, create_run
 
     settings = {"jobs": ["dns"], "dns": options, **(extra_settings or {})}
-    return create_run(
-        app.db, snapshot_id, settings, [TaskSpec("dns", d, d, a) for d, a in targets]
-    )
+    return create_run(app.db, snapshot_id, settings, [TaskSpec("dns", d, d, a) for d, a in targets])
 
 
 def execute_dns_run(

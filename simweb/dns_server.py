@@ -86,9 +86,7 @@ def _absolute(name: str, zone: str) -> str:
 class ZoneData:
     """Every record of every zone, indexed for answering: (owner, type) -> RRs."""
 
-    def __init__(
-        self, zones: Mapping[str, Any], defaults: Mapping[str, Any] | None = None
-    ) -> None:
+    def __init__(self, zones: Mapping[str, Any], defaults: Mapping[str, Any] | None = None) -> None:
         self.records: dict[tuple[str, int], list[RR]] = {}
         self.owners: set[str] = set()
         self.zones: dict[str, dict[str, Any]] = {}

@@ -129,8 +129,13 @@ def export_a11y(app: App, run_id: int | None, fmt: str) -> None:
 def export_dns(app: App, run_id: int | None, fmt: str) -> None:
     """One row per domain: DNS state, NS, MX, SPF, DMARC, BOD 18-01 email verdict, IPv6,
     DNSSEC, with the resolver, the time and the answers as evidence."""
-    from audit.dns_results import DNS_COLUMNS, csv_words, dns_observations, homepage_hosts
-    from audit.dns_results import judged_rows
+    from audit.dns_results import (
+        DNS_COLUMNS,
+        csv_words,
+        dns_observations,
+        homepage_hosts,
+        judged_rows,
+    )
     from audit.email_dns import EmailPolicy
     from audit.export import NoData, latest_run
 

@@ -1,0 +1,194 @@
+"""`govaudit dns` and `govaudit export dns` through the real CLI against a real DNS server
+(simweb's dnslib server on 127.0.0.1, planted zones in tests/dns_server.py): every planted
+case is stored, and judged right; a server that does not answer is "couldn't check" with the
+reason, never "no DMARC". Nothing reaches a real resolver: every run names the server.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.crawl_world import govaudit
+from tests.dns_server import AGENCY, PLANTED, planted_dns, planted_registry
+
+TIMEOUT = "1"
+
+
+@pytest.fixture(scope="module")
+def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    base = tmp_path_factory.mktemp("dns")
+    db = f"sqlite:///{base}/dns.db"
+    govaudit(
+        None,
+        db,
+        "inventory",
+        "load",
+        str(planted_registry(base / "reg.csv")),
+        "--as-of",
+        "2024-01-01",
+    )
+    with planted_dns() as server:
+        run = govaudit(None, db, "dns", "--nameserver", server.nameserver, "--timeout", TIMEOUT)
+        asked = server.queries()
+    rows = json.loads(govaudit(None, db, "export", "dns", "--format", "json").stdout)
+    csv_text = govaudit(None, db, "export", "dns", "--format", "csv").stdout
+    yield {
+        "db": db,
+        "path": base / "dns.db",
+        "run": run,
+        "asked": asked,
+        "rows": {r["domain"]: r for r in rows},
+        "csv": csv_text,
+        "base": base,
+    }
+
+
+def test_every_planted_case_is_judged_right(observed: dict[str, Any]) -> None:
+    rows = observed["rows"]
+    assert set(PLANTED) <= set(rows)
+    wrong = {
+        domain: {k: (rows[domain][k], v) for k, v in want.items() if rows[domain][k] != v}
+        for domain, want in PLANTED.items()
+    }
+    assert not {d: w for d, w in wrong.items() if w}, wrong
+    for domain, row in rows.items():
+        assert row["agency"] == AGENCY, domain
+        assert row["resolver"].startswith("127.0.0.1:"), domain
+        assert row["checked_at"], domain
+
+
+def test_reasons_name_what_was_wrong(observed: dict[str, Any]) -> None:
+    rows = observed["rows"]
+    assert "11/10" in rows["spflookups.gov"]["spf_error"]
+    assert "+all" in rows["spfall.gov"]["spf_error"]
+    assert "p=none" in rows["dmarcnone.gov"]["email_reason"]
+    assert "reports@dmarc.cyber.dhs.gov" in rows["norua.gov"]["email_reason"]
+    assert "no DMARC record" in rows["nodmarc.gov"]["email_reason"]
+    assert "NXDOMAIN" in rows["nodmarc.gov"]["email_reason"]
+    assert "pct=50" in rows["pct50.gov"]["email_reason"]
+    assert "sp=none" in rows["spnone.gov"]["email_reason"]
+    # couldn't check is not absent: the reason says the server did not answer
+    timeout = rows["dmarctimeout.gov"]
+    assert "_dmarc.dmarctimeout.gov TXT: timeout" in timeout["email_reason"]
+    assert "no DMARC" not in timeout["email_reason"]
+    assert timeout["dmarc"] == "" and timeout["dmarc_policy"] == ""
+    assert "SERVFAIL" in rows["dmarcservfail.gov"]["email_reason"]
+    assert "_spf.spftimeout.gov" in rows["spftimeout.gov"]["spf_error"]
+    assert "do not answer" in rows["lame.gov"]["email_reason"]
+    assert "NXDOMAIN" in rows["notindns.gov"]["email_reason"]
+    assert "without" not in rows["compliant.gov"]["email_reason"]
+
+
+def test_raw_answers_are_stored_with_time_and_resolver(observed: dict[str, Any]) -> None:
+    conn = sqlite3.connect(observed["path"])
+    try:
+        stored = {
+            domain: (resolver, json.loads(answers), json.loads(spf), seconds)
+            for domain, resolver, answers, spf, seconds in conn.execute(
+                "SELECT domain, resolver, answers, spf, seconds FROM dns_observation"
+            )
+        }
+        settings = json.loads(conn.execute("SELECT settings FROM crawl_run").fetchone()[0])
+    finally:
+        conn.close()
+    assert settings["jobs"] == ["dns"]
+    assert settings["dns"]["nameservers"] == [observed["rows"]["compliant.gov"]["resolver"]]
+    _, answers, spf, _ = stored["compliant.gov"]
+    asked = {(a["name"], a["type"]) for a in answers}
+    for rtype in ("NS", "SOA", "MX", "TXT", "A", "AAAA", "DS", "DNSKEY", "CAA"):
+        assert ("compliant.gov", rtype) in asked
+    assert {("www.compliant.gov", "A"), ("www.compliant.gov", "AAAA")} <= asked
+    assert ("_dmarc.compliant.gov", "TXT") in asked
+    assert all(isinstance(a["ms"], float) for a in answers)
+    assert spf["valid"] is True and spf["library"].startswith("checkdmarc ")
+    # the lookup that timed out is stored as a timeout, with the time it took
+    _, answers, _, seconds = stored["dmarctimeout.gov"]
+    dmarc = next(a for a in answers if a["name"] == "_dmarc.dmarctimeout.gov")
+    assert dmarc["outcome"] == "timeout" and dmarc["ms"] >= 900
+    assert seconds >= 0.9
+    # NXDOMAIN is an answer, not a failure
+    _, answers, _, _ = stored["nodmarc.gov"]
+    assert next(a for a in answers if a["name"] == "_dmarc.nodmarc.gov")["outcome"] == "nxdomain"
+    # the include that never answered is named in the SPF facts
+    assert stored["spftimeout.gov"][2]["lookup_failures"][0].startswith("_spf.spftimeout.gov")
+    # the server was asked, and only about the planted names
+    assert observed["asked"]
+    assert all(name.endswith(".gov") for name, _ in observed["asked"])
+
+
+def test_dmarc_subdomain_policy_comes_from_the_organizational_domain(
+    observed: dict[str, Any],
+) -> None:
+    """A name with no DMARC record of its own gets its organizational domain's sp=."""
+    db = observed["db"]
+    with planted_dns() as server:
+        govaudit(
+            None,
+            db,
+            "dns",
+            "--domain",
+            "sub.inherit.gov",
+            "--nameserver",
+            server.nameserver,
+            "--timeout",
+            TIMEOUT,
+        )
+    rows = json.loads(govaudit(None, db, "export", "dns", "--format", "json").stdout)
+    assert [r["domain"] for r in rows] == ["sub.inherit.gov"]
+    row = rows[0]
+    assert row["agency"] == AGENCY
+    assert row["dmarc_policy"] == "quarantine"
+    assert row["dmarc_subdomain_policy"] == "quarantine"
+    assert row["email_verdict"] == "not-compliant"
+    assert "inherit.gov" in row["email_reason"]
+    # the newest run is the default; the earlier one is still there by id
+    first = json.loads(govaudit(None, db, "export", "dns", "--run", "1", "--format", "json").stdout)
+    assert len(first) == len(observed["rows"])
+
+
+def test_csv_has_exactly_the_issue_columns_and_words(observed: dict[str, Any]) -> None:
+    reader = csv.DictReader(io.StringIO(observed["csv"]))
+    assert reader.fieldnames == [
+        "domain", "agency", "dns_state", "ns", "mx", "spf", "spf_valid", "spf_error",
+        "dmarc", "dmarc_policy", "dmarc_subdomain_policy", "dmarc_pct", "dmarc_rua",
+        "email_verdict", "email_reason", "ipv6", "dnssec", "resolver", "checked_at",
+        "evidence",
+    ]  # fmt: skip
+    rows = {r["domain"]: r for r in reader}
+    assert rows["compliant.gov"]["ipv6"] == "true"
+    assert rows["unsigned.gov"]["dnssec"] == "false"
+    assert rows["lame.gov"]["ipv6"] == "" and rows["lame.gov"]["dnssec"] == ""
+    assert rows["dmarctimeout.gov"]["email_verdict"] == "couldn't-check"
+    assert rows["compliant.gov"]["ns"] == "ns1.compliant.gov ns2.compliant.gov"
+    assert rows["compliant.gov"]["mx"] == "10 mail.compliant.gov"
+    evidence = json.loads(rows["dmarctimeout.gov"]["evidence"])
+    assert "timeout" in evidence["answers"]["_dmarc.dmarctimeout.gov TXT"]
+    assert set(
+        json.loads(govaudit(None, observed["db"], "export", "dns", "--format", "json").stdout)[0]
+    ) == set(reader.fieldnames)
+
+
+def test_bad_options_are_refused_with_one_line(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path}/x.db"
+    bad = govaudit(None, db, "dns", "--nameserver", "resolver.example:53", check=False)
+    assert bad.returncode == 2
+    assert bad.stderr.strip().splitlines() == [
+        "govaudit: error: --nameserver 'resolver.example:53': not an IP address (IP[:PORT])"
+    ]
+    bad = govaudit(None, db, "dns", "--nameserver", "127.0.0.1:99999", check=False)
+    assert bad.returncode == 2 and "port" in bad.stderr
+    bad = govaudit(
+        None, db, "dns", "--domain", "example.com", "--nameserver", "127.0.0.1", check=False
+    )
+    assert bad.returncode == 2 and "example.com" in bad.stderr
+    none = govaudit(None, db, "export", "dns", check=False)
+    assert none.returncode == 2
+    assert "govaudit dns" in none.stderr
