@@ -6,8 +6,9 @@ DMARC records as checkdmarc read them) and of the policy's `[email]` requirement
 * the DNS state: `ok`, `unreachable` (the domain's nameservers do not answer, or it is not
   in DNS at all) or `couldn't-check` (the resolver itself did not answer);
 * BOD 18-01 email compliance: a valid SPF record (`v=spf1 -all` for a domain that sends no
-  mail), DMARC `p=reject` (and `sp=`, when given, no weaker) at `pct=100` with CISA's report
-  address in `rua`; `compliant`, `not-compliant` or `couldn't-check` with the reason;
+  mail), DMARC `p=reject` at `pct=100` with CISA's report address in `rua` (and, when the
+  policy asks, an `sp=` no weaker); `compliant`, `not-compliant` or `couldn't-check` with the
+  reason;
 * IPv6 of the website (AAAA for the homepage host) and DNSSEC (DS at the parent, DNSKEY
   published): true, false, or None when not known.
 
@@ -43,9 +44,9 @@ class EmailPolicy:
     dmarc_policy: str = "reject"
     dmarc_pct: int = 100
     report_addresses: tuple[str, ...] = (CISA_REPORTS,)
-    # sp= given and weaker than dmarc_policy fails too (BOD 18-01: reject for every
-    # second-level domain and mail-sending host).
-    subdomain_policy: bool = True
+    # True: an sp= weaker than dmarc_policy fails too. CISA's own BOD 18-01 report judged
+    # p= alone, and so does the default.
+    subdomain_policy: bool = False
 
     @staticmethod
     def from_section(section: Mapping[str, Any] | None) -> EmailPolicy:
@@ -251,7 +252,7 @@ def effective_policy(obs: Observation) -> tuple[str | None, str | None]:
 
 
 def dmarc_policy_part(
-    obs: Observation, policy: str = "reject", pct: int = 100, subdomains: bool = True
+    obs: Observation, policy: str = "reject", pct: int = 100, subdomains: bool = False
 ) -> Part:
     """DMARC at least `policy` (none < quarantine < reject) for the domain (and, when
     `subdomains`, an explicit sp=) on at least `pct` percent of mail."""
@@ -341,6 +342,15 @@ def _has_address(obs: Observation, host: str) -> bool:
     return bool(_records(obs, host, "A") or _records(obs, host, "AAAA"))
 
 
+def website_host(obs: Observation, homepage_host: str | None = None) -> str | None:
+    """The host whose AAAA counts: the crawl's homepage host when it is the domain or its
+    www host, else the first of www.D and D that has an address (None: neither has)."""
+    hosts = [f"www.{obs['domain']}", obs["domain"]]
+    if homepage_host in hosts:
+        return homepage_host
+    return next((h for h in hosts if _has_address(obs, h)), None)
+
+
 def ipv6(obs: Observation, homepage_host: str | None = None) -> tuple[bool | None, str]:
     """AAAA for the website's homepage host: the crawl's homepage host when it is the domain
     or its www host, else the first of www.D and D that has an address."""
@@ -348,17 +358,14 @@ def ipv6(obs: Observation, homepage_host: str | None = None) -> tuple[bool | Non
     state, why = dns_state(obs)
     if state != OK:
         return None, f"DNS {state}: {why}"
-    hosts = [f"www.{domain}", domain]
-    if homepage_host in hosts:
-        host = homepage_host
-    else:
-        host = next((h for h in hosts if _has_address(obs, h)), None)
-        if host is None:
-            asked = [answer(obs, h, t) for h in hosts for t in ("A", "AAAA")]
-            failed = [a for a in asked if a is not None and not _answered(a)]
-            if failed:
-                return None, f"couldn't check: {describe(failed[0])}"
-            return None, f"no website host: neither {hosts[0]} nor {domain} has an address"
+    host = website_host(obs, homepage_host)
+    if host is None:
+        hosts = [f"www.{domain}", domain]
+        asked = [answer(obs, h, t) for h in hosts for t in ("A", "AAAA")]
+        failed = [a for a in asked if a is not None and not _answered(a)]
+        if failed:
+            return None, f"couldn't check: {describe(failed[0])}"
+        return None, f"no website host: neither {hosts[0]} nor {domain} has an address"
     entry = answer(obs, host, "AAAA")
     if entry is not None and entry["outcome"] == "answer":
         return True, describe(entry)

@@ -112,7 +112,8 @@ PLANTED: dict[str, dict[str, Any]] = {
     "dmarcservfail.gov": {"email_verdict": "couldn't-check"},
     "spftimeout.gov": {"email_verdict": "couldn't-check", "spf_valid": None},
     "pct50.gov": {"email_verdict": "not-compliant", "dmarc_pct": 50},
-    "spnone.gov": {"email_verdict": "not-compliant", "dmarc_subdomain_policy": "none"},
+    # CISA judged p= alone; `[email] subdomain_policy = true` judges sp= too (test_dns.py)
+    "spnone.gov": {"email_verdict": "compliant", "dmarc_subdomain_policy": "none"},
     "keynods.gov": {"dnssec": False},
     "notindns.gov": {"dns_state": "unreachable", "email_verdict": "couldn't-check"},
 }

@@ -74,7 +74,6 @@ def test_reasons_name_what_was_wrong(observed: dict[str, Any]) -> None:
     assert "no DMARC record" in rows["nodmarc.gov"]["email_reason"]
     assert "NXDOMAIN" in rows["nodmarc.gov"]["email_reason"]
     assert "pct=50" in rows["pct50.gov"]["email_reason"]
-    assert "sp=none" in rows["spnone.gov"]["email_reason"]
     # couldn't check is not absent: the reason says the server did not answer
     timeout = rows["dmarctimeout.gov"]
     assert "_dmarc.dmarctimeout.gov TXT: timeout" in timeout["email_reason"]
@@ -124,12 +123,14 @@ def test_raw_answers_are_stored_with_time_and_resolver(observed: dict[str, Any])
     assert all(name.endswith(".gov") for name, _ in observed["asked"])
 
 
-def test_dmarc_subdomain_policy_comes_from_the_organizational_domain(
-    observed: dict[str, Any],
-) -> None:
+def test_dmarc_subdomain_policy_comes_from_the_organizational_domain(tmp_path: Path) -> None:
     """A name with no DMARC record of its own gets its organizational domain's sp=."""
-    db = observed["db"]
+    db = f"sqlite:///{tmp_path}/sub.db"
+    govaudit(None, db, "inventory", "load", str(planted_registry(tmp_path / "reg.csv")),
+             "--as-of", "2024-01-01")  # fmt: skip
     with planted_dns() as server:
+        govaudit(None, db, "dns", "--domain", "compliant.gov", "--nameserver",
+                 server.nameserver, "--timeout", TIMEOUT)  # fmt: skip
         govaudit(
             None,
             db,
@@ -151,7 +152,24 @@ def test_dmarc_subdomain_policy_comes_from_the_organizational_domain(
     assert "inherit.gov" in row["email_reason"]
     # the newest run is the default; the earlier one is still there by id
     first = json.loads(govaudit(None, db, "export", "dns", "--run", "1", "--format", "json").stdout)
-    assert len(first) == len(observed["rows"])
+    assert [r["domain"] for r in first] == ["compliant.gov"]
+
+
+def test_the_policy_decides_what_compliant_means(observed: dict[str, Any]) -> None:
+    """Re-judged under another policy, without asking the DNS again."""
+    draft = observed["base"] / "strict.toml"
+    draft.write_text('[email]\nsubdomain_policy = true\ndmarc_policy = "quarantine"\n')
+    rows = {
+        r["domain"]: r
+        for r in json.loads(
+            govaudit(None, observed["db"], "--policy", str(draft), "export", "dns", "--run",
+                     "1", "--format", "json").stdout
+        )
+    }  # fmt: skip
+    assert rows["spnone.gov"]["email_verdict"] == "not-compliant"
+    assert "sp=none" in rows["spnone.gov"]["email_reason"]
+    assert rows["compliant.gov"]["email_verdict"] == "compliant"
+    assert rows["dmarcnone.gov"]["email_verdict"] == "not-compliant"
 
 
 def test_csv_has_exactly_the_issue_columns_and_words(observed: dict[str, Any]) -> None:
@@ -192,3 +210,74 @@ def test_bad_options_are_refused_with_one_line(tmp_path: Path) -> None:
     none = govaudit(None, db, "export", "dns", check=False)
     assert none.returncode == 2
     assert "govaudit dns" in none.stderr
+
+
+def add_crawl(db_path: Path, homepages: dict[str, str | None]) -> None:
+    """A finished site crawl of some planted domains (no endpoints: only the DNS checks can
+    be judged), so that guideline checks have sites to judge."""
+    from audit.db import Database
+    from audit.models import CrawlRun, CrawlTask, SiteObservation
+
+    db = Database(f"sqlite:///{db_path}")
+    with db.session() as s:
+        run = CrawlRun(status="finished", settings={"jobs": ["sites"]})
+        s.add(run)
+        s.flush()
+        for domain, homepage in homepages.items():
+            s.add(CrawlTask(run_id=run.id, job="sites", key=domain, domain=domain,
+                            agency=AGENCY, state="done"))  # fmt: skip
+            s.add(SiteObservation(run_id=run.id, domain=domain, agency=AGENCY,
+                                  homepage_url=homepage))  # fmt: skip
+    db.dispose()
+
+
+def test_the_bod_18_01_pack_and_the_email_rule(observed: dict[str, Any]) -> None:
+    add_crawl(
+        observed["path"],
+        {
+            "compliant.gov": "https://www.compliant.gov/",
+            "spfall.gov": None,
+            "dmarctimeout.gov": None,
+            "norua.gov": None,
+            "wwwonly6.gov": "https://wwwonly6.gov/",
+            "lame.gov": None,
+        },
+    )
+    pack = str(Path(__file__).resolve().parent.parent / "seeds/policies/bod-18-01.toml")
+    out = govaudit(None, observed["db"], "guidelines", "--policy", pack, "--format", "json")
+    data = json.loads(out.stdout)
+    assert data["pack"]["name"] == "CISA BOD 18-01"
+    checks = {c["id"]: c for c in data["checks"]}
+    assert set(checks) == {
+        "https-only", "https-valid", "hsts", "spf-valid", "dmarc-reject", "dmarc-reports-cisa"
+    }  # fmt: skip
+    for c in checks.values():
+        assert c["source"].startswith("CISA BOD 18-01, II.1."), c["id"]
+    spf = checks["spf-valid"]
+    assert (spf["pass"], spf["fail"], spf["couldnt_check"]) == (4, 1, 1)  # lame.gov: unreachable
+    reject = checks["dmarc-reject"]
+    # dmarctimeout.gov: the _dmarc query timed out: couldn't check, never "no DMARC"
+    assert (reject["pass"], reject["fail"], reject["couldnt_check"]) == (4, 0, 2)
+    reports = checks["dmarc-reports-cisa"]
+    assert (reports["pass"], reports["fail"], reports["couldnt_check"]) == (3, 1, 2)
+    failing = {f["domain"]: f for f in reports["failing"]}
+    assert set(failing) == {"norua.gov"}
+    assert failing["norua.gov"]["evidence"]["url"] == "dns:_dmarc.norua.gov?type=TXT"
+    # the table form names the pack too
+    table = govaudit(None, observed["db"], "guidelines", "--policy", pack).stdout
+    assert "CISA BOD 18-01" in table and "dmarc-reject" in table
+    # the audit's email-security findings: the not-compliant domains, with their evidence
+    govaudit(None, observed["db"], "audit")
+    findings = json.loads(
+        govaudit(None, observed["db"], "export", "findings", "--rule", "email-security",
+                 "--format", "json").stdout
+    )  # fmt: skip
+    flagged = {f["domain"] for f in findings}
+    want = {d for d, row in observed["rows"].items() if row["email_verdict"] == "not-compliant"}
+    assert flagged == want
+    assert "dmarctimeout.gov" not in flagged
+    spfall = next(f for f in findings if f["domain"] == "spfall.gov")
+    assert "+all" in spfall["summary"]
+    evidence = spfall["evidence"]
+    evidence = json.loads(evidence) if isinstance(evidence, str) else evidence
+    assert evidence["answers"]["spfall.gov TXT"].startswith("v=spf1 +all")

@@ -172,8 +172,8 @@ def test_dmarc_policy_and_reports() -> None:
     assert dmarc_policy_part(quarantine, policy="quarantine").outcome == PASS
     assert dmarc_policy_part(quarantine).outcome == FAIL
     sp_none = observation(dmarc={"sp": "none", "sp_explicit": True})
-    assert dmarc_policy_part(sp_none).outcome == FAIL
-    assert dmarc_policy_part(sp_none, subdomains=False).outcome == PASS
+    assert dmarc_policy_part(sp_none, subdomains=True).outcome == FAIL
+    assert dmarc_policy_part(sp_none).outcome == PASS
     half = observation(dmarc={"pct": "50"})
     part = dmarc_policy_part(half)
     assert part.outcome == FAIL and "pct=50" in part.reason

@@ -31,6 +31,7 @@ RULE_LABELS = {
     "plan-incomplete": "Customer Service Plan incomplete",
     "plan-late": "Customer Service Plan late",
     "site-unreachable": "Site unreachable",
+    "email-security": "Email not protected (BOD 18-01)",
 }
 STATUS_LABELS = {
     "active": "Active",
