@@ -54,8 +54,8 @@ NO_AGENCY = "(no agency)"
 FAILURE_LABELS = {
     "spf": "No valid SPF record (or +all)",
     "dmarc": "No valid DMARC record",
-    "dmarc_policy": "DMARC policy below p=reject, or pct below 100",
-    "dmarc_reports": "DMARC aggregate reports not sent to CISA",
+    "dmarc_policy": "DMARC policy or pct weaker than asked",
+    "dmarc_reports": "DMARC aggregate reports not sent where asked (CISA)",
 }
 
 

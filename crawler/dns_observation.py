@@ -334,6 +334,9 @@ class Observer:
             dns.asyncresolver.Resolver(configure=False), self.nameservers, timeout
         )
         self.label = ", ".join(map(str, self.nameservers))
+        # checkdmarc and its Public Suffix List load on first use: not inside the event loop,
+        # where they would stall every query in flight.
+        organizational_domain("example.gov")
         self.pool = ThreadPoolExecutor(max_workers=max(2, concurrency), thread_name_prefix="dns")
 
     async def observe(self, domain: str, agency: str | None) -> DomainObservation:

@@ -10,6 +10,7 @@ import click
 from govaudit.app import App, fail_input
 from govaudit.commands.audit import audit
 from govaudit.commands.crawl import crawl
+from govaudit.commands.dns import dns
 from govaudit.commands.rdap import rdap
 from govaudit.registry_files import load_files
 
@@ -29,14 +30,15 @@ from govaudit.registry_files import load_files
 def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
     """The whole audit against the simulated .gov web, offline, in about a minute.
 
-    Starts the simulated web on a free local port, loads the demo registry snapshots,
-    crawls every demo domain and /open page, asks RDAP, audits, then crawls and audits the
-    world again after it changed, and renders the report. Prints the absolute path of the
-    report's index.html on its own line.
+    Starts the simulated web (and its DNS) on free local ports, loads the demo registry
+    snapshots, crawls every demo domain and /open page, asks RDAP and the DNS, audits, then
+    crawls and audits the world again after it changed, and renders the report. Prints the
+    absolute path of the report's index.html on its own line.
     """
     import os
     import shutil
 
+    from simweb.dns_server import SimulatedDNS
     from simweb.server import SimulatedWeb
     from simweb.sites import DEMO_DIR
 
@@ -62,9 +64,10 @@ def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
     def step(message: str) -> None:
         click.echo(f"demo [{time.monotonic() - started:5.1f} s] {message}", err=True)
 
-    with SimulatedWeb.demo() as web:
+    with SimulatedWeb.demo() as web, SimulatedDNS.demo() as demo_dns:
         os.environ.update(web.proxy_env())  # the crawler processes inherit the proxy
         step(f"simulated .gov web on {web.proxy_url} ({len(web.hosts())} hosts)")
+        step(f"simulated DNS on {demo_dns.nameserver} ({len(demo_dns.zone_names())} zones)")
         if load_files(
             app,
             sorted(seeds.glob("demo-federal-*.csv")),
@@ -82,6 +85,8 @@ def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
             if epoch == 1:
                 step("RDAP registration dates")
                 ctx.invoke(rdap)
+                step("email and DNS of every domain")
+                ctx.invoke(dns, nameservers=(demo_dns.nameserver,), timeout=2.0)
             step("audit")
             ctx.invoke(audit, fmt="table")
     step("report")

@@ -13,6 +13,7 @@ from reports.views.agencies import agencies_view
 from reports.views.agency import agency_views
 from reports.views.changes import changes_view
 from reports.views.downloads import downloads_view
+from reports.views.email_dns import email_dns_view
 from reports.views.freeze import freeze_view
 from reports.views.guidelines import guidelines_view
 from reports.views.inventory import inventory_export, inventory_view
@@ -37,6 +38,7 @@ def build(data: dict[str, Any]) -> dict[str, Any]:
         "changes": changes_view(ix),
         "guidelines": guidelines_view(ix),
         "accessibility": accessibility_view(ix),
+        "email_dns": email_dns_view(ix),
         "about": methodology_view(ix),
         "downloads": downloads_view(ix),
         "report_json": {
@@ -49,5 +51,6 @@ def build(data: dict[str, Any]) -> dict[str, Any]:
             "findings": ix.findings,
             "inventory": inventory,
             "a11y": a11y_export_rows(ix.data["a11y_pages"]),
+            "dns": ix.data["dns_rows"],
         },
     }
