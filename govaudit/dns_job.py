@@ -9,6 +9,9 @@ from typing import Any
 
 from govaudit.app import App, fail_input
 
+# The periodic job's `dns_nameservers` as a variable; `govaudit dns` honours it too.
+NAMESERVERS_ENV = "GOVAUDIT_DNS_NAMESERVERS"
+
 
 def dns_targets(
     app: App, domains: Sequence[str] = (), all_types: bool = False
@@ -45,22 +48,29 @@ def dns_targets(
 def dns_options(
     nameservers: Sequence[str], timeout: float, concurrency: int, where: str = "--nameserver"
 ) -> dict[str, Any]:
-    """The run's settings: nameservers as IP:PORT (default: the system's resolvers)."""
+    """The run's settings: nameservers as IP:PORT (default: GOVAUDIT_DNS_NAMESERVERS, as
+    for `govaudit run`, else the system's resolvers)."""
+    import os
+
     from crawler.dns_observation import NameserverError, parse_nameserver, system_nameservers
 
+    if not nameservers and os.environ.get(NAMESERVERS_ENV, "").strip():
+        nameservers = [n for n in os.environ[NAMESERVERS_ENV].split(",") if n.strip()]
+        where = NAMESERVERS_ENV
     parsed = []
     for raw in nameservers:
         try:
             parsed.append(parse_nameserver(raw))
         except NameserverError as exc:
             fail_input(f"{where} {exc}")
+    parsed_from_user = bool(parsed)
     if not parsed:
         parsed = system_nameservers()
         if not parsed:
             fail_input("no nameserver: /etc/resolv.conf names none; give --nameserver IP[:PORT]")
     return {
         "nameservers": [str(n) for n in parsed],
-        "system_resolver": not nameservers,
+        "system_resolver": not parsed_from_user,
         "timeout": float(timeout),
         "concurrency": int(concurrency),
     }
@@ -127,4 +137,13 @@ def execute_dns_run(
         "not_compliant": verdicts["not-compliant"],
         "email_couldnt_check": verdicts["couldn't-check"],
         "pending": int(pending or 0),
+        # domains whose DNS or email could not be checked, with the reason (for logs)
+        "unchecked": [
+            {
+                "domain": r["domain"],
+                "reason": r["dns_reason"] if r["dns_state"] != "ok" else r["email_reason"],
+            }
+            for r in rows
+            if r["dns_state"] == "couldn't-check" or r["email_verdict"] == "couldn't-check"
+        ],
     }

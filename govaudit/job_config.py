@@ -28,6 +28,10 @@ SCHEMA: dict[str, Any] = {
     "waivers": ("path", None),
     "output": ("path", "govaudit-out"),
     "rdap": ("bool", True),
+    "dns": ("bool", True),
+    "dns_nameservers": ("strs", []),
+    "dns_timeout": ("float", 5.0),
+    "dns_concurrency": ("int", 50),
     "a11y": ("bool", True),
     "a11y_concurrency": ("int", 2),
     "a11y_timeout": ("float", 60.0),
@@ -57,12 +61,13 @@ SCHEMA: dict[str, Any] = {
 MINIMUM = {"retention": 2, "workers": 1, "crawl.concurrency": 1, "crawl.per_host": 1}
 MINIMUM.update({"crawl.timeout": 0.1, "crawl.max_pages_per_site": 1, "crawl.max_depth": 0})
 MINIMUM.update({"lock.stale_after": 10, "a11y_concurrency": 1, "a11y_timeout": 1})
-MINIMUM.update({"batch_size": 1})
+MINIMUM.update({"batch_size": 1, "dns_timeout": 0.1, "dns_concurrency": 1})
 TYPE_WORDS = {
     "str": "a string",
     "db": "a database URL (a string)",
     "path": "a string (a path)",
     "paths": "a string or a list of strings (paths)",
+    "strs": "a string or a list of strings",
     "bool": "true or false",
     "int": "an integer",
     "float": "a number",
@@ -130,6 +135,11 @@ def _convert(kind: str, value: Any, base: Path | None, where: str, key: str) -> 
         if not isinstance(value, str):
             raise wrong()
         return value if kind == "str" else str((base or Path.cwd()) / Path(value).expanduser())
+    if kind == "strs":
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise wrong()
+        return [i.strip() for i in items if i.strip()]
     if kind == "paths":
         items = value.split(",") if isinstance(value, str) and base is None else value
         if isinstance(items, str):

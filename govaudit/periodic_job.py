@@ -29,7 +29,7 @@ from govaudit.app import App, BadInput
 from govaudit.job_config import JobConfig
 from govaudit.job_lock import acquire
 
-STEPS = ("registry", "crawl", "rdap", "a11y", "audit", "report", "prune", "done")
+STEPS = ("registry", "crawl", "rdap", "dns", "a11y", "audit", "report", "prune", "done")
 # Test hook: hold (sleep until killed) at a named point, so tests can SIGKILL a job inside a
 # step deterministically: "audit-written" (audit stored, job not told) or "report-written"
 # (report rendered, `latest` not switched yet).
@@ -402,6 +402,46 @@ class PeriodicJob:
         if status != "finished":
             raise JobFailed(f"rdap run {run_id} did not finish: a crawler process failed")
         return {"asked": sum(counts.values()), **{str(k): v for k, v in sorted(counts.items())}}
+
+    def step_dns(self) -> dict[str, Any] | None:
+        """Email and DNS of every audited domain (`govaudit dns`, on by default: `dns =
+        false` skips it). A domain whose DNS did not answer is couldn't check, not a failed
+        job; a run cut short continues with its pending domains."""
+        from govaudit.dns_job import create_dns_run, dns_options, dns_targets, execute_dns_run
+
+        if not self.config["dns"]:
+            self.log.info("dns: skipped (dns = false)")
+            return {"skipped": True}
+        run_id = self._job_crawl_run("dns_run")
+        if run_id is None:
+            options = dns_options(
+                self.config["dns_nameservers"],
+                float(self.config["dns_timeout"]),
+                int(self.config["dns_concurrency"]),
+                where="dns_nameservers:",
+            )
+            snapshot_id, targets = dns_targets(self.app)
+            if not targets:
+                return {"domains": 0}
+            assert self.job is not None
+            run_id = create_dns_run(
+                self.app, snapshot_id, targets, options, {"job_run": [self.job.id, "dns_run"]}
+            )
+            self.log.info(
+                "dns: run %s: %s domains via %s",
+                run_id,
+                len(targets),
+                ", ".join(options["nameservers"]),
+            )
+        else:
+            self.log.info("dns: continuing run %s", run_id)
+        self._save(dns_run=run_id)
+        counts = execute_dns_run(self.app, run_id)
+        for row in counts.pop("unchecked"):
+            self.log.warning("dns: couldn't check %s: %s", row["domain"], row["reason"])
+        if counts["pending"]:
+            raise JobFailed(f"dns run {run_id} did not finish ({counts['pending']} pending)")
+        return counts
 
     def step_a11y(self) -> dict[str, Any] | None:
         """Accessibility of the crawl's active homepages and /open pages (`govaudit a11y`).

@@ -28,8 +28,8 @@ DEFAULT_CONCURRENCY = 50
     "nameservers",
     multiple=True,
     metavar="IP[:PORT]",
-    help="Resolver to ask (repeatable, tried in order; default: the system's, from "
-    "/etc/resolv.conf).",
+    help="Resolver to ask (repeatable, tried in order; default: GOVAUDIT_DNS_NAMESERVERS "
+    "(comma-separated), else the system's, from /etc/resolv.conf).",
 )
 @click.option(
     "--timeout",
