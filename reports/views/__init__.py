@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from audit.a11y import export_rows as a11y_export_rows
+from audit.dns_results import email_summary
 from audit.fleet_figures import fleet_figures
 from reports.views.accessibility import accessibility_view
 from reports.views.agencies import agencies_view
@@ -44,6 +45,10 @@ def build(data: dict[str, Any]) -> dict[str, Any]:
         "report_json": {
             **report_document(ix, fleet_figures(ix.sites, ix.inventory), inventory),
             "guideline_checks": ix.data.get("guideline_checks") or {},
+            "email_dns": {
+                "dns_run": ix.data["dns_run"],
+                "summary": email_summary(ix.data["dns_rows"]) if ix.data["dns_run"] else None,
+            },
         },
         "csv": {
             "sites": ix.sites,
