@@ -648,6 +648,15 @@ def _dns_verdict(obs: dict[str, Any], part: Any) -> Verdict:
     return Verdict(part.outcome, url, obs["checked_at"], match=match, reason=reason)
 
 
+def _known_verdict(obs: dict[str, Any], url: str, known: bool | None, reason: str) -> Verdict:
+    """True / False / None (not known) of audit.email_dns as pass / fail / couldn't check."""
+    if known is None:
+        return Verdict(COULDNT_CHECK, url, obs["checked_at"], reason=reason)
+    if known:
+        return Verdict(PASS, url, obs["checked_at"], match=reason)
+    return Verdict(FAIL, url, obs["checked_at"], reason=reason)
+
+
 def spf_valid(site: SiteFacts, args: Args) -> Verdict:
     """The domain publishes one valid SPF record (checkdmarc: syntax, at most ten DNS
     lookups through includes and redirects, every lookup answered), not ending in `+all`.
@@ -715,11 +724,7 @@ def ipv6_reachable(site: SiteFacts, args: Args) -> Verdict:
     crawl_host = urlsplit(site.homepage_url).hostname if site.homepage_url else None
     found, reason = ipv6(obs, crawl_host)
     url = f"dns:{website_host(obs, crawl_host) or obs['domain']}?type=AAAA"
-    if found is None:
-        return Verdict(COULDNT_CHECK, url, obs["checked_at"], reason=reason)
-    if found:
-        return Verdict(PASS, url, obs["checked_at"], match=reason)
-    return Verdict(FAIL, url, obs["checked_at"], reason=reason)
+    return _known_verdict(obs, url, found, reason)
 
 
 def dnssec_signed(site: SiteFacts, args: Args) -> Verdict:
@@ -734,12 +739,7 @@ def dnssec_signed(site: SiteFacts, args: Args) -> Verdict:
     if obs is None:
         return why  # type: ignore[return-value]
     signed, reason = dnssec(obs)
-    url = f"dns:{obs['domain']}?type=DS"
-    if signed is None:
-        return Verdict(COULDNT_CHECK, url, obs["checked_at"], reason=reason)
-    if signed:
-        return Verdict(PASS, url, obs["checked_at"], match=reason)
-    return Verdict(FAIL, url, obs["checked_at"], reason=reason)
+    return _known_verdict(obs, f"dns:{obs['domain']}?type=DS", signed, reason)
 
 
 PATTERNS = Param("patterns")

@@ -17,9 +17,15 @@ DNSSEC, the DNS state) is audit/email_dns.py's.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import datetime as dt
+import hashlib
 import ipaddress
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -408,6 +414,11 @@ def clear_library_cache() -> None:
     DNS_CACHE.clear()
 
 
+def share_of(domain: str, workers: int) -> int:
+    """Which of `workers` processes observes a domain (stable across processes and runs)."""
+    return int(hashlib.sha256(domain.encode()).hexdigest()[:8], 16) % max(1, workers)
+
+
 def observe_run(
     db: Any,
     run_id: int,
@@ -416,21 +427,27 @@ def observe_run(
     timeout: float = DEFAULT_TIMEOUT,
     concurrency: int = DEFAULT_CONCURRENCY,
     on_progress: Callable[[int, int], None] | None = None,
+    worker: int = 0,
+    workers: int = 1,
 ) -> int:
-    """Observe every pending domain of a DNS run; store each observation with its task's
-    state in the same transaction, in batches (a killed run redoes at most the batch in
-    flight). Returns the number of domains observed by this call."""
+    """Observe every pending domain of a DNS run (this worker's share of them); store each
+    observation with its task's state in the same transaction, in batches (a killed run
+    redoes at most the batch in flight). Returns the number of domains observed."""
     from sqlalchemy import select
 
     from audit.models import CrawlTask, DnsObservation, utcnow
 
     with db.session() as session:
-        tasks = session.execute(
-            select(CrawlTask.id, CrawlTask.key, CrawlTask.agency)
-            .where(CrawlTask.run_id == run_id, CrawlTask.job == "dns")
-            .where(CrawlTask.state == "pending")
-            .order_by(CrawlTask.id)
-        ).all()
+        tasks = [
+            t
+            for t in session.execute(
+                select(CrawlTask.id, CrawlTask.key, CrawlTask.agency)
+                .where(CrawlTask.run_id == run_id, CrawlTask.job == "dns")
+                .where(CrawlTask.state == "pending")
+                .order_by(CrawlTask.id)
+            ).all()
+            if share_of(t.key, workers) == worker
+        ]
     task_ids = {key: task_id for task_id, key, _ in tasks}
     pending: list[DomainObservation] = []
     done = 0
@@ -483,3 +500,89 @@ def observe_run(
         observer.close()
         flush()
     return done
+
+
+def pending_count(db: Any, run_id: int) -> tuple[int, int]:
+    """(domains no longer pending, all domains) of a DNS run."""
+    from sqlalchemy import func, select
+
+    from audit.models import CrawlTask
+
+    with db.session() as session:
+        done, total = session.execute(
+            select(
+                func.count(CrawlTask.id).filter(CrawlTask.state != "pending"),
+                func.count(CrawlTask.id),
+            ).where(CrawlTask.run_id == run_id, CrawlTask.job == "dns")
+        ).one()
+    return int(done or 0), int(total or 0)
+
+
+def observe_in_processes(
+    db: Any,
+    run_id: int,
+    workers: int,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> bool:
+    """Observe a DNS run's pending domains in `workers` processes (`python -m
+    crawler.dns_observation`, each over its share; the database URL in their environment,
+    never on a command line). True when every process ended well."""
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "crawler.dns_observation", "--run", str(run_id),
+             "--worker", str(i), "--workers", str(workers)],
+            env={**os.environ, "GOVAUDIT_DB": db.url},
+        )
+        for i in range(workers)
+    ]  # fmt: skip
+    try:
+        while any(p.poll() is None for p in procs):
+            if on_progress is not None:
+                on_progress(*pending_count(db, run_id))
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in procs:
+            p.wait()
+        raise
+    if on_progress is not None:
+        on_progress(*pending_count(db, run_id))
+    return all(p.returncode == 0 for p in procs)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """One observer process: its share of a DNS run, with the run's stored settings."""
+    from audit.db import Database
+    from audit.models import CrawlRun
+
+    parser = argparse.ArgumentParser(prog="python -m crawler.dns_observation")
+    parser.add_argument("--run", type=int, required=True)
+    parser.add_argument("--worker", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args(argv)
+    db = Database(os.environ["GOVAUDIT_DB"])
+    try:
+        with db.session() as session:
+            run = session.get(CrawlRun, args.run)
+            options = dict(((run.settings or {}) if run else {}).get("dns") or {})
+        observe_run(
+            db,
+            args.run,
+            nameservers=[parse_nameserver(n) for n in options["nameservers"]],
+            timeout=float(options["timeout"]),
+            # the run's concurrency is shared out between its processes
+            concurrency=max(1, -(-int(options["concurrency"]) // args.workers)),
+            worker=args.worker,
+            workers=args.workers,
+        )
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        db.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

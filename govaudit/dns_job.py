@@ -46,13 +46,18 @@ def dns_targets(
 
 
 def dns_options(
-    nameservers: Sequence[str], timeout: float, concurrency: int, where: str = "--nameserver"
+    nameservers: Sequence[str],
+    timeout: float,
+    concurrency: int,
+    where: str = "--nameserver",
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """The run's settings: nameservers as IP:PORT (default: GOVAUDIT_DNS_NAMESERVERS, as
     for `govaudit run`, else the system's resolvers)."""
     import os
 
     from crawler.dns_observation import NameserverError, parse_nameserver, system_nameservers
+    from crawler.run import default_workers
 
     if not nameservers and os.environ.get(NAMESERVERS_ENV, "").strip():
         nameservers = [n for n in os.environ[NAMESERVERS_ENV].split(",") if n.strip()]
@@ -73,6 +78,8 @@ def dns_options(
         "system_resolver": not parsed_from_user,
         "timeout": float(timeout),
         "concurrency": int(concurrency),
+        # observer processes (default one per core): the run's concurrency is shared out
+        "workers": int(workers or default_workers()),
     }
 
 
@@ -99,20 +106,24 @@ def execute_dns_run(
     from audit.dns_results import dns_observations, judged_rows
     from audit.email_dns import EmailPolicy
     from audit.models import CrawlRun, CrawlTask, utcnow
-    from crawler.dns_observation import observe_run, parse_nameserver
+    from crawler.dns_observation import observe_in_processes, observe_run, parse_nameserver
 
     with app.db.session() as session:
         run = session.get(CrawlRun, run_id)
         assert run is not None
         options = dict((run.settings or {}).get("dns") or {})
-    observe_run(
-        app.db,
-        run_id,
-        nameservers=[parse_nameserver(n) for n in options["nameservers"]],
-        timeout=float(options["timeout"]),
-        concurrency=int(options["concurrency"]),
-        on_progress=on_progress,
-    )
+    workers = int(options.get("workers") or 1)
+    if workers > 1:
+        observe_in_processes(app.db, run_id, workers, on_progress)
+    else:
+        observe_run(
+            app.db,
+            run_id,
+            nameservers=[parse_nameserver(n) for n in options["nameservers"]],
+            timeout=float(options["timeout"]),
+            concurrency=int(options["concurrency"]),
+            on_progress=on_progress,
+        )
     with app.db.session() as session:
         pending = session.scalar(
             select(func.count())

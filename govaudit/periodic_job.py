@@ -419,6 +419,7 @@ class PeriodicJob:
                 float(self.config["dns_timeout"]),
                 int(self.config["dns_concurrency"]),
                 where="dns_nameservers:",
+                workers=self.config["workers"],
             )
             snapshot_id, targets = dns_targets(self.app)
             if not targets:

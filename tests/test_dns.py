@@ -19,7 +19,9 @@ import pytest
 from tests.crawl_world import govaudit
 from tests.dns_server import AGENCY, PLANTED, planted_dns, planted_registry
 
-TIMEOUT = "1"
+# Seconds a query may take: the planted silent names cost this much; an answer under a
+# loaded machine's scheduling must come well within it.
+TIMEOUT = "3"
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +113,8 @@ def test_raw_answers_are_stored_with_time_and_resolver(observed: dict[str, Any])
     # the lookup that timed out is stored as a timeout, with the time it took
     _, answers, _, seconds = stored["dmarctimeout.gov"]
     dmarc = next(a for a in answers if a["name"] == "_dmarc.dmarctimeout.gov")
-    assert dmarc["outcome"] == "timeout" and dmarc["ms"] >= 900
-    assert seconds >= 0.9
+    assert dmarc["outcome"] == "timeout" and dmarc["ms"] >= float(TIMEOUT) * 900
+    assert seconds >= float(TIMEOUT) * 0.9
     # NXDOMAIN is an answer, not a failure
     _, answers, _, _ = stored["nodmarc.gov"]
     assert next(a for a in answers if a["name"] == "_dmarc.nodmarc.gov")["outcome"] == "nxdomain"

@@ -64,7 +64,7 @@ def test_the_dns_step_observes_every_domain_and_resumes(
     with planted_dns() as server:
         periodic = job(
             tmp_path,
-            f'dns_nameservers = ["{server.nameserver}"]\ndns_timeout = 1\ndns_concurrency = 4\n',
+            f'dns_nameservers = ["{server.nameserver}"]\ndns_timeout = 3\ndns_concurrency = 4\n',
         )
         with caplog.at_level(logging.INFO, logger="govaudit run"):
             counts = periodic.step_dns()

@@ -17,7 +17,7 @@ import pytest
 from reports.render import CHROMIUM
 from tests.crawl_world import govaudit
 from tests.dns_server import AGENCY, PLANTED, planted_dns, planted_registry
-from tests.test_dns import add_crawl
+from tests.test_dns import TIMEOUT, add_crawl
 from tests.test_report_html import soup, table_by_caption
 
 
@@ -29,7 +29,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
              "--as-of", "2024-01-01")  # fmt: skip
     add_crawl(base / "r.db", {"compliant.gov": "https://www.compliant.gov/"})
     with planted_dns() as server:
-        govaudit(None, db, "dns", "--nameserver", server.nameserver, "--timeout", "1")
+        govaudit(None, db, "dns", "--nameserver", server.nameserver, "--timeout", TIMEOUT)
     out = govaudit(None, db, "report", "--out", str(base / "out")).stdout
     yield Path(out.strip().splitlines()[-1]).parent
 

@@ -46,6 +46,11 @@ DEFAULT_CONCURRENCY = 50
     help="Domains observed at once (each asks its 12 questions at once).",
 )
 @click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Observer processes (default: one per core); --concurrency is shared out.",
+)
+@click.option(
     "--all-types",
     is_flag=True,
     help="Every domain of the newest snapshot (a full list's state, local, tribal... "
@@ -58,6 +63,7 @@ def dns(
     nameservers: tuple[str, ...],
     timeout: float,
     concurrency: int,
+    workers: int | None,
     all_types: bool,
 ) -> None:
     """Observe the DNS of every registered domain of the newest snapshot.
@@ -71,7 +77,7 @@ def dns(
     from crawler.run import RunProgress
     from govaudit.dns_job import create_dns_run, dns_options, dns_targets, execute_dns_run
 
-    options = dns_options(nameservers, timeout, concurrency)
+    options = dns_options(nameservers, timeout, concurrency, workers=workers)
     _ = app.policy  # a bad policy file is refused before anything is written
     snapshot_id, targets = dns_targets(app, domains, all_types)
     if not targets:
@@ -81,7 +87,7 @@ def dns(
     click.echo(
         f"dns run {run_id}: {len(targets)} domains via {', '.join(options['nameservers'])}"
         f"{' (system resolver)' if options['system_resolver'] else ''}, "
-        f"{concurrency} at once",
+        f"{concurrency} at once in {options['workers']} process(es)",
         err=True,
     )
     line = ProgressLine(f"dns run {run_id}", unit="domains")
