@@ -139,22 +139,31 @@ def mx_hosts(obs: Observation) -> list[str]:
 
 
 def dns_state(obs: Observation) -> tuple[str, str]:
-    """(ok | unreachable | couldn't-check, reason) from the domain's own SOA and NS answers,
-    with the parent's DS answer telling a silent zone from a silent resolver."""
+    """(ok | unreachable | couldn't-check, reason). The zone answers when any question about
+    the domain or a name in it got an answer (records, no data, or NXDOMAIN for a name below
+    it). NS and DS do not count: a resolver may answer them from the parent's delegation
+    while the zone's own nameservers are silent. When nothing answered, the parent's answers
+    tell a silent zone from a silent resolver."""
     domain = obs["domain"]
-    own = [answer(obs, domain, "SOA"), answer(obs, domain, "NS")]
-    asked = [a for a in own if a is not None]
-    if not asked:
+    asked = [
+        a
+        for a in obs.get("answers") or []
+        if a["name"] == domain or a["name"].endswith("." + domain)
+    ]
+    own = [a for a in asked if a["type"] not in ("NS", "DS")]
+    if not own:
         return COULDNT, f"no DNS answer stored for {domain}"
-    if any(a["outcome"] in ("answer", "nodata") for a in asked):
-        return OK, f"{domain}'s nameservers answer"
-    if any(a["outcome"] == "nxdomain" for a in asked):
+    apex = [a for a in asked if a["name"] == domain and a["type"] in ("SOA", "NS")]
+    if any(a["outcome"] == "nxdomain" for a in apex):
         return UNREACHABLE, f"{domain} is not in DNS (NXDOMAIN)"
-    failures = "; ".join(describe(a) for a in asked)
-    parent = answer(obs, domain, "DS")
-    if all(a["outcome"] == "refused" for a in asked):
+    if any(a["outcome"] in ANSWERED for a in own):
+        return OK, f"{domain}'s nameservers answer"
+    failures = "; ".join(describe(a) for a in (apex or own[:2]))
+    if all(a["outcome"] == "refused" for a in own):
         return COULDNT, f"the resolver refused the queries ({failures})"
-    if _answered(parent):
+    delegation = [answer(obs, domain, "DS"), answer(obs, domain, "NS")]
+    parent = delegation[0]
+    if any(_answered(a) for a in delegation):
         return (
             UNREACHABLE,
             f"{domain}'s nameservers do not answer ({failures}), though the parent zone does",

@@ -390,17 +390,15 @@ class Observer:
         targets: Sequence[tuple[str, str | None]],
         on_result: Callable[[DomainObservation], None],
     ) -> None:
-        gate = asyncio.Semaphore(self.concurrency)
+        # `concurrency` observers take the next domain as each finishes: a domain that times
+        # out holds one slot, never a whole batch.
+        pending = iter(targets)
 
-        async def one(domain: str, agency: str | None) -> None:
-            async with gate:
-                result = await self.observe(domain, agency)
-            on_result(result)
+        async def observer() -> None:
+            for domain, agency in pending:
+                on_result(await self.observe(domain, agency))
 
-        # Never more than a few batches' worth of coroutines alive at once.
-        window = max(self.concurrency * 4, 64)
-        for start in range(0, len(targets), window):
-            await asyncio.gather(*(one(d, a) for d, a in targets[start : start + window]))
+        await asyncio.gather(*(observer() for _ in range(max(1, self.concurrency))))
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)

@@ -116,23 +116,43 @@ def test_the_baseline_is_compliant_signed_and_reachable_over_ipv6() -> None:
         ("nxdomain", "nxdomain", "nxdomain", UNREACHABLE, "not in DNS"),
         ("timeout", "timeout", "timeout", COULDNT, "no answer from the resolver"),
         ("refused", "refused", "refused", COULDNT, "refused"),
-        ("servfail", "answer", "answer", OK, "answer"),
+        ("servfail", "answer", "timeout", UNREACHABLE, "do not answer"),
+        ("answer", "servfail", "timeout", OK, "answer"),
     ],
 )
 def test_dns_state(soa: str, ns: str, ds: str, state: str, words: str) -> None:
-    def entry(rtype: str, outcome: str) -> dict[str, Any]:
+    def entry(name: str, rtype: str, outcome: str) -> dict[str, Any]:
         records = ("x",) if outcome == "answer" else ()
-        return ans(D, rtype, *records, outcome=outcome)
+        return ans(name, rtype, *records, outcome=outcome)
 
-    obs = _with(f"{D} SOA", entry("SOA", soa))
-    obs["answers"] = [a for a in obs["answers"] if a["type"] not in ("NS", "DS")]
-    obs["answers"] += [entry("NS", ns), entry("DS", ds)]
+    obs = observation()
+    # every other question about the zone got what the SOA got
+    obs["answers"] = [
+        entry(a["name"], a["type"], {"NS": ns, "DS": ds}.get(a["type"], soa))
+        for a in obs["answers"]
+    ]
     got, reason = dns_state(obs)
     assert got == state
     assert words in reason
     if state != OK:
         assert email_verdict(obs).verdict == COULDNT
         assert ipv6(obs)[0] is None
+
+
+def test_one_answer_from_the_zone_is_enough() -> None:
+    """A SOA that timed out while the zone answered other questions is not an unreachable
+    zone (and a resolver that serves NS from the parent's delegation while the zone's own
+    nameservers are silent does not make the zone reachable either)."""
+    obs = _with(f"{D} SOA", ans(D, "SOA", outcome="timeout"))
+    assert dns_state(obs)[0] == OK
+    lame = observation()
+    lame["answers"] = [
+        a if a["type"] in ("NS", "DS") else ans(a["name"], a["type"], outcome="servfail")
+        for a in lame["answers"]
+    ]
+    state, reason = dns_state(lame)
+    assert state == UNREACHABLE and "do not answer" in reason
+    assert email_verdict(lame).verdict == COULDNT
 
 
 def test_spf_parts() -> None:

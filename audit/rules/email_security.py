@@ -23,6 +23,8 @@ def check(data: AuditInput) -> list[FindingDraft]:
         if row["email_verdict"] != NOT_COMPLIANT:
             continue
         evidence = row["evidence"]
+        # the DNS question the first failed part rests on (RFC 4501 dns: URI)
+        asked = row["domain"] if row["email_failures"][:1] == ["spf"] else row["dmarc_location"]
         out.append(
             FindingDraft(
                 rule=RULE_ID,
@@ -32,7 +34,7 @@ def check(data: AuditInput) -> list[FindingDraft]:
                 domain=row["domain"],
                 agency=row["agency"],
                 evidence={
-                    "url": f"dns:{row['dmarc_location']}?type=TXT",
+                    "url": f"dns:{asked}?type=TXT",
                     "fetched_at": row["checked_at"],
                     "resolver": row["resolver"],
                     "spf": row["spf"],
