@@ -38,7 +38,7 @@ def test_demo_world_has_every_situation(demo: dict[str, object]) -> None:
     plan_statuses = {s for (s,) in db.execute("select status from plan_check")}
     assert plan_statuses == {"published", "incomplete", "no-plan", "no-open-page", "unreachable"}
     runs = db.execute("select count(*) from crawl_run where status = 'finished'").fetchone()[0]
-    assert runs == 3  # two crawls and one RDAP run
+    assert runs == 4  # two crawls, one RDAP run and one DNS run
     rules = {r for (r,) in db.execute("select distinct rule from finding")}
     assert {
         "freeze-registration",
