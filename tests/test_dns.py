@@ -283,3 +283,21 @@ def test_the_bod_18_01_pack_and_the_email_rule(observed: dict[str, Any]) -> None
     evidence = spfall["evidence"]
     evidence = json.loads(evidence) if isinstance(evidence, str) else evidence
     assert evidence["answers"]["spfall.gov TXT"].startswith("v=spf1 +all")
+
+
+@pytest.mark.postgres
+def test_dns_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    """The same observation and judgement on PostgreSQL (two observer processes writing)."""
+    wanted = ["compliant.gov", "spfall.gov", "dmarctimeout.gov", "lame.gov", "unsigned.gov"]
+    govaudit(None, pg_url, "inventory", "load", str(planted_registry(tmp_path / "r.csv", wanted)),
+             "--as-of", "2024-01-01")  # fmt: skip
+    with planted_dns() as server:
+        govaudit(None, pg_url, "dns", "--nameserver", server.nameserver, "--timeout", TIMEOUT,
+                 "--workers", "2")  # fmt: skip
+    rows = {r["domain"]: r for r in json.loads(
+        govaudit(None, pg_url, "export", "dns", "--format", "json").stdout
+    )}  # fmt: skip
+    assert set(rows) == set(wanted)
+    for domain in wanted:
+        for key, value in PLANTED[domain].items():
+            assert rows[domain][key] == value, (domain, key)
