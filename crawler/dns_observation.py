@@ -7,12 +7,11 @@ domain too, when the domain has none and is not one itself). Each answer is kept
 never as "no record". Queries go through dnspython's asyncio resolver to the configured
 nameservers, N domains at once.
 
-The SPF and DMARC records found are then read with checkdmarc (in a thread pool: it is
-synchronous and makes its own lookups, for SPF includes and DMARC report destinations,
-through a resolver of ours that asks the same nameservers and notes every lookup that got no
-answer). What it says (valid or the error, DNS lookups counted against SPF's limit of ten,
-the DMARC tags with their defaults) is stored with the answers. Judging (BOD 18-01, IPv6,
-DNSSEC, the DNS state) is audit/email_dns.py's.
+The SPF and DMARC records found are then read with checkdmarc (crawler/email_records.py, in
+a thread pool: it is synchronous and makes its own lookups). What it says is stored with the
+answers (crawler/dns_query.py says what an answer holds). Judging (BOD 18-01, IPv6, DNSSEC,
+the DNS state) is audit/email_dns.py's. Several processes (`python -m
+crawler.dns_observation`) share a run's domains by a stable hash.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ import argparse
 import asyncio
 import datetime as dt
 import hashlib
-import ipaddress
 import os
 import signal
 import subprocess
@@ -33,12 +31,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dns.asyncresolver
-import dns.exception
-import dns.name
-import dns.nameserver
-import dns.rcode
-import dns.rdatatype
-import dns.resolver
+
+from crawler.dns_query import (
+    ANSWER,
+    NODATA,
+    NXDOMAIN,
+    Nameserver,
+    ask,
+    configure_resolver,
+    parse_nameserver,
+)
+from crawler.email_records import (
+    clear_library_cache,
+    dmarc_records,
+    organizational_domain,
+    read_dmarc,
+    read_spf,
+)
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_CONCURRENCY = 50
@@ -59,262 +68,6 @@ QUERIES: tuple[tuple[str, str], ...] = (
     ("www.", "AAAA"),
     ("_dmarc.", "TXT"),
 )
-# Outcomes of one query. Only the first three are answers from the domain's DNS.
-ANSWER, NODATA, NXDOMAIN = "answer", "nodata", "nxdomain"
-SERVFAIL, REFUSED, TIMEOUT, ERROR = "servfail", "refused", "timeout", "error"
-NOT_ANSWERED = (SERVFAIL, REFUSED, TIMEOUT, ERROR)
-
-
-class NameserverError(ValueError):
-    """A --nameserver value that is not IP[:PORT]."""
-
-
-@dataclass(frozen=True)
-class Nameserver:
-    address: str
-    port: int = 53
-
-    def __str__(self) -> str:
-        host = f"[{self.address}]" if ":" in self.address else self.address
-        return f"{host}:{self.port}"
-
-
-def parse_nameserver(text: str) -> Nameserver:
-    """`IP`, `IP:PORT`, `[IPv6]:PORT` or a bare IPv6 address."""
-    raw = text.strip()
-    address, port = raw, "53"
-    if raw.startswith("["):
-        address, _, rest = raw[1:].partition("]")
-        if rest:
-            if not rest.startswith(":"):
-                raise NameserverError(f"{text!r}: expected [IPv6]:PORT")
-            port = rest[1:]
-    elif raw.count(":") == 1:
-        address, port = raw.split(":")
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        raise NameserverError(f"{text!r}: not an IP address (IP[:PORT])") from None
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise NameserverError(f"{text!r}: the port must be a number from 1 to 65535")
-    return Nameserver(str(ip), int(port))
-
-
-def system_nameservers() -> list[Nameserver]:
-    """The system's resolvers (/etc/resolv.conf), as the default."""
-    try:
-        configured = dns.resolver.Resolver().nameservers
-    except dns.resolver.NoResolverConfiguration:
-        return []
-    out = []
-    for ns in configured:
-        text = ns if isinstance(ns, str) else getattr(ns, "address", str(ns))
-        port = 53 if isinstance(ns, str) else int(getattr(ns, "port", 53))
-        out.append(Nameserver(text, port))
-    return out
-
-
-def _configure(resolver: Any, nameservers: Sequence[Nameserver], timeout: float) -> Any:
-    resolver.nameservers = [dns.nameserver.Do53Nameserver(n.address, n.port) for n in nameservers]
-    # Two tries of each nameserver within the timeout: one lost UDP datagram is not a timeout.
-    resolver.timeout = timeout / 2 if timeout >= 1.0 else timeout
-    resolver.lifetime = timeout
-    resolver.cache = None
-    return resolver
-
-
-def _rdata_text(rdtype: int, rdata: Any) -> str:
-    if rdtype == dns.rdatatype.TXT:
-        return b"".join(rdata.strings).decode("utf-8", "replace")
-    return str(rdata.to_text())
-
-
-def _failure(exc: Exception) -> tuple[str, str | None, str]:
-    """(outcome, rcode, message) of a query that got no usable answer."""
-    if isinstance(exc, dns.resolver.LifetimeTimeout | dns.exception.Timeout):
-        return TIMEOUT, None, f"no answer within {exc.kwargs.get('timeout', 0):.1f} s"
-    if isinstance(exc, dns.resolver.NoNameservers):
-        rcodes = [e[3] for e in exc.kwargs.get("errors", []) if isinstance(e[3], str)]
-        if "REFUSED" in rcodes and "SERVFAIL" not in rcodes:
-            return REFUSED, "REFUSED", "REFUSED"
-        if rcodes:
-            return SERVFAIL, rcodes[0], rcodes[0]
-        reasons = [str(e[3]) for e in exc.kwargs.get("errors", []) if e[3] is not None]
-        return ERROR, None, "; ".join(reasons) or "no nameserver answered"
-    return ERROR, None, f"{type(exc).__name__}: {exc}"
-
-
-def _answer_entry(name: str, rtype: str, answer: Any, ms: float) -> dict[str, Any]:
-    rdtype = dns.rdatatype.from_text(rtype)
-    records = [_rdata_text(rdtype, r) for r in answer.rrset] if answer.rrset is not None else []
-    entry: dict[str, Any] = {
-        "name": name,
-        "type": rtype,
-        "outcome": ANSWER if records else NODATA,
-        "rcode": "NOERROR",
-        "records": records,
-        "ttl": answer.rrset.ttl if answer.rrset is not None else None,
-        "ms": round(ms, 1),
-    }
-    canonical = str(answer.canonical_name).rstrip(".").lower()
-    if canonical != name:
-        entry["cname"] = canonical
-    return entry
-
-
-def _failed_entry(name: str, rtype: str, exc: Exception, ms: float) -> dict[str, Any]:
-    if isinstance(exc, dns.resolver.NXDOMAIN):
-        return {
-            "name": name,
-            "type": rtype,
-            "outcome": NXDOMAIN,
-            "rcode": "NXDOMAIN",
-            "records": [],
-            "ttl": None,
-            "ms": round(ms, 1),
-        }
-    outcome, rcode, message = _failure(exc)
-    return {
-        "name": name,
-        "type": rtype,
-        "outcome": outcome,
-        "rcode": rcode,
-        "records": [],
-        "ttl": None,
-        "ms": round(ms, 1),
-        "error": message,
-    }
-
-
-async def _ask(resolver: Any, name: str, rtype: str) -> dict[str, Any]:
-    started = time.perf_counter()
-    try:
-        answer = await resolver.resolve(name, rtype, raise_on_no_answer=False, search=False)
-    except Exception as exc:  # every failure is an observation, not a crash
-        return _failed_entry(name, rtype, exc, (time.perf_counter() - started) * 1000)
-    return _answer_entry(name, rtype, answer, (time.perf_counter() - started) * 1000)
-
-
-class RecordingResolver(dns.resolver.Resolver):
-    """The synchronous resolver handed to checkdmarc: the same nameservers and timeout, and
-    a note of every lookup it made that got no answer (an SPF include that timed out makes
-    the SPF record uncheckable, not invalid)."""
-
-    def __init__(self, nameservers: Sequence[Nameserver], timeout: float) -> None:
-        super().__init__(configure=False)
-        _configure(self, nameservers, timeout)
-        self.failures: list[str] = []
-        self.lookups = 0
-
-    def resolve(self, qname: Any, rdtype: Any = "A", *args: Any, **kwargs: Any) -> Any:
-        self.lookups += 1
-        try:
-            return super().resolve(qname, rdtype, *args, **kwargs)
-        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
-            raise
-        except Exception as exc:
-            _outcome, _rcode, message = _failure(exc)
-            name = str(qname).rstrip(".")
-            kind = rdtype if isinstance(rdtype, str) else dns.rdatatype.to_text(rdtype)
-            self.failures.append(f"{name} {kind}: {message}")
-            raise
-
-
-def _library_version() -> str:
-    from checkdmarc import __version__
-
-    return f"checkdmarc {__version__}"
-
-
-def read_spf(
-    domain: str, txt: dict[str, Any], nameservers: Sequence[Nameserver], timeout: float
-) -> dict[str, Any]:
-    """The SPF record among the domain's TXT answer, as checkdmarc reads it (its includes,
-    redirects, a and mx terms resolved and counted). Empty when the TXT query got no answer:
-    the answer itself says why."""
-    from checkdmarc.spf import SPFError, parse_spf_record
-
-    if txt["outcome"] in NOT_ANSWERED:
-        return {}
-    records = [r for r in txt["records"] if r.lower().split(" ", 1)[0] == "v=spf1"]
-    facts: dict[str, Any] = {"records": records, "record": None, "library": _library_version()}
-    if not records:
-        return facts
-    if len(records) > 1:
-        return {**facts, "valid": False, "error": "more than one SPF record (RFC 7208 § 4.5)"}
-    resolver = RecordingResolver(nameservers, timeout)
-    facts["record"] = records[0]
-    try:
-        parsed = parse_spf_record(records[0], domain, resolver=resolver, timeout=timeout)
-    except SPFError as exc:
-        facts.update(valid=False, error=str(exc.args[0]), warnings=list(exc.warnings))
-        facts.update({k: v for k, v in (exc.data or {}).items() if k in ("dns_lookups",)})
-    else:
-        facts.update(
-            valid="error" not in parsed,
-            error=parsed.get("error"),
-            dns_lookups=parsed["dns_lookups"],
-            void_lookups=parsed["void_dns_lookups"],
-            all=parsed["parsed"]["all"],
-            warnings=list(parsed["warnings"]),
-        )
-    facts["lookup_failures"] = resolver.failures
-    return facts
-
-
-def _dmarc_records(txt: dict[str, Any]) -> list[str]:
-    return [r for r in txt["records"] if r.replace(" ", "").lower().startswith("v=dmarc1")]
-
-
-def read_dmarc(
-    location: str, txt: dict[str, Any], nameservers: Sequence[Nameserver], timeout: float
-) -> dict[str, Any]:
-    """The DMARC record of one `_dmarc.` answer as checkdmarc reads it: every tag with its
-    value (defaults filled in, `sp` from `p` when not given), plus `pct`, which RFC 9989
-    dropped and the library no longer returns but BOD 18-01 still asks for."""
-    from checkdmarc.dmarc import DMARC_TAG_VALUE_REGEX, DMARCError, parse_dmarc_record
-
-    domain = location.removeprefix("_dmarc.")
-    facts: dict[str, Any] = {"location": location, "records": [], "record": None}
-    if txt["outcome"] in NOT_ANSWERED:
-        return facts
-    records = _dmarc_records(txt)
-    facts.update(records=records, library=_library_version())
-    if txt["records"] and not records:
-        facts["other_txt"] = list(txt["records"])
-    if not records:
-        return facts
-    if len(records) > 1:
-        return {**facts, "valid": False, "error": "more than one DMARC record (RFC 7489 § 6.6.3)"}
-    record = records[0]
-    facts["record"] = record
-    resolver = RecordingResolver(nameservers, timeout)
-    explicit = {k.lower(): v.strip() for k, v in DMARC_TAG_VALUE_REGEX.findall(record)}
-    try:
-        parsed = parse_dmarc_record(record, domain, resolver=resolver, timeout=timeout)
-    except DMARCError as exc:
-        facts.update(valid=False, error=str(exc.args[0]) if exc.args else type(exc).__name__)
-    else:
-        tags = parsed["tags"]
-        rua = [f"{u['scheme']}:{u['address']}" for u in tags.get("rua", {}).get("value") or []]
-        facts.update(
-            valid=True,
-            p=tags["p"]["value"],
-            sp=tags["sp"]["value"],
-            sp_explicit=bool(tags["sp"]["explicit"]),
-            pct=explicit.get("pct"),
-            rua=rua,
-            warnings=list(parsed["warnings"]),
-        )
-    facts["lookup_failures"] = resolver.failures
-    return facts
-
-
-def organizational_domain(name: str) -> str:
-    """The registrable domain under the Public Suffix List (checkdmarc's list)."""
-    from checkdmarc.utils import get_base_domain
-
-    return str(get_base_domain(name))
 
 
 @dataclass
@@ -336,7 +89,7 @@ class Observer:
         self.nameservers = list(nameservers)
         self.timeout = timeout
         self.concurrency = concurrency
-        self.resolver = _configure(
+        self.resolver = configure_resolver(
             dns.asyncresolver.Resolver(configure=False), self.nameservers, timeout
         )
         self.label = ", ".join(map(str, self.nameservers))
@@ -351,17 +104,17 @@ class Observer:
         started = time.perf_counter()
         answers = list(
             await asyncio.gather(
-                *(_ask(self.resolver, prefix + domain, rtype) for prefix, rtype in QUERIES)
+                *(ask(self.resolver, prefix + domain, rtype) for prefix, rtype in QUERIES)
             )
         )
         txt = answers[[q for _, q in QUERIES].index("TXT")]
         dmarc_answer = answers[-1]
         org = organizational_domain(domain)
         answered = dmarc_answer["outcome"] in (NXDOMAIN, NODATA, ANSWER)
-        if org != domain and answered and not _dmarc_records(dmarc_answer):
+        if org != domain and answered and not dmarc_records(dmarc_answer):
             # RFC 7489 § 6.6.3: no record for the domain, so the organizational domain's
             # record applies (its sp= to subdomains).
-            dmarc_answer = await _ask(self.resolver, f"_dmarc.{org}", "TXT")
+            dmarc_answer = await ask(self.resolver, f"_dmarc.{org}", "TXT")
             answers.append(dmarc_answer)
         spf, dmarc = await asyncio.gather(
             loop.run_in_executor(self.pool, read_spf, domain, txt, self.nameservers, self.timeout),
@@ -402,14 +155,6 @@ class Observer:
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
-
-
-def clear_library_cache() -> None:
-    """checkdmarc caches answers per name for the process, whatever nameserver gave them: a
-    run must not reuse another run's (or another server's) answers."""
-    from checkdmarc.utils import DNS_CACHE
-
-    DNS_CACHE.clear()
 
 
 def share_of(domain: str, workers: int) -> int:

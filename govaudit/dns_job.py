@@ -1,5 +1,5 @@
 """DNS runs: which domains to observe, and a run over them (`govaudit dns`, and the periodic
-job's dns step). The queries are crawler/dns_observation.py's; judging is audit/'s."""
+job's dns step). The queries are crawler/'s (dns_observation.py); judging is audit/'s."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def dns_options(
     for `govaudit run`, else the system's resolvers)."""
     import os
 
-    from crawler.dns_observation import NameserverError, parse_nameserver, system_nameservers
+    from crawler.dns_query import NameserverError, parse_nameserver, system_nameservers
     from crawler.run import default_workers
 
     if not nameservers and os.environ.get(NAMESERVERS_ENV, "").strip():
@@ -106,7 +106,8 @@ def execute_dns_run(
     from audit.dns_results import dns_observations, judged_rows
     from audit.email_dns import EmailPolicy
     from audit.models import CrawlRun, CrawlTask, utcnow
-    from crawler.dns_observation import observe_in_processes, observe_run, parse_nameserver
+    from crawler.dns_observation import observe_in_processes, observe_run
+    from crawler.dns_query import parse_nameserver
 
     with app.db.session() as session:
         run = session.get(CrawlRun, run_id)

@@ -27,6 +27,8 @@ from audit.email_dns import (
     spf_part,
 )
 from audit.seeds import load_policy
+from crawler.dns_query import Nameserver
+from crawler.email_records import read_dmarc, read_spf
 
 D = "example.gov"
 CISA = "mailto:reports@dmarc.cyber.dhs.gov"
@@ -284,3 +286,52 @@ def test_the_policys_email_section_sets_the_requirements(tmp_path: Any) -> None:
                              "rua": ["mailto:dmarc@example.gov"]})  # fmt: skip
     assert email_verdict(obs).verdict == NOT_COMPLIANT
     assert email_verdict(obs, policy).verdict == COMPLIANT
+
+
+# ------------------------------------------------------------------------------ the readers
+
+
+def txt_answer(name: str, *records: str, outcome: str = "answer") -> dict[str, Any]:
+    return ans(name, "TXT", *records, outcome=outcome)
+
+
+# A nameserver where nothing answers: records that need no lookup never ask it.
+NOWHERE = [Nameserver("127.0.0.1", 9)]
+
+
+def test_read_spf_on_saved_answers() -> None:
+    minus_all = read_spf(D, txt_answer(D, "google-site-verification=x", "v=spf1 -all"), NOWHERE, 1)
+    assert minus_all["record"] == "v=spf1 -all" and minus_all["valid"] is True
+    assert (minus_all["all"], minus_all["dns_lookups"]) == ("fail", 0)
+    assert minus_all["library"].startswith("checkdmarc ")
+    plus_all = read_spf(D, txt_answer(D, "v=spf1 ip4:192.0.2.1 +all"), NOWHERE, 1)
+    assert plus_all["valid"] is True and plus_all["all"] == "pass"
+    two = read_spf(D, txt_answer(D, "v=spf1 -all", "v=spf1 ~all"), NOWHERE, 1)
+    assert two["valid"] is False and "more than one" in two["error"]
+    bad = read_spf(D, txt_answer(D, "v=spf1 ip4:not-an-ip -all"), NOWHERE, 1)
+    assert bad["valid"] is False and bad["error"]
+    assert read_spf(D, txt_answer(D, "hello"), NOWHERE, 1)["records"] == []
+    assert read_spf(D, txt_answer(D, outcome="timeout"), NOWHERE, 1) == {}
+
+
+def test_read_dmarc_on_saved_answers() -> None:
+    record = "v=DMARC1; p=quarantine; sp=none; pct=50"
+    facts = read_dmarc(f"_dmarc.{D}", txt_answer(f"_dmarc.{D}", record), NOWHERE, 1)
+    assert facts["valid"] is True and facts["record"] == record
+    assert (facts["p"], facts["sp"], facts["sp_explicit"]) == ("quarantine", "none", True)
+    # pct= is read from the record itself (checkdmarc 6 follows RFC 9989, which dropped it)
+    assert facts["pct"] == "50" and facts["rua"] == []
+    default_sp = read_dmarc(
+        f"_dmarc.{D}", txt_answer(f"_dmarc.{D}", "v=DMARC1; p=reject"), NOWHERE, 1
+    )
+    assert (default_sp["sp"], default_sp["sp_explicit"], default_sp["pct"]) == (
+        "reject",
+        False,
+        None,
+    )
+    wrong = read_dmarc(f"_dmarc.{D}", txt_answer(f"_dmarc.{D}", "v=DMARC1; p=rejected"), NOWHERE, 1)
+    assert wrong["valid"] is False and "rejected" in wrong["error"]
+    other = read_dmarc(f"_dmarc.{D}", txt_answer(f"_dmarc.{D}", "not dmarc"), NOWHERE, 1)
+    assert other["records"] == [] and other["other_txt"] == ["not dmarc"]
+    silent = read_dmarc(f"_dmarc.{D}", txt_answer(f"_dmarc.{D}", outcome="servfail"), NOWHERE, 1)
+    assert silent["records"] == [] and "valid" not in silent
