@@ -101,12 +101,10 @@ def execute_dns_run(
 ) -> dict[str, Any]:
     """Observe the run's pending domains with the run's own settings, mark it finished when
     none is left; return the counts (DNS states, email verdicts) of the whole run."""
-    from sqlalchemy import func, select
-
     from audit.dns_results import dns_observations, judged_rows
     from audit.email_dns import EmailPolicy
-    from audit.models import CrawlRun, CrawlTask, utcnow
-    from crawler.dns_observation import observe_in_processes, observe_run
+    from audit.models import CrawlRun, utcnow
+    from crawler.dns_observation import observe_in_processes, observe_run, pending_count
     from crawler.dns_query import parse_nameserver
 
     with app.db.session() as session:
@@ -125,12 +123,9 @@ def execute_dns_run(
             concurrency=int(options["concurrency"]),
             on_progress=on_progress,
         )
+    done, total = pending_count(app.db, run_id)
+    pending = total - done
     with app.db.session() as session:
-        pending = session.scalar(
-            select(func.count())
-            .select_from(CrawlTask)
-            .where(CrawlTask.run_id == run_id, CrawlTask.state == "pending")
-        )
         run = session.get(CrawlRun, run_id)
         assert run is not None
         run.status = "finished" if not pending else "interrupted"
@@ -148,7 +143,7 @@ def execute_dns_run(
         "compliant": verdicts["compliant"],
         "not_compliant": verdicts["not-compliant"],
         "email_couldnt_check": verdicts["couldn't-check"],
-        "pending": int(pending or 0),
+        "pending": pending,
         # domains whose DNS or email could not be checked, with the reason (for logs)
         "unchecked": [
             {

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from simweb.dns_server import SimulatedDNS
+from tests.crawl_world import registry_csv
 
 CISA = "mailto:reports@dmarc.cyber.dhs.gov"
 REJECT = f"v=DMARC1; p=reject; pct=100; rua={CISA}"
@@ -129,11 +130,4 @@ def planted_dns(**kwargs: Any) -> Iterator[SimulatedDNS]:
 
 def planted_registry(path: Path, domains: list[str] | None = None) -> Path:
     """A registry file listing the planted domains (and one not in DNS at all)."""
-    names = domains if domains is not None else [*PLANTED, "inherit.gov"]
-    lines = [
-        "Domain name,Domain type,Organization name,Suborganization name,City,State,"
-        "Security contact email"
-    ]
-    lines += [f"{d},Federal - Executive,{AGENCY},,Washington,DC,(blank)" for d in names]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return registry_csv(path, domains if domains is not None else [*PLANTED, "inherit.gov"], AGENCY)
