@@ -281,6 +281,8 @@ def latest_run(
     if run is None:
         if job == "a11y":
             raise NoData("no finished accessibility run yet (run `govaudit a11y` after a crawl)")
+        if job == "dns":
+            raise NoData("no finished DNS run yet (run `govaudit dns`)")
         raise NoData(f"no finished crawl with {job} results yet (run `govaudit crawl`)")
     return run
 

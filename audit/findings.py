@@ -52,6 +52,9 @@ class AuditInput:
     # the latest accessibility run: one dict per page (audit.a11y.a11y_pages)
     a11y_run_id: int | None = None
     a11y_pages: list[dict[str, Any]] = field(default_factory=list)
+    # the newest DNS run: each domain judged (audit.email_dns.judge)
+    dns_run_id: int | None = None
+    dns_rows: list[dict[str, Any]] = field(default_factory=list)
     # the policy's guideline checks judged on every site of the site crawl
     # (audit.guidelines.CheckResult)
     guideline_results: list[Any] = field(default_factory=list)

@@ -84,6 +84,10 @@ class SiteFacts:
     # whether any accessibility run exists at all.
     a11y: dict[str, Any] | None = None
     a11y_checked: bool = False
+    # The domain's observation in the newest DNS run (audit.dns_results.dns_observations),
+    # and whether any DNS run exists at all (`govaudit dns`).
+    dns: dict[str, Any] | None = None
+    dns_checked: bool = False
 
     @cached_property
     def document(self) -> HomepageDocument | None:
@@ -617,6 +621,127 @@ def axe_max_impact(site: SiteFacts, args: Args) -> Verdict:
     )
 
 
+def _dns_observation(site: SiteFacts) -> tuple[dict[str, Any] | None, Verdict | None]:
+    """The domain's DNS observation when it can be judged, else why not."""
+    from audit.email_dns import OK, dns_state
+
+    if not site.dns_checked:
+        return None, _couldnt(site, "no DNS observation stored (run `govaudit dns`)")
+    obs = site.dns
+    if obs is None:
+        return None, _couldnt(site, f"{site.domain} is not in the newest DNS run")
+    state, why = dns_state(obs)
+    if state != OK:
+        return None, Verdict(COULDNT_CHECK, None, obs["checked_at"], reason=f"DNS {state}: {why}")
+    return obs, None
+
+
+def _dns_verdict(obs: dict[str, Any], part: Any) -> Verdict:
+    """A judged part of audit.email_dns as a verdict; its URL names the DNS question it rests
+    on (an RFC 4501 `dns:` URI)."""
+    name, rtype = part.answers[-1] if part.answers else (obs["domain"], "TXT")
+    url = f"dns:{name}?type={rtype}"
+    reason = None if part.outcome == PASS else part.reason
+    match = part.match if part.outcome == PASS else None
+    if part.outcome == PASS and match is None:
+        match = part.reason
+    return Verdict(part.outcome, url, obs["checked_at"], match=match, reason=reason)
+
+
+def _known_verdict(obs: dict[str, Any], url: str, known: bool | None, reason: str) -> Verdict:
+    """True / False / None (not known) of audit.email_dns as pass / fail / couldn't check."""
+    if known is None:
+        return Verdict(COULDNT_CHECK, url, obs["checked_at"], reason=reason)
+    if known:
+        return Verdict(PASS, url, obs["checked_at"], match=reason)
+    return Verdict(FAIL, url, obs["checked_at"], reason=reason)
+
+
+def spf_valid(site: SiteFacts, args: Args) -> Verdict:
+    """The domain publishes one valid SPF record (checkdmarc: syntax, at most ten DNS
+    lookups through includes and redirects, every lookup answered), not ending in `+all`.
+    `v=spf1 -all` is the valid record of a domain that sends no mail.
+
+    Example: passes on `v=spf1 mx ip4:192.0.2.0/24 -all`; fails on `v=spf1 +all` or an SPF
+    record needing 11 lookups; an include that times out is "couldn't check".
+    """
+    from audit.email_dns import spf_part
+
+    obs, why = _dns_observation(site)
+    if obs is None:
+        return why  # type: ignore[return-value]
+    return _dns_verdict(obs, spf_part(obs))
+
+
+def dmarc_policy(site: SiteFacts, args: Args) -> Verdict:
+    """The domain's DMARC record (its organizational domain's sp= for a subdomain without
+    one) asks for at least `policy` (none < quarantine < reject; default reject) on at least
+    `pct` percent of mail (default 100; absent pct= is 100), and with `subdomains = true` an
+    explicit sp= no weaker.
+
+    Example: `policy = "reject"` passes on `v=DMARC1; p=reject; rua=...`; fails on `p=none`,
+    on `pct=50`, and on no DMARC record; a `_dmarc` query that timed out is couldn't check.
+    """
+    from audit.email_dns import dmarc_policy_part
+
+    obs, why = _dns_observation(site)
+    if obs is None:
+        return why  # type: ignore[return-value]
+    part = dmarc_policy_part(
+        obs,
+        str(args.get("policy") or "reject"),
+        int(args.get("pct", 100)),
+        bool(args.get("subdomains")),
+    )
+    return _dns_verdict(obs, part)
+
+
+def dmarc_reports_to(site: SiteFacts, args: Args) -> Verdict:
+    """The DMARC record sends aggregate reports (`rua=mailto:`) to `address` (default CISA's
+    reports@dmarc.cyber.dhs.gov).
+
+    Example: passes on `rua=mailto:dmarc@agency.gov,mailto:reports@dmarc.cyber.dhs.gov`.
+    """
+    from audit.email_dns import CISA_REPORTS, dmarc_reports_part
+
+    obs, why = _dns_observation(site)
+    if obs is None:
+        return why  # type: ignore[return-value]
+    return _dns_verdict(obs, dmarc_reports_part(obs, [str(args.get("address") or CISA_REPORTS)]))
+
+
+def ipv6_reachable(site: SiteFacts, args: Args) -> Verdict:
+    """The website's homepage host has an IPv6 address (AAAA): the crawl's homepage host
+    when it is the domain or its www host, else the first of www.D and D with an address.
+
+    Example: passes when www.D (the homepage) has AAAA 2001:db8::1, even if D has none.
+    """
+    from audit.email_dns import ipv6, website_host
+
+    obs, why = _dns_observation(site)
+    if obs is None:
+        return why  # type: ignore[return-value]
+    crawl_host = urlsplit(site.homepage_url).hostname if site.homepage_url else None
+    found, reason = ipv6(obs, crawl_host)
+    url = f"dns:{website_host(obs, crawl_host) or obs['domain']}?type=AAAA"
+    return _known_verdict(obs, url, found, reason)
+
+
+def dnssec_signed(site: SiteFacts, args: Args) -> Verdict:
+    """The zone is signed: a DS record at the parent (.gov) and a DNSKEY in the zone.
+
+    Example: fails on a zone with no DS at the parent; a DS query that timed out is "couldn't
+    check".
+    """
+    from audit.email_dns import dnssec
+
+    obs, why = _dns_observation(site)
+    if obs is None:
+        return why  # type: ignore[return-value]
+    signed, reason = dnssec(obs)
+    return _known_verdict(obs, f"dns:{obs['domain']}?type=DS", signed, reason)
+
+
 PATTERNS = Param("patterns")
 IMPACT_NAMES = ("minor", "moderate", "serious", "critical")
 PREDICATES: dict[str, Predicate] = {
@@ -701,6 +826,27 @@ PREDICATES: dict[str, Predicate] = {
             },
             "no axe-core violation at or above an impact on the homepage (`govaudit a11y`)",
         ),
+        Predicate("spf_valid", spf_valid, {}, "a valid SPF record (`govaudit dns`)"),
+        Predicate(
+            "dmarc_policy",
+            dmarc_policy,
+            {
+                "policy": Param(
+                    "choice", choices=("none", "quarantine", "reject"), default="reject"
+                ),
+                "pct": Param("int", default=100),
+                "subdomains": Param("bool", default=False),
+            },
+            "a DMARC policy at least this strong (`govaudit dns`)",
+        ),
+        Predicate(
+            "dmarc_reports_to",
+            dmarc_reports_to,
+            {"address": Param("str", default="reports@dmarc.cyber.dhs.gov")},
+            "DMARC aggregate reports go to an address (`govaudit dns`)",
+        ),
+        Predicate("ipv6", ipv6_reachable, {}, "the homepage host has an IPv6 address (AAAA)"),
+        Predicate("dnssec_signed", dnssec_signed, {}, "the zone is DNSSEC-signed (DS and DNSKEY)"),
         Predicate("any_of", any_of, {"of": Param("checks", True)}, "any of several tests passes"),
     ]
 }

@@ -448,6 +448,30 @@ class A11yCheck(Base):
     violations: Mapped[list[Any]] = mapped_column(default=list)
 
 
+class DnsObservation(Base):
+    """What `govaudit dns` saw of one domain: every DNS answer as received, and what the SPF
+    and DMARC records say (parsed and validated with checkdmarc), never a judgement.
+
+    `answers`: one entry per query (name, type, outcome: answer | nodata | nxdomain |
+    servfail | refused | timeout | error, rcode, records as text, ttl, cname, ms, error).
+    `spf`, `dmarc`: the records found and the library's reading of them, with the lookups
+    it made that got no answer. `resolver`: the nameserver(s) asked, as IP:PORT.
+    """
+
+    __tablename__ = "dns_observation"
+    __table_args__ = (UniqueConstraint("run_id", "domain"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id"), index=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+    agency: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    resolver: Mapped[str] = mapped_column(Text)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    answers: Mapped[list[Any]] = mapped_column(default=list)
+    spf: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    dmarc: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 class EvidenceBlob(Base):
     """A raw body kept with --keep-evidence (zlib-compressed), so a finding can be re-shown."""
 

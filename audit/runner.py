@@ -139,6 +139,7 @@ def guideline_sites(session: Session, run_id: int) -> Iterator[SiteFacts]:
     ).all()
     a11y_homepages, a11y_checked = _a11y_homepages(session)
     run = session.get(CrawlRun, run_id)
+    dns_by_domain, dns_checked = _dns_by_domain(session)
     for site in sites:
         row = site_row(site, endpoints[site.domain], run)
         responses = {}
@@ -174,6 +175,8 @@ def guideline_sites(session: Session, run_id: int) -> Iterator[SiteFacts]:
             responses_kept=bool(kept),
             a11y=a11y_homepages.get(site.domain),
             a11y_checked=a11y_checked,
+            dns=dns_by_domain.get(site.domain),
+            dns_checked=dns_checked,
         )
 
 
@@ -187,6 +190,17 @@ def _a11y_homepages(session: Session) -> tuple[dict[str, dict[str, Any]], bool]:
         return {}, False
     pages = a11y_pages(session, run.id)
     return {p["domain"]: p for p in pages if has_role(p, "homepage")}, True
+
+
+def _dns_by_domain(session: Session) -> tuple[dict[str, dict[str, Any]], bool]:
+    """domain -> its observation in the newest finished DNS run; whether one exists."""
+    from audit.dns_results import dns_observations
+
+    try:
+        run = latest_run(session, "dns")
+    except NoData:
+        return {}, False
+    return {o["domain"]: o for o in dns_observations(session, run.id)}, True
 
 
 def judge_guidelines(
@@ -271,6 +285,7 @@ def gather(
         data.plan_checks = checks
         data.plans = plans_rows(session, open_run.id, policy.plan_deadline, plans, checks)
     _gather_a11y(session, data)
+    _gather_dns(session, data)
     return data
 
 
@@ -308,6 +323,23 @@ def _gather_a11y(session: Session, data: AuditInput) -> None:
         return
     data.a11y_run_id = a11y_run.id
     data.a11y_pages = a11y_pages(session, a11y_run.id)
+
+
+def _gather_dns(session: Session, data: AuditInput) -> None:
+    """The newest DNS run's domains judged under the policy's [email] section."""
+    from audit.dns_results import dns_observations, homepage_hosts, judged_rows
+    from audit.email_dns import EmailPolicy
+
+    try:
+        dns_run = latest_run(session, "dns")
+    except NoData:
+        return
+    data.dns_run_id = dns_run.id
+    data.dns_rows = judged_rows(
+        dns_observations(session, dns_run.id),
+        EmailPolicy.from_section(data.policy.section("email")),
+        homepage_hosts(session, data.crawl_run_id),
+    )
 
 
 def evaluate(data: AuditInput, rules: list[str] | None = None) -> list[FindingDraft]:

@@ -110,6 +110,14 @@ POLICY_SCHEMA: dict[str, Any] = {
         "requests_per_second": float,
         "cdx_limit": int,
     },
+    "email": {
+        "directive": str,
+        "url": str,
+        "dmarc_policy": str,
+        "dmarc_pct": int,
+        "report_addresses": _STR_LIST,
+        "subdomain_policy": bool,
+    },
     "inventory": {"max_shrink": float},
     "guidelines": {
         "name": str,
@@ -149,6 +157,13 @@ BOUNDS: dict[tuple[str, str], tuple[float | None, float | None]] = {
     ("archive", "concurrent_requests"): (1, 16),
     ("archive", "requests_per_second"): (0.01, 100.0),
     ("archive", "cdx_limit"): (1, None),
+    ("email", "dmarc_pct"): (0, 100),
+}
+
+
+# Settings that take one of a few words.
+CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("email", "dmarc_policy"): ("none", "quarantine", "reject"),
 }
 
 
@@ -248,6 +263,10 @@ def _read_policy_file(path: Path) -> tuple[str, dict[str, Any]]:
         if (low is not None and value < low) or (high is not None and value > high):
             span = f"at least {low}" if high is None else f"between {low} and {high}"
             fail([table, key], f"{table}.{key} must be {span}, not {value!r}")
+    for (table, key), words in CHOICES.items():
+        value = data.get(table, {}).get(key)
+        if value is not None and value not in words:
+            fail([table, key], f"{table}.{key} must be one of {', '.join(words)}, not {value!r}")
     return text, data
 
 

@@ -15,6 +15,7 @@ from govaudit.commands.audit import audit
 from govaudit.commands.crawl import crawl
 from govaudit.commands.db import db
 from govaudit.commands.demo import demo
+from govaudit.commands.dns import dns
 from govaudit.commands.evidence import evidence
 from govaudit.commands.export import export
 from govaudit.commands.guidelines import guidelines
@@ -123,6 +124,7 @@ for command in (
     worker,
     rdap,
     archive,
+    dns,
     a11y,
     audit,
     guidelines,

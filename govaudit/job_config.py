@@ -28,6 +28,10 @@ SCHEMA: dict[str, Any] = {
     "waivers": ("path", None),
     "output": ("path", "govaudit-out"),
     "rdap": ("bool", True),
+    "dns": ("bool", True),
+    "dns_nameservers": ("strs", []),
+    "dns_timeout": ("float", 5.0),
+    "dns_concurrency": ("int", 50),
     "a11y": ("bool", True),
     "a11y_concurrency": ("int", 2),
     "a11y_timeout": ("float", 60.0),
@@ -65,16 +69,17 @@ MINIMUM = {"retention": 2, "workers": 1, "crawl.concurrency": 1, "crawl.per_host
 MINIMUM.update({"crawl.timeout": 0.1, "crawl.max_pages_per_site": 1, "crawl.max_depth": 0})
 MINIMUM.update({"lock.stale_after": 10, "a11y_concurrency": 1, "a11y_timeout": 1})
 MINIMUM.update({"batch_size": 1, "archive.window_days": 0})
+MINIMUM.update({"dns_timeout": 0.1, "dns_concurrency": 1})
 TYPE_WORDS = {
     "str": "a string",
     "db": "a database URL (a string)",
     "path": "a string (a path)",
     "paths": "a string or a list of strings (paths)",
+    "strs": "a string or a list of strings",
     "bool": "true or false",
     "int": "an integer",
     "float": "a number",
     "level": f"one of {', '.join(LOG_LEVELS)}",
-    "strs": "a string or a list of strings",
     "date": "a date (YYYY-MM-DD)",
 }
 
@@ -86,6 +91,7 @@ OTHER_VARIABLES = (
     "GOVAUDIT_SEEDS",  # a seeds folder of one's own (audit/seeds.py)
     "GOVAUDIT_DATA_DIR",  # state govaudit writes (audit/seeds.py)
     "GOVAUDIT_CHROMIUM",  # the browser of `govaudit a11y`
+    "GOVAUDIT_WAYBACK",  # pywb's `wayback` for the demo's web archive (govaudit/replay_archive.py)
     "GOVAUDIT_BATCH_UNITS",  # units per write transaction (crawler/worker.py)
     "GOVAUDIT_WARC_MAX_BYTES",  # WARC file rotation size (tests)
     "GOVAUDIT_SCRAPY_LOG_LEVEL",  # set by `govaudit run` for its crawler processes

@@ -66,8 +66,9 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> No
 class ProgressLine:
     """A live progress line on a terminal; silent otherwise (logs and pipes stay clean)."""
 
-    def __init__(self, label: str) -> None:
+    def __init__(self, label: str, unit: str = "pages") -> None:
         self.label = label
+        self.unit = unit
         self.live: Any = None
         if sys.stderr.isatty():
             from rich.console import Console
@@ -83,7 +84,7 @@ class ProgressLine:
         finished = prog.done + prog.failed
         self.live.update(
             f"{self.label}: {finished}/{prog.total} done, {prog.failed} failed, "
-            f"{prog.pages} pages, {rate:.1f} pages/s, {elapsed:.0f} s"
+            f"{prog.pages} {self.unit}, {rate:.1f} {self.unit}/s, {elapsed:.0f} s"
         )
 
     def close(self) -> None:

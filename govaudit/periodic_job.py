@@ -42,7 +42,7 @@ from govaudit.job_lock import acquire
 from govaudit.job_log import log_traceback
 from govaudit.job_units import StepUnits, first_line, one_line
 
-STEPS = ("registry", "crawl", "rdap", "a11y", "audit", "report", "prune", "done")
+STEPS = ("registry", "crawl", "rdap", "dns", "a11y", "audit", "report", "prune", "done")
 # Without these there is no report: their failure ends the run `failed`. Every other step
 # (rdap, a11y, prune, and steps added later unless listed here) is optional: its failure
 # ends the run `partial`, with its report.
@@ -525,6 +525,48 @@ class PeriodicJob:
             **answers,
             **({"failed": failed} if failed else {}),
         }
+
+    def step_dns(self) -> dict[str, Any] | None:
+        """Email and DNS of every audited domain (`govaudit dns`, on by default: `dns =
+        false` skips it). A domain whose DNS did not answer is couldn't check, not a failed
+        job; a run cut short continues with its pending domains."""
+        from govaudit.dns_job import create_dns_run, dns_options, dns_targets, execute_dns_run
+
+        if not self.config["dns"]:
+            self.log.info("dns: skipped (dns = false)")
+            return {"skipped": True}
+        run_id = self._job_crawl_run("dns_run")
+        if run_id is None:
+            options = dns_options(
+                self.config["dns_nameservers"],
+                float(self.config["dns_timeout"]),
+                int(self.config["dns_concurrency"]),
+                where="dns_nameservers:",
+                workers=self.config["workers"],
+            )
+            snapshot_id, targets = dns_targets(self.app)
+            if not targets:
+                return {"domains": 0}
+            assert self.job is not None
+            run_id = create_dns_run(
+                self.app, snapshot_id, targets, options, {"job_run": [self.job.id, "dns_run"]}
+            )
+            self.log.info(
+                "dns: run %s: %s domains via %s",
+                run_id,
+                len(targets),
+                ", ".join(options["nameservers"]),
+            )
+        else:
+            self.log.info("dns: continuing run %s", run_id)
+        self._save(dns_run=run_id)
+        counts = execute_dns_run(self.app, run_id)
+        for row in counts.pop("unchecked"):
+            self.log.warning("dns: couldn't check %s: %s", row["domain"], row["reason"])
+        failed = self.units("dns").from_tasks(self.app.db, run_id, lambda job, key: key)
+        if counts["pending"]:
+            raise JobFailed(f"dns run {run_id} did not finish ({counts['pending']} pending)")
+        return {**counts, **({"failed": failed} if failed else {})}
 
     def step_a11y(self) -> dict[str, Any] | None:
         """Accessibility of the crawl's active homepages and /open pages (`govaudit a11y`).

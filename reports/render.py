@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from audit.a11y import A11Y_COLUMNS
 from audit.db import Database
+from audit.dns_results import DNS_COLUMNS, csv_words
 from audit.export import FINDING_COLUMNS, PLAN_COLUMNS, SITE_COLUMNS, to_csv
 from audit.fleet_figures import SITE_STATUSES
 from audit.seeds import AgencySeed, Policy
@@ -55,6 +56,7 @@ PAGES: list[tuple[str, str]] = [
     ("changes.html", "Changes"),
     ("guidelines.html", "Guidelines"),
     ("accessibility.html", "Accessibility"),
+    ("email-dns.html", "Email and DNS"),
     ("about.html", "Methodology"),
     ("downloads.html", "Downloads"),
 ]
@@ -203,6 +205,7 @@ def write_report(data: dict[str, Any], out_dir: Path) -> Path:
     page("changes.html", "changes.html", model["changes"], "changes.html")
     page("guidelines.html", "guidelines.html", model["guidelines"], "guidelines.html")
     page("accessibility.html", "accessibility.html", model["accessibility"], "accessibility.html")
+    page("email_dns.html", "email-dns.html", model["email_dns"], "email-dns.html")
     page("about.html", "about.html", model["about"], "about.html")
     page("downloads.html", "downloads.html", model["downloads"], "downloads.html")
 
@@ -231,6 +234,8 @@ def write_report(data: dict[str, Any], out_dir: Path) -> Path:
     _write(out_dir / "inventory.csv", to_csv(csvs["inventory"], INVENTORY_COLUMNS))
     if data["a11y_run"]:
         _write(out_dir / "a11y.csv", to_csv(csvs["a11y"], A11Y_COLUMNS))
+    if data["dns_run"]:
+        _write(out_dir / "dns.csv", to_csv(csv_words(csvs["dns"]), DNS_COLUMNS))
     _write(
         out_dir / "report.json",
         json.dumps(model["report_json"], default=str, ensure_ascii=False) + "\n",

@@ -297,6 +297,7 @@ def gather(
     ]
 
     a11y = _a11y(session)
+    dns = _dns(session, sites_run, policy_json)
     return {
         "generated_at": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         "crawl_run": run_info(
@@ -325,10 +326,12 @@ def gather(
         "archived_plans": archived_plans(session, open_run, deadline),
         "previous_findings": findings_rows(session, prev_audit.id) if prev_audit else [],
         **a11y,
+        **dns,
         "failed_units": _failed_units(
             session,
             [r.id for r in (sites_run, open_run) if r]
-            + ([a11y["a11y_run"]["id"]] if a11y["a11y_run"] else []),
+            + ([a11y["a11y_run"]["id"]] if a11y["a11y_run"] else [])
+            + ([dns["dns_run"]["id"]] if dns["dns_run"] else []),
         ),
         "job_run": _job_run(session, audit),
         "guideline_checks": guidelines,
@@ -376,3 +379,24 @@ def _a11y(session: Session) -> dict[str, Any]:
     except NoData:
         return {"a11y_run": None, "a11y_pages": []}
     return {"a11y_run": run_info(run), "a11y_pages": a11y_pages(session, run.id)}
+
+
+def _dns(
+    session: Session, sites_run: CrawlRun | None, policy_json: dict[str, Any]
+) -> dict[str, Any]:
+    """The newest finished DNS run (`govaudit dns`), each domain judged under the policy's
+    [email] section (IPv6 on the reported crawl's homepage hosts)."""
+    from audit.dns_results import dns_observations, homepage_hosts, judged_rows
+    from audit.email_dns import EmailPolicy
+
+    try:
+        run = latest_run(session, "dns")
+    except NoData:
+        return {"dns_run": None, "dns_rows": [], "email_policy": {}}
+    section = policy_json.get("email") or {}
+    rows = judged_rows(
+        dns_observations(session, run.id),
+        EmailPolicy.from_section(section),
+        homepage_hosts(session, sites_run.id if sites_run else None),
+    )
+    return {"dns_run": run_info(run), "dns_rows": rows, "email_policy": json_safe(section)}

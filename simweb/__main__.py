@@ -2,7 +2,7 @@
 
 Example::
 
-    python -m simweb --sites simweb/demo/sites --port 8899
+    python -m simweb --sites simweb/demo/sites --port 8899 --dns-port 8853
     # it prints the line to paste: export http_proxy=... https_proxy=... SSL_CERT_FILE=...
     curl -x http://127.0.0.1:8899 http://www.nsf.gov/
     curl -x http://127.0.0.1:8899 --cacert /tmp/simweb-.../simweb-ca.pem https://www.ssa.gov/open/
@@ -17,6 +17,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from simweb.dns_server import DEMO_DNS_FILE, SimulatedDNS, ZoneError
 from simweb.server import RequestRecord, SimulatedWeb
 from simweb.sites import DEMO_SITES_DIR, SiteError
 
@@ -42,6 +43,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free one)")
     parser.add_argument("--epoch", type=int, default=1, help="world epoch to serve (default 1)")
     parser.add_argument("--quiet", action="store_true", help="do not print each request")
+    parser.add_argument(
+        "--dns-port",
+        type=int,
+        default=0,
+        help="UDP and TCP port of the world's DNS server (default: a free one)",
+    )
+    parser.add_argument(
+        "--dns",
+        metavar="FILE",
+        help=f"zones of the DNS server, YAML (default: {DEMO_DNS_FILE})",
+    )
     args = parser.parse_args(argv)
 
     def show(record: RequestRecord) -> None:
@@ -64,7 +76,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SiteError as exc:
         print(f"simweb: {exc}", file=sys.stderr)
         return 2
+    try:
+        dns = SimulatedDNS.from_file(args.dns or DEMO_DNS_FILE, port=args.dns_port)
+    except ZoneError as exc:
+        print(f"simweb: {exc}", file=sys.stderr)
+        return 2
     web.start()
+    dns.start()
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -74,6 +92,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
     print(f"simweb: CA certificate {web.ca_pem_path}", flush=True)
+    print(
+        f"simweb: DNS {dns.nameserver} (UDP and TCP) serving {len(dns.zone_names())} zones; "
+        f"govaudit dns --nameserver {dns.nameserver}",
+        flush=True,
+    )
     # The line a shell needs to crawl through the proxy with certificates verified: without
     # SSL_CERT_FILE every https site reads "certificate untrusted" (a new CA at each start).
     print("simweb: to use it, run this line in your shell:", flush=True)
@@ -89,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         while not stop.wait(0.5):
             pass
     finally:
+        dns.stop()
         web.stop()
     print("simweb: stopped", flush=True)
     return 0

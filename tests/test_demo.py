@@ -43,7 +43,7 @@ def test_demo_world_has_every_situation(demo: dict[str, object]) -> None:
     plan_statuses = {s for (s,) in db.execute("select status from plan_check")}
     assert plan_statuses == {"published", "incomplete", "no-plan", "no-open-page", "unreachable"}
     runs = db.execute("select count(*) from crawl_run where status = 'finished'").fetchone()[0]
-    assert runs == 4  # two crawls, one RDAP run and one accessibility run
+    assert runs == 5  # two crawls, one RDAP run, one DNS run and one accessibility run
     rules = {r for (r,) in db.execute("select distinct rule from finding")}
     assert {
         "freeze-registration",

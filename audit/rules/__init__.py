@@ -10,6 +10,7 @@ from types import ModuleType
 from audit.findings import AuditInput, FindingDraft
 from audit.rules import (
     accessibility,
+    email_security,
     freeze_registration,
     guideline_checks,
     late_waiver,
@@ -51,6 +52,7 @@ RULES: dict[str, Rule] = {
             plan_late,
             site_unreachable,
             accessibility,
+            email_security,
             guideline_checks,
         ],
     )

@@ -12,6 +12,7 @@ from govaudit.app import App, fail_input
 from govaudit.archive_demo import archive_step
 from govaudit.commands.audit import audit
 from govaudit.commands.crawl import crawl
+from govaudit.commands.dns import dns
 from govaudit.commands.rdap import rdap
 from govaudit.registry_files import load_files
 
@@ -34,16 +35,17 @@ DEMO_A11Y_CONCURRENCY = 4
 def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
     """The whole audit against the simulated .gov web, offline, in about a minute.
 
-    Starts the simulated web on a free local port, loads the demo registry snapshots,
-    crawls every demo domain and /open page, asks RDAP, audits, then crawls the world again
-    after it changed, checks its pages' accessibility in Chromium, audits again, and renders
-    the report. Without Chromium the accessibility check is skipped with one line saying so
-    (the report's Accessibility page says how to enable it). Prints the absolute path of
-    the report's index.html on its own line.
+    Starts the simulated web (and its DNS) on free local ports, loads the demo registry
+    snapshots, crawls every demo domain and /open page, asks RDAP and the DNS, audits, then
+    crawls the world again after it changed, checks its pages' accessibility in Chromium,
+    audits again, and renders the report. Without Chromium the accessibility check is
+    skipped with one line saying so (the report's Accessibility page says how to enable it).
+    Prints the absolute path of the report's index.html on its own line.
     """
     import os
     import shutil
 
+    from simweb.dns_server import SimulatedDNS
     from simweb.server import SimulatedWeb
     from simweb.sites import DEMO_DIR
 
@@ -69,9 +71,10 @@ def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
     def step(message: str) -> None:
         click.echo(f"demo [{time.monotonic() - started:5.1f} s] {message}", err=True)
 
-    with SimulatedWeb.demo() as web:
+    with SimulatedWeb.demo() as web, SimulatedDNS.demo() as demo_dns:
         os.environ.update(web.proxy_env())  # the crawler processes inherit the proxy
         step(f"simulated .gov web on {web.proxy_url} ({len(web.hosts())} hosts)")
+        step(f"simulated DNS on {demo_dns.nameserver} ({len(demo_dns.zone_names())} zones)")
         if load_files(
             app,
             sorted(seeds.glob("demo-federal-*.csv")),
@@ -91,6 +94,8 @@ def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
             if epoch == 1:
                 step("RDAP registration dates")
                 ctx.invoke(rdap)
+                step("email and DNS of every domain")
+                ctx.invoke(dns, nameservers=(demo_dns.nameserver,), timeout=2.0)
             else:
                 check_accessibility(app, web.ca_pem_path, step)
             step("audit")

@@ -12,7 +12,7 @@ from govaudit.output import emit
 
 @click.group()
 def export() -> None:
-    """Stored results as CSV or JSON: sites, pages, links, plans, findings, a11y."""
+    """Stored results as CSV or JSON: sites, pages, links, plans, findings, a11y, dns."""
 
 
 EXPORT_FORMAT = click.option(
@@ -120,3 +120,35 @@ def export_a11y(app: App, run_id: int | None, fmt: str) -> None:
         A11Y_COLUMNS,
         fmt,
     )
+
+
+@export.command("dns")
+@click.option("--run", "run_id", type=int, help="DNS run (default: the newest finished).")
+@EXPORT_FORMAT
+@pass_app
+def export_dns(app: App, run_id: int | None, fmt: str) -> None:
+    """One row per domain: DNS state, NS, MX, SPF, DMARC, BOD 18-01 email verdict, IPv6,
+    DNSSEC, with the resolver, the time and the answers as evidence."""
+    from audit.dns_results import (
+        DNS_COLUMNS,
+        csv_words,
+        dns_observations,
+        homepage_hosts,
+        judged_rows,
+    )
+    from audit.email_dns import EmailPolicy
+    from audit.export import NoData, latest_run
+
+    policy = EmailPolicy.from_section(app.policy.section("email"))
+
+    def build(session: Any, dns_run: int) -> list[dict[str, Any]]:
+        try:
+            sites_run = latest_run(session, "sites").id
+        except NoData:
+            sites_run = None
+        return judged_rows(
+            dns_observations(session, dns_run), policy, homepage_hosts(session, sites_run)
+        )
+
+    rows = [{c: r[c] for c in DNS_COLUMNS} for r in _export_rows(app, "dns", run_id, build)]
+    emit(csv_words(rows) if fmt == "csv" else rows, DNS_COLUMNS, fmt)

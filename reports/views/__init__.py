@@ -7,12 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from audit.a11y import export_rows as a11y_export_rows
+from audit.dns_results import email_summary
 from audit.fleet_figures import fleet_figures
 from reports.views.accessibility import accessibility_view
 from reports.views.agencies import agencies_view
 from reports.views.agency import agency_views
 from reports.views.changes import changes_view
 from reports.views.downloads import downloads_view
+from reports.views.email_dns import email_dns_view
 from reports.views.freeze import freeze_view
 from reports.views.guidelines import guidelines_view
 from reports.views.inventory import inventory_export, inventory_view
@@ -37,11 +39,16 @@ def build(data: dict[str, Any]) -> dict[str, Any]:
         "changes": changes_view(ix),
         "guidelines": guidelines_view(ix),
         "accessibility": accessibility_view(ix),
+        "email_dns": email_dns_view(ix),
         "about": methodology_view(ix),
         "downloads": downloads_view(ix),
         "report_json": {
             **report_document(ix, fleet_figures(ix.sites, ix.inventory), inventory),
             "guideline_checks": ix.data.get("guideline_checks") or {},
+            "email_dns": {
+                "dns_run": ix.data["dns_run"],
+                "summary": email_summary(ix.data["dns_rows"]) if ix.data["dns_run"] else None,
+            },
         },
         "csv": {
             "sites": ix.sites,
@@ -49,5 +56,6 @@ def build(data: dict[str, Any]) -> dict[str, Any]:
             "findings": ix.findings,
             "inventory": inventory,
             "a11y": a11y_export_rows(ix.data["a11y_pages"]),
+            "dns": ix.data["dns_rows"],
         },
     }

@@ -9,6 +9,7 @@ from typing import Any
 from audit.guidelines import agency_failures
 from reports.display import evidence_items
 from reports.views.accessibility import agency_a11y
+from reports.views.email_dns import agency_dns, email_dns_view
 from reports.views.guidelines import pack_label
 from reports.views.labels import FLAGGED_CLASSIFICATIONS, FREEZE_RULES
 from reports.views.report_index import ReportIndex, evidence_by_freeze_row, filter_changes
@@ -83,6 +84,12 @@ def agency_views(ix: ReportIndex) -> list[Row]:
     evidence = evidence_by_freeze_row(ix.findings)
     checks = ix.data.get("guideline_checks") or {}
     failing_checks = agency_failures(checks.get("checks") or [])
+    # the Email and DNS page's words and labels, for each agency's DNS rows
+    dns_context = {
+        k: v
+        for k, v in email_dns_view(ix).items()
+        if k in ("dns_run", "verdict_labels", "state_labels", "directive")
+    }
     pages = []
     for row in ix.agency_rows:
         name = row["agency"]
@@ -116,6 +123,8 @@ def agency_views(ix: ReportIndex) -> list[Row]:
                 ),
                 "plan": plan_view(plan) if plan else None,
                 "a11y_pages": agency_a11y(ix, name),
+                "dns_rows": agency_dns(ix, name, set(ds)),
+                **dns_context,
                 "freeze_rows": [
                     {**r, "findings": evidence.get((r["domain"] or "", r["window"] or ""), [])}
                     for r in ix.freeze_rows_of.get(name, [])

@@ -18,6 +18,14 @@ def downloads_view(ix: ReportIndex) -> dict[str, Any]:
             "(as `govaudit export a11y`).",
         }
     ]
+    dns = [
+        {
+            "name": "dns.csv",
+            "rows": len(ix.data["dns_rows"]),
+            "about": "Email and DNS: one row per domain of the newest DNS run, judged (as "
+            "`govaudit export dns`).",
+        }
+    ]
     return {
         **ix.common,
         "files": [
@@ -42,6 +50,7 @@ def downloads_view(ix: ReportIndex) -> dict[str, Any]:
                 "about": "Every domain of the registry snapshot, with its site status.",
             },
             *(a11y if ix.data["a11y_run"] else []),
+            *(dns if ix.data["dns_run"] else []),
             {
                 "name": "report.json",
                 "rows": None,

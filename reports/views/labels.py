@@ -6,6 +6,8 @@ from audit.fleet_figures import SITE_STATUSES
 
 __all__ = [
     "CLASSIFICATIONS",
+    "DNS_STATE_LABELS",
+    "EMAIL_VERDICT_LABELS",
     "FLAGGED_CLASSIFICATIONS",
     "FREEZE_RULES",
     "PLAN_STATUSES",
@@ -31,6 +33,7 @@ RULE_LABELS = {
     "plan-incomplete": "Customer Service Plan incomplete",
     "plan-late": "Customer Service Plan late",
     "site-unreachable": "Site unreachable",
+    "email-security": "Email not protected (BOD 18-01)",
 }
 STATUS_LABELS = {
     "active": "Active",
@@ -47,4 +50,14 @@ PLAN_STATUS_LABELS = {
     "no-plan": "No plan",
     "no-open-page": "No /open page",
     "unreachable": "Unreachable",
+}
+EMAIL_VERDICT_LABELS = {
+    "compliant": "Compliant",
+    "not-compliant": "Not compliant",
+    "couldn't-check": "Couldn't check",
+}
+DNS_STATE_LABELS = {
+    "ok": "OK",
+    "unreachable": "Unreachable",
+    "couldn't-check": "Couldn't check",
 }
