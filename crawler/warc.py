@@ -418,7 +418,8 @@ class WarcMiddleware:
     def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
         archive = archive_for(crawler)
         if archive is None:
-            raise NotConfigured("no WARC directory")
+            # No message: Scrapy would log "Disabled ..." as a WARNING on every crawl.
+            raise NotConfigured
         return cls(crawler, archive)
 
     def process_response(

@@ -179,12 +179,15 @@ def _convert(kind: str, value: Any, base: Path | None, where: str, key: str) -> 
             raise wrong()
         # A relative SQLite path in the file is relative to the file, like every other path.
         if base is not None and value.startswith("sqlite:///") and value[10:11] not in ("/", ":"):
-            return f"sqlite:///{base / value[10:]}"
+            return f"sqlite:///{os.path.normpath(base / value[10:])}"
         return value
     if kind in ("str", "path"):
         if not isinstance(value, str):
             raise wrong()
-        return value if kind == "str" else str((base or Path.cwd()) / Path(value).expanduser())
+        if kind == "str":
+            return value
+        # normpath: logs say /srv/govaudit-run, not /srv/examples/../govaudit-run.
+        return os.path.normpath((base or Path.cwd()) / Path(value).expanduser())
     if kind in ("paths", "strs"):
         # A string or a list of strings (in a variable: comma-separated).
         items = value.split(",") if isinstance(value, str) and base is None else value
@@ -196,7 +199,7 @@ def _convert(kind: str, value: Any, base: Path | None, where: str, key: str) -> 
         if kind == "strs":
             return texts
         folder = base or Path.cwd()
-        return [str(folder / Path(i).expanduser()) for i in texts]
+        return [os.path.normpath(folder / Path(i).expanduser()) for i in texts]
     if kind == "date":
         import datetime as dt
 

@@ -74,6 +74,8 @@ NOT_RUN = {
     "curl -x http://127.0.0.1:8899 http://www.nsf.gov/": "curl against the simulated web: "
     "tests/test_simweb.py makes the same requests",
     ".venv/bin/pytest tests/test_report_html.py": "runs tests: the suite runs them itself",
+    "--archive https://web.archive.org/web/": "reads the Wayback Machine over the internet; "
+    "tests/test_archive_replay.py crawls a pywb archive of the simulated web the same way",
 }
 COMMAND_LANGS = {"sh", "shell", "bash", "cron", "ini", "console"}
 

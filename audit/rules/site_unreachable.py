@@ -37,11 +37,12 @@ def site_evidence(row: dict[str, Any]) -> dict[str, Any]:
 
 def check(data: AuditInput) -> list[FindingDraft]:
     drafts: list[FindingDraft] = []
-    seen: set[str] = set()
+    # Every domain the site crawl observed: its own status decides. A site that answered
+    # but whose /open page or plan could not be checked is no unreachable site.
+    seen: set[str] = {row["domain"] for row in data.sites}
     for row in data.sites:
         if not could_not_check(row["status"], row["status_reason"]):
             continue
-        seen.add(row["domain"])
         who = f"{row['agency']}: " if row["agency"] else ""
         drafts.append(
             FindingDraft(
