@@ -211,8 +211,7 @@ class UnitSpider(scrapy.Spider):
         engine = self.crawler.engine
         if engine is None or engine.downloader.active:
             return False
-        scheduler = getattr(engine, "_slot", None) and engine._slot.scheduler
-        return not (scheduler and scheduler.has_pending_requests())
+        return not engine.scheduler.has_pending_requests()
 
     def _release_dropped(self, _: Any) -> Iterator[Any]:
         self._idle_rounds = 0  # the internal request got through: later drops get rounds too
