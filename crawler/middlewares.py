@@ -177,8 +177,12 @@ class OriginRobotsTxtMiddleware(RobotsTxtMiddleware):
         if origin not in self.parsers:
             pending: Deferred[Any] = Deferred()
             self.parsers[origin] = pending
-            self.parsers[origin] = await self._fetch(origin, request)
-            pending.callback(self.parsers[origin])
+            found = None
+            try:
+                found = await self._fetch(origin, request)
+            finally:  # even when cancelled: the requests waiting for it must go on
+                self.parsers[origin] = found
+                pending.callback(found)
         parser = self.parsers[origin]
         if isinstance(parser, Deferred):
             parser = await maybe_deferred_to_future(parser)
