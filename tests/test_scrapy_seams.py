@@ -64,6 +64,25 @@ def _busy_world() -> dict[str, Any]:
     }
 
 
+# The simulated web notes a request's end just after writing its answer; on a loaded machine
+# its thread can be paused there while the crawler, 1 ms later, sends the next request. A
+# request counts as in flight until this long before its noted end: every request here takes
+# at least 50 ms (the site's delay), so a real excess (15-23 at once) still shows in full.
+RECORDING_LAG = 0.010
+
+
+def _most_in_flight(records: list[Any]) -> int:
+    events = sorted(
+        [(r.started, 1) for r in records]
+        + [(max(r.started, (r.finished or float("inf")) - RECORDING_LAG), -1) for r in records]
+    )
+    best = current = 0
+    for _, delta in events:  # at equal times the end sorts first: touching is not overlapping
+        current += delta
+        best = max(best, current)
+    return best
+
+
 @pytest.mark.integration
 def test_the_per_host_limit_holds_without_autothrottle(
     simulated_web_factory: Any, tmp_path: Path
@@ -89,12 +108,16 @@ def test_the_per_host_limit_holds_without_autothrottle(
         "2",
         "--max-pages-per-site",
         "30",
-        "--timeout",
-        "5",
     )
-    pages = [r for r in web.requests("www.busy.gov") if r.method != "CONNECT" and not r.error]
+    pages = [
+        r
+        for r in web.requests()
+        if r.host.endswith("busy.gov") and r.method != "CONNECT" and not r.error
+    ]
     assert len(pages) > 20  # the limit was exercised, not idle
-    assert web.max_concurrency("www.busy.gov") <= 2
+    # one download slot for the registrable domain: www.busy.gov and busy.gov together
+    timeline = sorted((r.started, r.finished, r.scheme, r.host, r.path) for r in pages)
+    assert _most_in_flight(pages) <= 2, timeline
 
 
 @pytest.mark.integration
