@@ -13,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import idna
+
 if TYPE_CHECKING:
     from tldextract import TLDExtract
 
@@ -31,17 +33,47 @@ class DomainError(ValueError):
 
 
 def normalise_host(raw: str) -> str:
-    """Trim, lower-case, drop a trailing dot, and encode to IDNA (ASCII) form."""
-    name = raw.strip().rstrip(".").lower()
+    """A host name as browsers read it: trimmed, without its trailing dot, mapped by UTS #46
+    (non-transitional, without the STD3 rules, as the WHATWG URL Standard does) and encoded
+    to ASCII (IDNA A-labels).
+
+    Where IDNA 2003 (Python's `idna` codec) and UTS #46 differ, this follows the browsers: ß
+    and final ς are kept (`faß.gov` is `xn--fa-hia.gov`, not `fass.gov`), zero-width
+    joiners are kept where IDNA 2008 allows them (after a virama) and refused elsewhere
+    rather than silently dropped (`local\u200dhost` is no host, not `localhost`), ẞ maps to
+    ß. Fullwidth and ideographic dots separate labels in both. Labels must also pass IDNA
+    2008 (the `idna` package): symbols and emoji that some browsers still accept are
+    refused, the safe side for a gate that decides what may be fetched.
+    """
+    text = raw.strip()
+    name = text.rstrip(".")
     if not name:
         raise DomainError("empty domain name")
     if any(ch.isspace() for ch in name):
-        raise DomainError(f"{raw.strip()!r} contains white space")
+        raise DomainError(f"{text!r} contains white space")
+    if name.isascii() and "xn--" not in name.lower():
+        # Plain ASCII (nearly every name): UTS #46 only lower-cases it.
+        name = name.lower()
+        _check_label_lengths(name, text)
+        return name
     try:
-        name = name.encode("idna").decode("ascii")
-    except UnicodeError as exc:
-        raise DomainError(f"{raw.strip()!r} is not a valid IDNA name ({exc})") from exc
-    return name
+        mapped = idna.uts46_remap(name, std3_rules=False, transitional=False).rstrip(".")
+        _check_label_lengths(mapped, text)
+        return ".".join(
+            # An ASCII label is as the mapping left it (browsers allow `_` and `--`, which
+            # IDNA 2008 labels may not have); an A-label (xn--) is decoded and checked.
+            label
+            if label.isascii() and not label.startswith("xn--")
+            else idna.alabel(label).decode("ascii")
+            for label in mapped.split(".")
+        )
+    except idna.IDNAError as exc:
+        raise DomainError(f"{text!r} is not a valid IDNA name ({exc})") from exc
+
+
+def _check_label_lengths(name: str, text: str) -> None:
+    if any(not label or len(label) > 63 for label in name.split(".")):
+        raise DomainError(f"{text!r} is not a valid IDNA name (label empty or too long)")
 
 
 FED_US = "fed.us"
@@ -81,10 +113,11 @@ def domain_kind(name: str) -> str:
 
 
 # One plain label directly under .gov: nearly every registry row. Every check of
-# normalise_gov_domain passes for such a name (IDNA leaves ASCII as it is; not an IP; allowed
-# characters; suffix gov, registrable), so it skips the IDNA codec, the IP parse and two
-# suffix-list look-ups, which were most of the CPU of loading a registry file.
-_PLAIN_GOV = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)\.gov")
+# normalise_gov_domain passes for such a name (UTS #46 leaves lower-case ASCII as it is, an
+# A-label excepted, which it decodes and checks; not an IP; allowed characters; suffix gov,
+# registrable), so it skips the IDNA mapping, the IP parse and two suffix-list look-ups,
+# which were most of the CPU of loading a registry file.
+_PLAIN_GOV = re.compile(r"(?!-)(?!xn--)[a-z0-9-]{1,63}(?<!-)\.gov")
 
 
 @lru_cache(maxsize=1)

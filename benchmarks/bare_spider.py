@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 import scrapy
 from scrapy.crawler import CrawlerProcess
 
+from crawler.settings import MIN_DOWNLOAD_DELAY
+
 
 def share_of(domain: str, workers: int) -> int:
     """The same split of domains over processes as crawler.worker.share_of."""
@@ -88,12 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     domains = [d for d in args.domains.read_text().split() if d]
     mine = [d for d in domains if share_of(d, args.workers) == args.worker]
-    # govaudit's concurrency settings; its downloader too, because Scrapy's stock one lets
-    # far more than CONCURRENT_REQUESTS_PER_DOMAIN requests run per host (see README).
+    # govaudit's concurrency settings and downloader: with a delay of 0 Scrapy lets far more
+    # than CONCURRENT_REQUESTS_PER_DOMAIN requests run per host (crawler/downloader.py).
     settings = {
         "CONCURRENT_REQUESTS": args.concurrency,
         "CONCURRENT_REQUESTS_PER_DOMAIN": args.per_host,
-        "DOWNLOAD_DELAY": 0,
+        "DOWNLOAD_DELAY": MIN_DOWNLOAD_DELAY,
         "DOWNLOADER": "crawler.downloader.PoliteDownloader",
         "DOWNLOAD_TIMEOUT": args.timeout,
         "ROBOTSTXT_OBEY": True,

@@ -25,6 +25,7 @@ import sys
 import time
 from asyncio.subprocess import PIPE
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import procrastinate
@@ -69,11 +70,36 @@ def libpq_url(db_url: str) -> str:
     return make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-def ensure_schema(db_url: str) -> bool:
-    """Apply procrastinate's schema unless present; True when applied.
+# procrastinate keeps no record of the migrations a database has had ("it's your
+# responsibility to keep track", its docs/howto/production/migrations.md): this table does,
+# one row per file of procrastinate/sql/migrations/ that the database's schema contains.
+MIGRATIONS_TABLE = "govaudit_procrastinate_migrations"
+# Databases whose schema govaudit applied before it kept that record have procrastinate
+# 3.10's (the only release it allowed then).
+UNRECORDED_SCHEMA_VERSION = (3, 10, 0)
 
-    Under an advisory lock, so that two workers starting together on a new database apply it
-    once (the loser waits, then finds the table).
+
+def migration_names() -> list[str]:
+    """The installed procrastinate's migration files, in the order they apply.
+
+    Named `xx.yy.zz_ab_{pre|post}_what.sql`: first shipped with release xx.yy.zz (whose
+    whole schema therefore contains it), `ab` their order within it."""
+    folder = Path(SchemaManager.get_migrations_path())
+    return sorted(path.name for path in folder.glob("*.sql"))
+
+
+def migration_version(name: str) -> tuple[int, int, int]:
+    major, minor, patch = name.split("_", 1)[0].split(".")
+    return int(major), int(minor), int(patch)
+
+
+def ensure_schema(db_url: str) -> list[str]:
+    """Bring procrastinate's schema to the installed release's; what was applied.
+
+    A new database gets the whole schema (`procrastinate schema --apply`: ["schema"]); a
+    database that has it gets, in order, each migration it lacks, each in a transaction with
+    its record. Under an advisory lock, so that workers starting together apply each once
+    (the others wait, then find it done).
     """
     import psycopg
 
@@ -85,14 +111,50 @@ def ensure_schema(db_url: str) -> bool:
     with conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK,))
         try:
-            row = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
-            if row is not None and row[0] is not None:
-                return False
-            with conn.transaction():
-                conn.execute(SchemaManager.get_schema())
-            return True
+            return _bring_up_to_date(conn)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (SCHEMA_LOCK,))
+
+
+def _bring_up_to_date(conn: Any) -> list[str]:
+    available = migration_names()
+    row = conn.execute(
+        "SELECT to_regclass('procrastinate_jobs'), to_regclass(%s)", (MIGRATIONS_TABLE,)
+    ).fetchone()
+    has_schema, has_record = row[0] is not None, row[1] is not None
+    with conn.transaction():
+        conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} "
+            "(name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        if not has_schema:
+            conn.execute(SchemaManager.get_schema())
+            _record(conn, available)
+            return ["schema"]
+        if not has_record:
+            _record(
+                conn, [n for n in available if migration_version(n) <= UNRECORDED_SCHEMA_VERSION]
+            )
+    done = {r[0] for r in conn.execute(f"SELECT name FROM {MIGRATIONS_TABLE}")}
+    applied = []
+    for name in available:
+        if name in done:
+            continue
+        sql = (Path(SchemaManager.get_migrations_path()) / name).read_text(encoding="utf-8")
+        with conn.transaction():
+            conn.execute(sql)
+            _record(conn, [name])
+        logger.info("procrastinate schema: applied %s", name)
+        applied.append(name)
+    return applied
+
+
+def _record(conn: Any, names: Sequence[str]) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(
+            f"INSERT INTO {MIGRATIONS_TABLE} (name) VALUES (%s) ON CONFLICT DO NOTHING",
+            [(name,) for name in names],
+        )
 
 
 def make_app(db_url: str, pool_size: int = 4) -> procrastinate.App:

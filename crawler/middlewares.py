@@ -11,7 +11,7 @@ from typing import Any
 
 from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.http import Response
@@ -19,6 +19,7 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler, load_object
 from twisted.internet.defer import Deferred
 
 from audit.domain_names import registrable_domain
@@ -153,53 +154,77 @@ class OriginRobotsTxtMiddleware(RobotsTxtMiddleware):
     timeout) is unreachable: RFC 9309 (2.3.1.4) says to fetch nothing from it, and a second
     try would cost the whole timeout again for the same answer. Its requests end at once
     with that error, recorded under its kind (`timeout`, `refused`, `dns`).
+
+    Only `robot_parser`, the public step that finds a request's parser, is replaced (with
+    its own cache, `parsers`); Scrapy's `process_request` still decides, counts and refuses.
+    Fetching, parsing, the stats and the `robots_parsed` signal are as in Scrapy 2.19.
+    (No Scrapy issue asks for robots.txt per origin yet.)
     """
 
     UNREACHABLE_KINDS = ("dns", "refused", "timeout")
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
-        self._unreachable: dict[str, Exception] = {}
+        self.parser_class = load_object(crawler.settings.get("ROBOTSTXT_PARSER"))
+        # origin -> its parser, None (no usable robots.txt: allow all), or the Deferred of
+        # a robots.txt still being fetched
+        self.parsers: dict[str, Any] = {}
+        self.unreachable: dict[str, Exception] = {}
 
     async def robot_parser(self, request: Request) -> Any:
         url = urlparse_cached(request)
         origin = f"{url.scheme}://{url.netloc}"
-        if origin not in self._parsers:
-            self._parsers[origin] = Deferred()
-            robots_request = Request(
-                f"{origin}/robots.txt",
-                priority=self.DOWNLOAD_PRIORITY,
-                # Whose fetch it is, for the WARC index (not "unit": no spider callback).
-                meta={"dont_obey_robotstxt": True, "for_unit": request.meta.get("unit")},
-                callback=NO_CALLBACK,
-            )
+        if origin not in self.parsers:
+            pending: Deferred[Any] = Deferred()
+            self.parsers[origin] = pending
+            found = None
             try:
-                assert self.crawler.engine is not None
-                response = await self.crawler.engine.download_async(robots_request)
-                await self._parse_robots(response, origin, request)
-            except Exception as exc:
-                self._robots_error(exc, origin)
-            self._stats.inc_value("robotstxt/request_count")
-        parser = self._parsers[origin]
+                found = await self._fetch(origin, request)
+            finally:  # even when cancelled: the requests waiting for it must go on
+                self.parsers[origin] = found
+                pending.callback(found)
+        parser = self.parsers[origin]
         if isinstance(parser, Deferred):
             parser = await maybe_deferred_to_future(parser)
-        if origin in self._unreachable:
-            raise self._unreachable[origin]
+        if origin in self.unreachable:
+            raise self.unreachable[origin]
         return parser
 
-    def _robots_error(self, exc: Exception, netloc: str) -> None:
-        if failure_kind(exc)[0] in self.UNREACHABLE_KINDS:
-            self._unreachable[netloc] = exc
-        super()._robots_error(exc, netloc)
+    async def _fetch(self, origin: str, request: Request) -> Any:
+        """The origin's parsed robots.txt, or None (allow all) when it could not be read."""
+        stats = self.crawler.stats
+        robots_request = Request(
+            f"{origin}/robots.txt",
+            priority=self.DOWNLOAD_PRIORITY,
+            # Whose fetch it is, for the WARC index (not "unit": no spider callback).
+            meta={"dont_obey_robotstxt": True, "for_unit": request.meta.get("unit")},
+            callback=NO_CALLBACK,
+        )
+        parser = None
+        try:
+            response = await self.crawler.engine.download_async(robots_request)
+            stats.inc_value("robotstxt/response_count")
+            stats.inc_value(f"robotstxt/response_status_count/{response.status}")
+            parser = build_from_crawler(self.parser_class, self.crawler, response.body)
+            await self.crawler.signals.send_catch_log_async(
+                signal=signals.robots_parsed, robotparser=parser, request=request
+            )
+        except Exception as exc:
+            if not isinstance(exc, IgnoreRequest):
+                stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+            if failure_kind(exc)[0] in self.UNREACHABLE_KINDS:
+                self.unreachable[origin] = exc
+        stats.inc_value("robotstxt/request_count")
+        return parser
 
     def forget_hosts(self, hosts: Iterable[str]) -> None:
         """Drop what is kept for the origins of hosts no unit will ask about again; a
         robots.txt still being fetched is left to the request waiting for it."""
         for host in hosts:
             for origin in (f"https://{host}", f"http://{host}"):
-                if not isinstance(self._parsers.get(origin), Deferred):
-                    self._parsers.pop(origin, None)
-                    self._unreachable.pop(origin, None)
+                if not isinstance(self.parsers.get(origin), Deferred):
+                    self.parsers.pop(origin, None)
+                    self.unreachable.pop(origin, None)
 
 
 class DomainSlotMiddleware:
@@ -266,13 +291,23 @@ class RetryAfterMiddleware(RetryMiddleware):
             wait = self._wait_for(request, response)
             self._hold_slot(request, wait)
             await asyncio.sleep(wait)
-            return self._retry(request, f"HTTP {response.status}") or response
+            return self._again(request, f"HTTP {response.status}") or response
         if response.status in self.retry_http_codes:
             # A host that does not exist or refuses connections will not get better soon.
             if proxy_failure(response) in ("dns", "refused"):
                 return response
-            return self._retry(request, f"HTTP {response.status}") or response
+            return self._again(request, f"HTTP {response.status}") or response
         return response
+
+    def _again(self, request: Request, reason: str) -> Request | None:
+        """The retry of request, or None when its retries are spent (as Scrapy's own)."""
+        return get_retry_request(
+            request,
+            spider=self.crawler.spider,
+            reason=reason,
+            max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
+            priority_adjust=request.meta.get("priority_adjust", self.priority_adjust),
+        )
 
     def _hold_slot(self, request: Request, wait: float) -> None:
         """Hold the host's whole download slot for the wait, not just this request: the

@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 BOT_NAME = "govaudit"
+# Idle connections are closed after this (crawler/download_handler.py says why).
+IDLE_CONNECTION_SECONDS = 15.0
+# Requests to one download slot start at least this far apart (crawler/downloader.py says why).
+MIN_DOWNLOAD_DELAY = 0.001
 SPIDER_MODULES = ["crawler.spiders"]
 
 DEFAULTS: dict[str, Any] = {
@@ -34,14 +38,16 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
         "ROBOTSTXT_PARSER": "crawler.middlewares.BoundedProtegoRobotParser",
         "CONCURRENT_REQUESTS": int(cfg["concurrent_requests"]),
         "CONCURRENT_REQUESTS_PER_DOMAIN": int(cfg["concurrent_requests_per_host"]),
-        "DOWNLOAD_DELAY": 0,
+        # The smallest delay, not 0: see crawler/downloader.py for why.
+        "DOWNLOAD_DELAY": MIN_DOWNLOAD_DELAY,
         "DOWNLOADER": "crawler.downloader.PoliteDownloader",
+        # Every certificate is checked and the result recorded; none is refused
+        # (crawler/download_handler.py, crawler/tls.py).
         "DOWNLOAD_HANDLERS": {
-            "http": "crawler.download_handler.ShortKeepAliveDownloadHandler",
-            "https": "crawler.download_handler.ShortKeepAliveDownloadHandler",
+            "http": "crawler.download_handler.RecordingDownloadHandler",
+            "https": "crawler.download_handler.RecordingDownloadHandler",
         },
-        # Every certificate is checked and the result recorded; none is refused (crawler/tls.py).
-        "DOWNLOADER_CLIENTCONTEXTFACTORY": "crawler.tls.RecordingContextFactory",
+        "CONNECTION_KEEPALIVE_TIMEOUT": IDLE_CONNECTION_SECONDS,
         "GOVAUDIT_CA_BUNDLE": cfg["ca_bundle"] or "",
         "GOVAUDIT_MAX_OPEN_UNITS": int(
             cfg["max_open_units"] or 4 * int(cfg["concurrent_requests"])

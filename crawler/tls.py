@@ -1,10 +1,16 @@
 """Certificate checks that record, rather than refuse: every https answer is still fetched.
 
 Scrapy does not verify certificates (and refusing the handshake would lose the content and
-the reason). `RecordingContextFactory` gives each TLS connection a verify callback that
-accepts every certificate but notes each OpenSSL verification error and whether the leaf
-names the host. The notes are kept per (host, leaf fingerprint), and `certificate_check`
-reads them back for a response through the certificate Scrapy attaches to it.
+the reason). `RecordingTLSPolicy` is the TLS policy of govaudit's download handler
+(crawler/download_handler.py): each TLS connection gets a verify callback that accepts every
+certificate but notes each OpenSSL verification error and whether the leaf names the host.
+The notes are kept per (host, leaf fingerprint), and `certificate_check` reads them back for
+a response through the certificate Scrapy attaches to it (`response.certificate`).
+
+Only public interfaces: Twisted's `IPolicyForHTTPS` and `IOpenSSLClientConnectionCreator`,
+pyOpenSSL and service_identity. (Until Scrapy 2.19 this was a `DOWNLOADER_CLIENTCONTEXTFACTORY`
+subclassing Scrapy's private context factory and TLS options classes; the setting is
+deprecated since Scrapy 2.15, whose notes say to subclass the download handler instead.)
 
 Trust roots: certifi's bundle, the system's default paths, `SSL_CERT_FILE` when set, and the
 crawl's `ca_bundle` setting (`GOVAUDIT_CA_BUNDLE`), all added together.
@@ -13,6 +19,7 @@ crawl's `ca_bundle` setting (`GOVAUDIT_CA_BUNDLE`), all added together.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import logging
 import os
 from collections import OrderedDict
@@ -21,17 +28,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from OpenSSL import SSL, crypto
-from scrapy.core.downloader.contextfactory import (
-    _ScrapyCertificateOptions,
-    _ScrapyClientContextFactory,
-)
-from scrapy.core.downloader.tls import _ScrapyClientTLSOptions26
-from scrapy.crawler import Crawler
 from scrapy.http import Response
+from scrapy.settings import BaseSettings
 from service_identity import VerificationError
 from service_identity.exceptions import CertificateError
 from service_identity.hazmat import DNS_ID, IPAddress_ID, verify_service_identity
 from service_identity.pyopenssl import extract_patterns
+from twisted.internet.interfaces import IOpenSSLClientConnectionCreator
+from twisted.web.iweb import IPolicyForHTTPS
+from zope.interface import implementer
 
 logger = logging.getLogger(__name__)
 
@@ -88,27 +93,75 @@ def trust_files(ca_bundle: str | None) -> list[str]:
     return files
 
 
-class _TrustingCertificateOptions(_ScrapyCertificateOptions):
-    ca_files: list[str] = []
-
-    def _makeContext(self, skipCiphers: bool = False) -> SSL.Context:
-        ctx = super()._makeContext(skipCiphers)
-        ctx.set_default_verify_paths()
-        for path in self.ca_files:
-            ctx.load_verify_locations(path)
-        return ctx
+# Scrapy's own context sets it too: some old servers never learnt RFC 5746 renegotiation.
+_OP_LEGACY_SERVER_CONNECT = getattr(SSL, "OP_LEGACY_SERVER_CONNECT", 0x4)
 
 
-class _RecordingTLSOptions(_ScrapyClientTLSOptions26):
+def client_context(ca_files: list[str], ciphers: str = "DEFAULT") -> SSL.Context:
+    """The one client context of a crawl: trust roots loaded once (it costs milliseconds),
+    never changed after (pyOpenSSL 25.1+ warns when a context in use is changed)."""
+    ctx = SSL.Context(SSL.TLS_CLIENT_METHOD)
+    ctx.set_options(
+        SSL.OP_ALL
+        | SSL.OP_NO_SSLv2
+        | SSL.OP_NO_SSLv3
+        | SSL.OP_NO_COMPRESSION
+        | _OP_LEGACY_SERVER_CONNECT
+    )
+    ctx.set_mode(SSL.MODE_RELEASE_BUFFERS)
+    ctx.set_default_verify_paths()
+    for path in ca_files:
+        ctx.load_verify_locations(path)
+    ctx.set_cipher_list(ciphers.encode("ascii"))
+    return ctx
+
+
+@implementer(IOpenSSLClientConnectionCreator)
+class RecordingConnectionCreator:
+    """One TLS connection to `host`: SNI for names, and the recording verify callback."""
+
+    def __init__(self, context: SSL.Context, host: str) -> None:
+        self.context = context
+        self.host = host
+        self.is_dns = not _is_ip_literal(host)
+
     def clientConnectionForTLS(self, tlsProtocol: Any) -> SSL.Connection:
-        conn = self._createConnection(tlsProtocol)
-        if self._sendServerName:
-            conn.set_tlsext_host_name(self._hostnameBytes)
+        conn = SSL.Connection(self.context, None)
+        conn.set_app_data(tlsProtocol)
+        if self.is_dns:
+            conn.set_tlsext_host_name(self.host.encode("ascii"))
         conn.set_verify(
             SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT,
-            _recording_callback(self._hostnameASCII, self._hostnameIsDnsName),
+            _recording_callback(self.host, self.is_dns),
         )
         return conn
+
+
+@implementer(IPolicyForHTTPS)
+class RecordingTLSPolicy:
+    """Verify every certificate, refuse none: the download handler's TLS policy."""
+
+    def __init__(self, ca_bundle: str | None = None, ciphers: str = "DEFAULT") -> None:
+        self.context = client_context(trust_files(ca_bundle), ciphers)
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> RecordingTLSPolicy:
+        return cls(
+            ca_bundle=settings.get("GOVAUDIT_CA_BUNDLE") or None,
+            ciphers=settings.get("DOWNLOADER_CLIENT_TLS_CIPHERS") or "DEFAULT",
+        )
+
+    def creatorForNetloc(self, hostname: bytes, port: int) -> RecordingConnectionCreator:
+        # URLs reach the handler with their host in ASCII (IDNA), as Scrapy's are.
+        return RecordingConnectionCreator(self.context, hostname.decode("ascii"))
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
 
 
 def _recording_callback(host: str, is_dns: bool) -> Any:
@@ -132,33 +185,6 @@ def _recording_callback(host: str, is_dns: bool) -> Any:
         return True  # record, never refuse: the content is fetched whatever the certificate
 
     return callback
-
-
-class RecordingContextFactory(_ScrapyClientContextFactory):
-    """DOWNLOADER_CLIENTCONTEXTFACTORY: verify every certificate, refuse none."""
-
-    def __init__(self, *args: Any, ca_bundle: str | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._ca_files = trust_files(ca_bundle)
-        self._options: _TrustingCertificateOptions | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> RecordingContextFactory:
-        ca_bundle = crawler.settings.get("GOVAUDIT_CA_BUNDLE") or None
-        return super().from_crawler(crawler, *args, ca_bundle=ca_bundle, **kwargs)
-
-    def _get_cert_options(self) -> _TrustingCertificateOptions:
-        # One context for every connection: loading the trust roots costs milliseconds.
-        if self._options is None:
-            options = _TrustingCertificateOptions(**self._get_cert_options_kwargs())
-            options.ca_files = self._ca_files
-            self._options = options
-        return self._options
-
-    def creatorForNetloc(self, hostname: bytes, port: int) -> Any:
-        return _RecordingTLSOptions(
-            self._get_cert_options()._makeTLSConnection, hostname.decode("ascii")
-        )
 
 
 def _fingerprint(cert: crypto.X509) -> str:

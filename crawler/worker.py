@@ -167,18 +167,6 @@ class Batch:
     task_count: int
 
 
-def quiet_tls_factory_warning() -> None:
-    """Scrapy 2.19 still honours DOWNLOADER_CLIENTCONTEXTFACTORY (crawler/tls.py needs it)
-    but warns about it in every process."""
-    import warnings
-
-    from scrapy.exceptions import ScrapyDeprecationWarning
-
-    warnings.filterwarnings(
-        "ignore", message=".*DOWNLOADER_CLIENTCONTEXTFACTORY", category=ScrapyDeprecationWarning
-    )
-
-
 def prepare(
     db: Database,
     run_id: int,
@@ -337,7 +325,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", type=int, default=0)
     args = parser.parse_args(argv)
     die_with_parent()
-    quiet_tls_factory_warning()
     db_url = args.db or os.environ.get("GOVAUDIT_DB")
     if not db_url:
         parser.error("no database: give --db or set GOVAUDIT_DB")

@@ -15,8 +15,8 @@ from crawler.spiders.sites import SitesSpider
 def _robots_middleware(parsers: dict[str, Any]) -> OriginRobotsTxtMiddleware:
     """The crawl's robots.txt middleware with these parsed robots.txt files, no crawler."""
     robots = object.__new__(OriginRobotsTxtMiddleware)
-    robots._parsers = parsers
-    robots._unreachable = {}
+    robots.parsers = parsers
+    robots.unreachable = {}
     return robots
 
 
@@ -32,7 +32,7 @@ def test_a_finished_domain_drops_its_state_and_its_origins_robots_txt() -> None:
             "https://beta.gov": in_progress,  # still being fetched for beta: kept
         }
     )
-    robots._unreachable["http://www.alpha.gov"] = TimeoutError("took longer than 5 s")
+    robots.unreachable["http://www.alpha.gov"] = TimeoutError("took longer than 5 s")
     spider._robots_mw = robots
     for domain in ("alpha.gov", "beta.gov"):
         spider.units[domain] = UnitState(key=domain, domain=domain)
@@ -40,12 +40,12 @@ def test_a_finished_domain_drops_its_state_and_its_origins_robots_txt() -> None:
     spider.forget(spider.units["alpha.gov"])
 
     assert set(spider.units) == {"beta.gov"}
-    assert set(robots._parsers) == {"https://www.beta.gov", "https://beta.gov"}
-    assert robots._unreachable == {}
+    assert set(robots.parsers) == {"https://www.beta.gov", "https://beta.gov"}
+    assert robots.unreachable == {}
 
     spider.forget(spider.units["beta.gov"])
     # A robots.txt still in flight is another request's to settle; the rest is gone.
-    assert robots._parsers == {"https://beta.gov": in_progress}
+    assert robots.parsers == {"https://beta.gov": in_progress}
     assert spider.units == {}
 
 

@@ -216,8 +216,13 @@ class UnitSpider(scrapy.Spider):
         engine = self.crawler.engine
         if engine is None or engine.downloader.active:
             return False
-        scheduler = getattr(engine, "_slot", None) and engine._slot.scheduler
-        return not (scheduler and scheduler.has_pending_requests())
+        scheduler = getattr(engine, "scheduler", None)  # public from Scrapy 2.19
+        if scheduler is not None:
+            return not scheduler.has_pending_requests()
+        # Before 2.19 the scheduler's own stats (documented keys) say the same.
+        stats = self.crawler.stats
+        enqueued = stats.get_value("scheduler/enqueued", 0)
+        return bool(enqueued <= stats.get_value("scheduler/dequeued", 0))
 
     def _release_dropped(self, _: Any) -> Iterator[Any]:
         self._idle_rounds = 0  # the internal request got through: later drops get rounds too
