@@ -123,9 +123,11 @@ def test_no_https_endpoint_leaves_tls_empty(tls_world: Any) -> None:
     out = govaudit(tls_world["web"], tls_world["db"], "export", "sites", "--format", "csv").stdout
     header, *lines = out.splitlines()
     columns = header.split(",")
-    assert columns[-2:] == ["tls", "tls_detail"]
+    # New columns go at the end: the web-archive ones came after the certificate ones.
+    assert columns[-5:] == ["tls", "tls_detail", "archive", "as_of", "memento_datetime"]
     plain_line = next(line for line in lines if line.startswith("plain.gov,"))
-    assert plain_line.endswith(",,[]")
+    # tls and tls_detail empty, then the (empty) web-archive columns of a live run
+    assert plain_line.endswith(",,[],,,")
 
 
 def test_the_ca_bundle_setting_is_a_trust_root(

@@ -6,6 +6,7 @@ Private to ``crawler.parsing``: the public modules re-export nothing from here.
 from __future__ import annotations
 
 import html
+import inspect
 import re
 
 from lxml import etree
@@ -39,6 +40,15 @@ def _auto_detect(data: bytes) -> str:
     return "utf-8"
 
 
+# w3lib 2.6 sniffs an undeclared body as browsers do (UTF-8 when it decodes, else by the
+# URL's TLD: windows-1252 for .gov) and deprecates auto_detect_fun; older releases need ours.
+_SNIFF: dict[str, object] = (
+    {}
+    if "url" in inspect.signature(html_to_unicode).parameters
+    else {"auto_detect_fun": _auto_detect}
+)
+
+
 def decode_body(body: bytes | str, encoding: str | None = None) -> str:
     """Decode an HTML body the way a browser would: BOM, then declared charset, then a sniff.
 
@@ -50,7 +60,7 @@ def decode_body(body: bytes | str, encoding: str | None = None) -> str:
     else:
         header = f"text/html; charset={encoding}" if encoding else None
         try:
-            _, text = html_to_unicode(header, body, auto_detect_fun=_auto_detect)
+            _, text = html_to_unicode(header, body, **_SNIFF)
         except (LookupError, ValueError):
             text = body.decode("utf-8", errors="replace")
     if text.startswith("\ufeff"):
