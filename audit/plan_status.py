@@ -351,7 +351,7 @@ def judge_plan(facts: PlanFacts, policy: PlanPolicy) -> PlanJudgement:
         return PlanJudgement(status, reason, verdicts, open_try, dead_links=dead)
     status = "incomplete" if missing else "published"
     if missing:
-        names = [n.replace("_", " ") for n in missing]
+        names = [words.element_label(n) for n in missing]
         reason = f"the plan misses {words.number(len(missing))} required "
         reason += f"{words.plural(len(missing), 'element')}: {words.join(names)}"
     else:

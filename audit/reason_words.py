@@ -112,3 +112,12 @@ def clause(subject: Sequence[str], verdict: str, where: str = "", attempts: int 
     """ "/open and /open/ answer 404 on all four endpoints"."""
     text = f"{join(subject)} {outcome(verdict, len(subject) > 1, attempts)}"
     return f"{text} on {where}" if where else text
+
+
+# Words the policy's element ids spell in lower case that a reader expects in capitals.
+_UPPER = {"eo": "EO", "omb": "OMB", "gpra": "GPRA", "foia": "FOIA", "usa": "USA"}
+
+
+def element_label(name: str) -> str:
+    """A plan element's id as words: "eo_13571_reference" -> "EO 13571 reference"."""
+    return " ".join(_UPPER.get(w, w) for w in name.split("_"))

@@ -22,6 +22,7 @@ from audit.db import Database
 from audit.dns_results import DNS_COLUMNS, csv_words
 from audit.export import FINDING_COLUMNS, PLAN_COLUMNS, SITE_COLUMNS, to_csv
 from audit.fleet_figures import SITE_STATUSES
+from audit.reason_words import element_label
 from audit.seeds import AgencySeed, Policy
 from reports import charts, report_data
 from reports.display import evidence_items, is_web_url, short_url
@@ -123,6 +124,7 @@ def make_env() -> Environment:
         token=token,
         evidence=evidence_items,
         short_url=short_url,
+        element_label=element_label,
     )
     env.globals["nav_pages"] = PAGES
     return env

@@ -844,7 +844,7 @@ def test_agency_page_shows_sites_plan_evidence_and_findings(
         "https://www.alpha.gov/csp.pdf",
         "2026-08-20T09:10:02",
         "https://www.alpha.gov/old-plan",
-        "signature_initiative",
+        "signature initiative",  # the element id in words
         "a note",
     ):
         assert needle in text, needle

@@ -128,8 +128,10 @@ def evidence(
             click.echo(extracted.http_headers.rstrip("\r\n"))
         click.echo("--- body ---")
         click.echo(_body_text(extracted.body))
-        archived.append(extracted.raw)
-        packed.append(PackedRecord(extracted.raw, f"{cited.source} {cited.url}"))
+        # A record cited twice (an /open page that is also the plan) is written once.
+        if extracted.raw not in archived:
+            archived.append(extracted.raw)
+            packed.append(PackedRecord(extracted.raw, f"{cited.source} {cited.url}"))
     if unreadable:
         # --out is left unwritten: a partial evidence file would pass for the whole.
         click.echo(f"govaudit: error: {unreadable} cited record(s) could not be read", err=True)
