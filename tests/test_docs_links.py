@@ -37,20 +37,25 @@ HTML_LINK = re.compile(r"""\b(?:href|src)\s*=\s*["']([^"']+)["']""", re.IGNORECA
 EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)  # http:, https:, mailto:...
 
 
-def prose(text: str) -> str:
-    """The text with fenced code blocks blanked (line numbers kept) and code spans removed."""
+def unfenced(text: str) -> list[str]:
+    """The text's lines, those of fenced code blocks (fences included) blanked."""
     lines = text.split("\n")
     fence: str | None = None
     for i, line in enumerate(lines):
         opened = FENCE.match(line)
         if fence is None and opened:
             fence = opened.group(1)[0] * 3
-            lines[i] = ""
-        elif fence is not None:
-            if line.strip().startswith(fence):
-                fence = None
-            lines[i] = ""
-    return CODE_SPAN.sub(lambda m: "\n" * m.group(0).count("\n"), "\n".join(lines))
+        elif fence is not None and line.strip().startswith(fence):
+            fence = None
+        elif fence is None:
+            continue
+        lines[i] = ""
+    return lines
+
+
+def prose(text: str) -> str:
+    """The text without code: fenced blocks blanked (line numbers kept), code spans removed."""
+    return CODE_SPAN.sub(lambda m: "\n" * m.group(0).count("\n"), "\n".join(unfenced(text)))
 
 
 def github_slug(heading: str) -> str:
@@ -68,16 +73,7 @@ def anchors(path: Path) -> frozenset[str]:
     found: set[str] = set()
     seen: dict[str, int] = {}
     text = path.read_text(encoding="utf-8")
-    fence: str | None = None
-    for line in text.split("\n"):
-        opened = FENCE.match(line)
-        if fence is None and opened:
-            fence = opened.group(1)[0] * 3
-            continue
-        if fence is not None:
-            if line.strip().startswith(fence):
-                fence = None
-            continue
+    for line in unfenced(text):
         heading = HEADING.match(line)
         if heading:
             slug = github_slug(heading.group(2))
