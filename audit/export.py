@@ -1,6 +1,6 @@
 """Rows for `govaudit export` and the reports: stored observations, read back as plain data.
 
-Every column is documented in README.md (section "Exports"). These functions only read.
+Every column is documented in docs/reference.md ("`govaudit export`"). These functions only read.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The README's periodic-job example, run exactly as written, twice, with Chromium present
-(issue 27, item 7): the commands of the console block under "The periodic job" (the
+"""The documented periodic-job example (docs/operations.md, once the README's), run exactly as
+written, twice, with Chromium present (issue 27, item 7): the commands of the console block
+under "The periodic job" (the
 simulated web started by `python -m simweb`, the proxy variables, `govaudit run --config
 examples/govaudit.toml`), in a scratch copy of the checkout's `examples/` and demo seeds so
 that `../govaudit-run` is the scratch folder's. Whatever the block exports (a trusted CA
@@ -32,10 +33,14 @@ REPO = Path(__file__).resolve().parent.parent
 DOCUMENTED_PORT = "8899"
 
 
+EXAMPLE_DOC = REPO / "docs" / "operations.md"
+EXAMPLE_HEADING = "## The periodic job: `govaudit run`"
+
+
 def readme_commands() -> list[str]:
-    """The `$ ` lines of the first console block of the README's periodic-job section."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("### The periodic job: `govaudit run`") :]
+    """The `$ ` lines of the first console block of the documented periodic-job section."""
+    text = EXAMPLE_DOC.read_text(encoding="utf-8")
+    section = text[text.index(EXAMPLE_HEADING) :]
     block = section[section.index("```console") + len("```console") :]
     block = block[: block.index("```")]
     return [line[2:] for line in block.splitlines() if line.startswith("$ ")]
