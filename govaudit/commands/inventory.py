@@ -264,12 +264,24 @@ def sources_list(app: App, fmt: str) -> None:
     emit(rows, LIST_COLUMNS, fmt)
 
 
+CANDIDATE_COLUMNS = ["candidate", "host", "status", "status_reason", "since", "agency", "sources"]
+
+
 @inventory.command("websites")
 @click.option("--agency", metavar="TEXT", help="Only websites of agencies containing TEXT.")
 @click.option("--source", metavar="NAME", help="Only websites this source lists or saw.")
+@click.option(
+    "--candidates",
+    is_flag=True,
+    help="Only the candidates to add (live websites only crawls found) and to retire (listed "
+    "websites unreachable, parked or only redirecting, with since when), as the newest "
+    "website crawl judged them.",
+)
 @click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
 @pass_app
-def inventory_websites(app: App, agency: str | None, source: str | None, fmt: str) -> None:
+def inventory_websites(
+    app: App, agency: str | None, source: str | None, candidates: bool, fmt: str
+) -> None:
     """Every website of the inventory with its domain, agency, sources, first and last seen.
 
     JSON gives each source's sightings too (source, file, date, row, or the page that
@@ -279,6 +291,27 @@ def inventory_websites(app: App, agency: str | None, source: str | None, fmt: st
     from govaudit.website_sources import ensure_website_inventory
 
     ensure_website_inventory(app)
+    if candidates:
+        from audit.website_rows import judged_websites
+
+        with app.db.session() as session:
+            run, judged = judged_websites(session, None, agency, source)
+        chosen = [{k: r.get(k) for k in CANDIDATE_COLUMNS} for r in judged if r["candidate"]]
+        chosen.sort(key=lambda r: (r["candidate"], r["host"]))
+        if fmt == "json":
+            click.echo(
+                json.dumps(
+                    {
+                        "crawl_run": run.id if run else None,
+                        "add": [r for r in chosen if r["candidate"] == "add"],
+                        "retire": [r for r in chosen if r["candidate"] == "retire"],
+                    },
+                    indent=2,
+                )
+            )
+            return
+        emit(chosen, CANDIDATE_COLUMNS, fmt)
+        return
     with app.db.session() as session:
         rows = website_rows(session, agency, source)
     if fmt == "json":
