@@ -22,6 +22,7 @@ from audit.db import Database
 from audit.export import FINDING_COLUMNS, PLAN_COLUMNS, SITE_COLUMNS, to_csv
 from audit.fleet_figures import SITE_STATUSES
 from audit.seeds import AgencySeed, Policy
+from audit.website_rows import EXPORT_COLUMNS as WEBSITE_EXPORT_COLUMNS
 from reports import charts, report_data
 from reports.display import evidence_items, is_web_url
 from reports.views import build
@@ -52,6 +53,7 @@ PAGES: list[tuple[str, str]] = [
     ("freeze.html", "Domain freeze"),
     ("plans.html", "Customer Service Plans"),
     ("inventory.html", "Inventory"),
+    ("websites.html", "Websites"),
     ("changes.html", "Changes"),
     ("guidelines.html", "Guidelines"),
     ("accessibility.html", "Accessibility"),
@@ -199,6 +201,7 @@ def write_report(data: dict[str, Any], out_dir: Path) -> Path:
     page("freeze.html", "freeze.html", freeze, "freeze.html")
     page("plans.html", "plans.html", model["plans"], "plans.html")
     page("inventory.html", "inventory.html", model["inventory"], "inventory.html")
+    page("websites.html", "websites.html", model["websites"], "websites.html")
     page("changes.html", "changes.html", model["changes"], "changes.html")
     page("guidelines.html", "guidelines.html", model["guidelines"], "guidelines.html")
     page("accessibility.html", "accessibility.html", model["accessibility"], "accessibility.html")
@@ -230,6 +233,8 @@ def write_report(data: dict[str, Any], out_dir: Path) -> Path:
     _write(out_dir / "inventory.csv", to_csv(csvs["inventory"], INVENTORY_COLUMNS))
     if data["a11y_run"]:
         _write(out_dir / "a11y.csv", to_csv(csvs["a11y"], A11Y_COLUMNS))
+    if data["websites"]:
+        _write(out_dir / "websites.csv", to_csv(csvs["websites"], WEBSITE_EXPORT_COLUMNS))
     _write(
         out_dir / "report.json",
         json.dumps(model["report_json"], default=str, ensure_ascii=False) + "\n",

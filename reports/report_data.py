@@ -25,7 +25,7 @@ from audit.export import (
     previous_run,
     sites_rows,
 )
-from audit.guidelines import tally
+from audit.guidelines import checks_at, tally
 from audit.inventory import SnapshotNotFound, entry_rows, find_snapshot
 from audit.models import AuditRun, CrawlRun, RegistrySnapshot
 from audit.runner import judge_guidelines
@@ -123,7 +123,7 @@ def guideline_checks(
             notes.append(f"Policy could not be read: {exc}")
             return {"available": False, "reason": "The policy could not be read.", "checks": []}
     pack = policy.guideline_pack
-    checks = policy.guideline_checks
+    checks = checks_at(policy.guideline_checks, "domains")
     if not checks:
         reason = "The policy has no [[guidelines.checks]]."
         return {"available": False, "reason": reason, "pack": pack, "checks": []}
@@ -281,6 +281,7 @@ def gather(
         "previous_plans": plans_rows(session, prev_open_run.id, deadline) if prev_open_run else [],
         "previous_findings": findings_rows(session, prev_audit.id) if prev_audit else [],
         **_a11y(session),
+        **_websites(session),
         "failed_units": _failed_units(session, [r for r in (sites_run, open_run) if r]),
         "guideline_checks": guidelines,
         "other_reports": [],
@@ -312,3 +313,18 @@ def _a11y(session: Session) -> dict[str, Any]:
     except NoData:
         return {"a11y_run": None, "a11y_pages": []}
     return {"a11y_run": run_info(run), "a11y_pages": a11y_pages(session, run.id)}
+
+
+def _websites(session: Session) -> dict[str, Any]:
+    """The website inventory judged on the newest finished website crawl (`crawl
+    --websites`); empty when no website is known yet (nothing is written here: the registry's
+    own websites appear once a website command has run)."""
+    from audit.website_rows import judged_websites, website_count
+
+    if not website_count(session):
+        return {"website_run": None, "websites": []}
+    run, rows = judged_websites(session)
+    return {
+        "website_run": run_info(run, job_progress(session, run.id, "websites") if run else None),
+        "websites": [{k: v for k, v in r.items() if k != "sightings"} for r in rows],
+    }

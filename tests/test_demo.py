@@ -37,8 +37,14 @@ def test_demo_world_has_every_situation(demo: dict[str, object]) -> None:
     db = sqlite3.connect(Path(str(demo["out"])) / "govaudit-demo.db")
     plan_statuses = {s for (s,) in db.execute("select status from plan_check")}
     assert plan_statuses == {"published", "incomplete", "no-plan", "no-open-page", "unreachable"}
-    runs = db.execute("select count(*) from crawl_run where status = 'finished'").fetchone()[0]
-    assert runs == 3  # two crawls and one RDAP run
+    runs = dict(
+        db.execute(
+            "select t.job, count(distinct r.id) from crawl_run r join crawl_task t "
+            "on t.run_id = r.id where r.status = 'finished' group by t.job"
+        )
+    )
+    # two crawls (sites and /open together), one RDAP run, two website crawls
+    assert (runs["sites"], runs["open"], runs["rdap"], runs["websites"]) == (2, 2, 1, 2)
     rules = {r for (r,) in db.execute("select distinct rule from finding")}
     assert {
         "freeze-registration",

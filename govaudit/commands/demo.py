@@ -71,6 +71,15 @@ def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
             echo=lambda line: step(f"registry: {line}"),
         ):
             raise click.ClickException("the demo registry did not load")
+        # Websites beyond www (issue 21): a demo source list with some junk rows.
+        from govaudit.website_sources import load_source_files
+
+        load_source_files(
+            app,
+            sorted(seeds.glob("demo-websites-*.csv")),
+            echo=lambda line: step(f"websites: {line}"),
+            warn=lambda line: None,
+        )
         for epoch in (1, 2):
             web.set_epoch(epoch)
             step(f"crawl {epoch} of 2 (the world {'as first seen' if epoch == 1 else 'later'})")
@@ -79,6 +88,14 @@ def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
             except SystemExit as exc:
                 if exc.code:
                     raise click.ClickException(f"demo crawl {epoch} did not finish") from exc
+            step(f"website crawl {epoch} of 2")
+            try:
+                ctx.invoke(crawl, workers=workers, websites=True)
+            except SystemExit as exc:
+                if exc.code:
+                    raise click.ClickException(
+                        f"demo website crawl {epoch} did not finish"
+                    ) from exc
             if epoch == 1:
                 step("RDAP registration dates")
                 ctx.invoke(rdap)

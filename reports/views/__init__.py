@@ -21,6 +21,7 @@ from reports.views.overview import overview_view
 from reports.views.plans import plans_view
 from reports.views.report_index import build_index
 from reports.views.report_json import report_document
+from reports.views.websites import websites_export, websites_view
 
 
 def build(data: dict[str, Any]) -> dict[str, Any]:
@@ -37,6 +38,7 @@ def build(data: dict[str, Any]) -> dict[str, Any]:
         "changes": changes_view(ix),
         "guidelines": guidelines_view(ix),
         "accessibility": accessibility_view(ix),
+        "websites": websites_view(ix),
         "about": methodology_view(ix),
         "downloads": downloads_view(ix),
         "report_json": {
@@ -49,5 +51,6 @@ def build(data: dict[str, Any]) -> dict[str, Any]:
             "findings": ix.findings,
             "inventory": inventory,
             "a11y": a11y_export_rows(ix.data["a11y_pages"]),
+            "websites": websites_export(ix),
         },
     }

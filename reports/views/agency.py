@@ -12,6 +12,7 @@ from reports.views.accessibility import agency_a11y
 from reports.views.guidelines import pack_label
 from reports.views.labels import FLAGGED_CLASSIFICATIONS, FREEZE_RULES
 from reports.views.report_index import ReportIndex, evidence_by_freeze_row, filter_changes
+from reports.views.websites import agency_websites
 
 Row = dict[str, Any]
 
@@ -130,6 +131,7 @@ def agency_views(ix: ReportIndex) -> list[Row]:
                 "guidelines_label": pack_label(checks.get("pack") or {}),
                 "failing_checks": failing_checks.get(name, []),
                 "changes": filter_changes(ix.changes, name, set(ds)),
+                "websites": agency_websites(ix, name),
             }
         )
     return pages
