@@ -22,9 +22,10 @@ from typing import NamedTuple
 from urllib.parse import unquote
 
 from audit.domain_names import DomainError, normalise_host
+from audit.registry_csv import RegistryFileError, decode_csv_text
 
 
-class SourceListError(ValueError):
+class SourceListError(RegistryFileError):
     """The file cannot be read as a source list; the message names the file (and line)."""
 
 
@@ -150,18 +151,6 @@ def _inflate(data: bytes, name: str) -> bytes:
         raise SourceListError(f"{name}: broken gzip data ({exc})") from exc
 
 
-def _decode(data: bytes, name: str) -> str:
-    if not data.strip():
-        raise SourceListError(f"{name}: the file is empty")
-    if b"\x00" in data[:65536]:
-        raise SourceListError(f"{name}: binary content (NUL bytes), not a CSV file")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise SourceListError(f"{name}:{line}: not UTF-8 text ({exc.reason})") from exc
-
-
 def _pick(header: list[str], wanted: tuple[str, ...]) -> int | None:
     keys = [_SPACES.sub(" ", h).strip().lower() for h in header]
     for name in wanted:
@@ -173,7 +162,7 @@ def _pick(header: list[str], wanted: tuple[str, ...]) -> int | None:
 def parse_source_list(data: bytes, file: str, source: str | None = None) -> ParsedSourceList:
     """Parse a source list; raise SourceListError when it is not one at all."""
     raw = _inflate(data, file)
-    text = _decode(raw, file)
+    text = decode_csv_text(raw, file)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from govaudit.app import App, fail_input
-from govaudit.registry_files import MAX_PROBLEMS_SHOWN, cyclic_gc_paused, date_file, ensure_registry
+from govaudit.registry_files import cyclic_gc_paused, date_file, ensure_registry, show_problems
 
 if TYPE_CHECKING:
     from audit.website_inventory import RegistryView, SourceLoad
@@ -78,7 +78,8 @@ def load_source_files(
     """Load source-list files, oldest first, each in its own transaction; a file that is
     not a source list is refused (named in `errors`) and the others still load."""
     from audit.nonpublic_names import bundled_nonpublic_names
-    from audit.source_list_csv import SourceListError, read_source_list
+    from audit.registry_csv import RegistryFileError
+    from audit.source_list_csv import read_source_list
     from audit.website_inventory import load_source_list
 
     if isinstance(as_of, dt.date):
@@ -101,17 +102,11 @@ def load_source_files(
                 parsed = read_source_list(path, source)
                 with app.db.session() as session:
                     result = load_source_list(session, parsed, day, registry, names)
-        except SourceListError as exc:
+        except RegistryFileError as exc:  # a SourceListError, or text that is not UTF-8
             warn(f"govaudit: error: {exc}")
             out.errors.append(str(exc))
             continue
-        for problem in result.problems[:MAX_PROBLEMS_SHOWN]:
-            warn(f"govaudit: {problem}")
-        if len(result.problems) > MAX_PROBLEMS_SHOWN:
-            warn(
-                f"govaudit: {result.file}: ... and "
-                f"{len(result.problems) - MAX_PROBLEMS_SHOWN} more rejected rows"
-            )
+        show_problems(result.problems, result.file, "rejected", warn)
         echo(result.summary())
         out.loads.append(result)
     return out

@@ -50,8 +50,7 @@ def test_demo_websites_are_judged_as_the_world_says(demo_run: dict[str, Any]) ->
     retire = {r["host"]: r for r in candidates["retire"]}
     db = sqlite3.connect(out / "govaudit-demo.db")
     (first_website_crawl,) = db.execute(
-        "select fetched_at from site_observation where run_id = 2 "
-        "and domain = 'legacy.epa.gov'"
+        "select fetched_at from site_observation where run_id = 2 and domain = 'legacy.epa.gov'"
     ).fetchone()
     # Unreachable in both website crawls: since the first.
     assert retire["legacy.epa.gov"]["since"] == first_website_crawl.replace(" ", "T")[:19]
@@ -71,9 +70,9 @@ def test_demo_report_has_the_websites_page(demo_run: dict[str, Any]) -> None:
     page = BeautifulSoup((index.parent / "websites.html").read_text(), "lxml")
     hosts = {row.td.get_text(" ").split()[0] for row in page.select("#websites-table tbody tr")}
     assert {"earthobservatory.nasa.gov", "legacy.epa.gov", "history.state.gov"} <= hosts
-    add = [r.th.get_text() for r in page.select("#website-add tbody tr")]
+    add = [r.td.get_text() for r in page.select("#website-add-table tbody tr")]
     assert add == ["earthobservatory.nasa.gov"]
-    retire = {r.th.get_text(" ").split()[0] for r in page.select("#website-retire tbody tr")}
+    retire = {r.td.get_text(" ").split()[0] for r in page.select("#website-retire-table tbody tr")}
     assert retire == {"climate.nasa.gov", "legacy.epa.gov", "beta.sba.gov"}
     nasa = next(a["href"] for a in page.select("#website-agencies a") if "Aeronautics" in a.text)
     agency = BeautifulSoup((index.parent / nasa.split("#")[0]).read_text(), "lxml")

@@ -181,24 +181,20 @@ def watched(browser: Any) -> Iterator[Watched]:
     w.close()
 
 
+@pytest.mark.timeout(1200)
 def test_the_websites_page_with_30000_rows_filters_and_passes_axe(
     out: Path, watched: Watched
 ) -> None:
     started = time.monotonic()
     page = watched.open(out / "websites.html")
-    rows = page.locator("#websites-table tbody tr")
-    assert rows.count() == WEBSITES
-    visible = page.locator("#websites-table tbody tr:not([hidden])")
-    assert visible.count() == 2000  # a page of rows: the table stays fast to lay out
-    status = page.locator('[data-filter-for="websites-table"] .filter-status')
-    assert "Showing the first 2,000 of" in status.inner_text()
-    page.get_by_label("Filter websites (any column)").fill("w12345.")
     expect = sync_api.expect
-    # Waits are generous: the first filter reads 30,000 rows' text (not a timed assert).
-    expect(visible).to_have_count(1, timeout=120_000)
-    assert "w12345.beta.gov" in visible.first.inner_text()
-    page.get_by_label("Filter websites (any column)").fill("unreachable")
-    expect(status).to_contain_text("of 4,28", timeout=120_000)  # 30,000 / 7 unreachable
+    rows = page.locator("#websites-table tbody tr")
+    status = page.locator('[data-filter-for="websites-table"] .filter-status')
+    # Waits are generous on a shared machine (not timed asserts).
+    expect(status).to_have_text(
+        "Showing the first 1,000 of 30,000 rows; filter to narrow them", timeout=120_000
+    )
+    assert rows.count() == 1000  # a page of rows, drawn from the page's data
     watched.assert_clean("websites.html")
     axe = axe_sync.Axe()
     results = axe.run(page, options={"resultTypes": ["violations"], "preload": False})
@@ -208,18 +204,46 @@ def test_the_websites_page_with_30000_rows_filters_and_passes_axe(
         if v["impact"] in ("serious", "critical")
     ]
     assert not serious, serious
+    # Sorting orders all 30,000, not only the rows on show.
+    hosts = [f"w{i}.{'alpha' if i % 3 else 'beta'}.gov" for i in range(WEBSITES)]
+    header = page.locator("#websites-table thead th").nth(0).get_by_role("button")
+    header.click()
+    expect(rows.first.locator("td").first).to_contain_text(min(hosts), timeout=120_000)
+    header.click()
+    expect(rows.first.locator("td").first).to_contain_text(max(hosts), timeout=120_000)
+    box = page.get_by_label("Filter websites (any column)")
+    box.fill("w12345.")
+    expect(rows).to_have_count(1, timeout=120_000)
+    assert rows.first.locator("td").first.inner_text().startswith("w12345.beta.gov")
+    # 30,000 / 7 are unreachable: a page of them, then all of them.
+    box.fill("unreachable")
+    expect(status).to_have_text(
+        "Showing 1,000 of 4,286 matching rows (30,000 in all)", timeout=120_000
+    )
+    page.locator('[data-filter-for="websites-table"]').get_by_role(
+        "button", name="Show all rows"
+    ).click()
+    expect(rows).to_have_count(4286, timeout=120_000)
+    assert page.locator("#websites-table tbody a").first.get_attribute("href", timeout=5000) in (
+        "agencies/alpha.html",
+        "agencies/beta.html",
+    )
+    watched.assert_clean("websites.html after filtering")
     # Not a timed assert (benchmarks/ holds figures): a sanity bound against a hang.
-    assert time.monotonic() - started < 600
+    assert time.monotonic() - started < 900
 
 
+@pytest.mark.timeout(1200)
 def test_candidates_and_agency_pages(out: Path, watched: Watched) -> None:
     page = watched.open(out / "websites.html")
     # Candidates to add: the ten websites only the crawl saw (w0-w9) that are active.
-    add = page.locator("#website-add tbody tr th")
+    add = page.locator("#website-add-table tbody tr td:first-child")
     expected = {f"w{i}.{'alpha' if i % 3 else 'beta'}.gov" for i in range(10) if i % 7 < 3}
     assert set(add.all_inner_texts()) == expected
-    retire = page.locator("#website-retire tbody tr")
-    assert retire.count() > 10_000  # listed and unreachable, parked or redirecting
+    # Listed and unreachable, parked or redirecting: 12,857 of them, a page at a time.
+    status = page.locator('[data-filter-for="website-retire-table"] .filter-status')
+    sync_api.expect(status).to_contain_text("of 12,8", timeout=120_000)
+    assert page.locator("#website-retire-table tbody tr").count() == 1000
     agency = watched.open(out / "agencies" / "alpha.html")
     agency.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
     listed = agency.locator("#agency-websites tbody tr")

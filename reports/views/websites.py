@@ -14,8 +14,10 @@ from reports.views.report_index import ReportIndex
 
 Row = dict[str, Any]
 
-# As the inventory page: with JavaScript at most this many matching rows show at once.
-WEBSITES_PAGE_SIZE = 2000
+# With JavaScript at most this many matching rows show at once, drawn from the page's data
+# (30,000 table rows as elements made a page no browser tool could check: 470,000 nodes);
+# without it, the first this many.
+WEBSITES_PAGE_SIZE = 1000
 NOT_CRAWLED = "not-crawled"
 STATUS_COLUMNS = [*SITE_STATUSES, NOT_CRAWLED]
 
@@ -81,6 +83,21 @@ def websites_view(ix: ReportIndex) -> Row:
         )
     totals = Counter(_status(r) for r in rows)
     source_totals = Counter(s for r in rows for s in r.get("sources") or ())
+    labels = ix.common["status_labels"]
+
+    def website(r: Row) -> list[Any]:
+        return [r["host"], ", ".join(r.get("sources") or [])]
+
+    def agency(r: Row) -> list[Any]:
+        name = r.get("agency") or ""
+        return [name, "", (ix.pages.get(name) or "") if name else ""]
+
+    def status(r: Row) -> list[Any]:
+        return [labels.get(_status(r), _status(r)), r.get("status_reason") or ""]
+
+    def https(r: Row) -> str:
+        return "—" if r.get("https") is None else ("Yes" if r["https"] else "No")
+
     add = [r for r in rows if r.get("candidate") == "add"]
     retire = [r for r in rows if r.get("candidate") == "retire"]
     return {
@@ -91,11 +108,22 @@ def websites_view(ix: ReportIndex) -> Row:
         "source_totals": [{"source": s, "count": source_totals[s]} for s in all_sources],
         "status_columns": STATUS_COLUMNS,
         "agencies": agencies,
-        "add": [{**website_table_row(ix, r), "first_seen": r.get("first_seen")} for r in add],
-        "retire": [{**website_table_row(ix, r), "since": r.get("since")} for r in retire],
-        "rows": [website_table_row(ix, r) for r in rows],
+        "add": data_table([[r["host"], agency(r), r.get("first_seen") or ""] for r in add]),
+        "retire": data_table(
+            [[website(r), status(r), r.get("since") or "—", agency(r)] for r in retire]
+        ),
+        "all": data_table(
+            [[website(r), agency(r), status(r), https(r), r.get("candidate") or ""] for r in rows]
+        ),
         "page_size": WEBSITES_PAGE_SIZE,
     }
+
+
+def data_table(rows: list[list[Any]]) -> Row:
+    """A table drawn from data (report.js `data-rows`): every row as cells (a string or
+    [text, second line, link]) and the first page of them, which the page itself shows
+    (all there is without JavaScript)."""
+    return {"data": {"rows": rows}, "first": rows[:WEBSITES_PAGE_SIZE], "total": len(rows)}
 
 
 def websites_export(ix: ReportIndex) -> list[Row]:
