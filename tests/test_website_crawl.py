@@ -487,3 +487,54 @@ def test_guidelines_at_the_websites_level(crawled: dict[str, Any], tmp_path: Pat
     bad.write_text(policy.read_text().replace('levels = ["domains"]', 'levels = ["hosts"]'))
     refused = govaudit(None, db, "guidelines", "--policy", str(bad), check=False)
     assert refused.returncode == 2 and "levels" in refused.stderr and "bad.toml:" in refused.stderr
+
+
+def test_a_distributed_website_crawl_keeps_each_domain_on_one_machine(
+    simulated_web_factory: Any, pg_url: str, tmp_path: Path
+) -> None:
+    from tests.test_distributed import Workers, most_in_flight, stored_twice, task_states
+
+    sites = {
+        name: {
+            "hosts": [f"h{i}.{name}.gov" for i in range(6)],
+            "delay": 0.1,
+            "robots": "User-agent: *\nAllow: /\n",
+            "catch_all": {"status": 200, "body": PAGE.format(t=name, b=PROSE)},
+        }
+        for name in ("kestrel", "osprey")
+    }
+    web = simulated_web_factory(sites)
+    registry = registry_csv(tmp_path / "r-2026-01-01.csv", ["kestrel.gov", "osprey.gov"])
+    govaudit(None, pg_url, "inventory", "load", str(registry))
+    listed = tmp_path / "hosts.csv"
+    listed.write_text("target_url\n" + "\n".join(h for s in sites.values() for h in s["hosts"]))
+    govaudit(None, pg_url, "inventory", "sources", "load", str(listed))
+    pool = Workers(web, pg_url, tmp_path / "machines")
+    (tmp_path / "machines").mkdir()
+    try:
+        pool.start("machine-a", "--concurrency", "1")
+        pool.start("machine-b", "--concurrency", "1")
+        result = govaudit(
+            web,
+            pg_url,
+            "crawl",
+            "--websites",
+            "--distributed",
+            "--batch-size",
+            "2",
+            "--per-domain",
+            "2",
+            "--timeout",
+            "5",
+            timeout=280,
+        )
+    finally:
+        pool.stop()
+    assert "finished" in result.stdout, result.stdout + result.stderr
+    # 6 listed websites per domain, and its bare and www. names (not served: unreachable).
+    assert task_states(pg_url) == {"done": 16}
+    assert stored_twice(pg_url) == []
+    # Batches of 2 never split a domain: whoever crawled a domain crawled all of it, so its
+    # limit held across both machines.
+    for name in sites:
+        assert most_in_flight(web, f".{name}.gov") <= 2, name
