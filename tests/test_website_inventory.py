@@ -404,3 +404,38 @@ def test_the_bundled_lists_are_the_shared_lists(real_lists: tuple, cli_run: CliC
     assert bundled.exit_code == 0, bundled.output
     files = json.loads(bundled.stdout)["files"]
     assert len(files) == 31 and all(f["already_loaded"] for f in files)
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(600)
+def test_the_websites_benchmark_runs_its_load_measurement(tmp_path: Path) -> None:
+    """benchmarks/websites.py end to end at its smallest (figures live in its README)."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "results"
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "benchmarks.websites"),
+            *("--only", "load", "--repeats", "1", "--out", str(out)),
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=550,
+    )
+    result = json.loads((out / "websites.json").read_text())
+    load = result["measurements"]["load"]
+    assert 20_000 < load["websites"] < 40_000
+    assert load["lists_cpu_s"]["median"] > 0 and load["registry_wall_s"]["median"] > 0
+    assert "all 31 bundled lists" in (out / "websites.md").read_text()
+
+
+def test_the_benchmark_fleet_serves_one_site_per_website() -> None:
+    from benchmarks.fleet import website_sites
+
+    sites = website_sites(["science.nasa.gov", "www.nasa.gov"], 3, 0.1)
+    assert [s.hosts for s in sites] == [("science.nasa.gov",), ("www.nasa.gov",)]
+    state = sites[0].at(1)
+    assert state.https_redirect and not state.redirect_host and state.delay == 0.1
+    assert "/" in state.pages and "/.well-known/security.txt" in state.pages
