@@ -165,6 +165,8 @@ def crawl(
 
             if only:
                 fail_input("--only does not go with --websites (a website crawl is one job)")
+            if all_types:
+                fail_input("--all-types does not go with --websites (websites are federal)")
             snapshot_id, jobs, tasks = website_selection(app, domains, agency, limit)
         else:
             snapshot_id, jobs, tasks = _domain_selection(
@@ -229,7 +231,10 @@ def crawl(
     _print_crawl_summary(app, new_id, status, time.monotonic() - started)
     from govaudit.website_crawl import record_sightings
 
-    record_sightings(app, new_id)
+    try:
+        record_sightings(app, new_id)
+    except Exception as exc:  # the crawl is stored either way: say so, do not fail it
+        click.echo(f"govaudit: warning: hosts of crawl run {new_id} not recorded: {exc}", err=True)
     if status != "finished":
         sys.exit(1)
 
