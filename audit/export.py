@@ -11,7 +11,7 @@ import io
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,7 @@ from audit.plan_status import (
 )
 from audit.seeds import load_policy
 from audit.site_status import EndpointObservation as Endpoint
-from audit.site_status import classify_site
+from audit.site_status import SiteStatus, classify_site
 
 # A crawl of web archives (`crawl --archive`): the archive that answered, the run's as-of
 # date, and the capture's Memento-Datetime; empty for a crawl of the live web.
@@ -399,11 +399,15 @@ def certificate_summary(endpoints: list[EndpointObservation]) -> tuple[str | Non
 
 
 def site_row(
-    site: SiteObservation, endpoints: list[EndpointObservation], run: CrawlRun | None = None
+    site: SiteObservation,
+    endpoints: list[EndpointObservation],
+    run: CrawlRun | None = None,
+    classify: Callable[..., SiteStatus] = classify_site,
 ) -> dict[str, Any]:
     """One domain's row: the stored observations plus the classification derived from them
-    (`run`: the crawl run, for a crawl of web archives' columns)."""
-    status = classify_site(
+    (`run`: the crawl run, for a crawl of web archives' columns; `classify`: a website's is
+    audit.website_status.classify_website)."""
+    status = classify(
         site.domain,
         [
             Endpoint(e.url, e.status, e.error_kind, e.final_url, e.title, e.body_text)

@@ -64,6 +64,12 @@ def judge(check: GuidelineCheck, site: SiteFacts) -> CheckResult:
     return CheckResult(check.id, site.domain, site.agency, site.status, outcome, evidence)
 
 
+def checks_at(checks: Sequence[GuidelineCheck], level: str) -> list[GuidelineCheck]:
+    """The checks that judge `level` ("domains" or "websites"; a check says which with
+    `levels`, both by default)."""
+    return [c for c in checks if level in c.levels]
+
+
 def evaluate_sets(
     check_sets: Sequence[Sequence[GuidelineCheck]], sites: Iterable[SiteFacts]
 ) -> list[list[CheckResult]]:

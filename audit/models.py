@@ -239,6 +239,9 @@ class SiteObservation(Base):
     broken_links: Mapped[int] = mapped_column(Integer, default=0)
     # "truncated: page limit" / "truncated: depth limit" when a bound left links unfetched
     truncated: Mapped[str | None] = mapped_column(Text)
+    # Hosts under other registered federal domains (and this one's) that the site showed:
+    # host -> {"url": the page, sitemap or endpoint, "how": link|sitemap}; null before 0004w.
+    seen_hosts: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class PageObservation(WarcRecordColumns, ArchiveCaptureColumns, Base):
@@ -582,3 +585,63 @@ class JobRun(Base):
     step: Mapped[str] = mapped_column(String(20), default="registry")
     state: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class WebsiteList(Base):
+    """One source of websites as loaded: a source-list file (`inventory sources load`), a
+    registry snapshot (its federal domains, bare and www.) or a crawl run (the hosts it saw).
+
+    Rows of a file are judged against the registry loaded at the time (`registry_key`): a file
+    loaded again after the registry changed is judged again, never stored twice.
+    """
+
+    __tablename__ = "website_list"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(Text, index=True)  # list name, "registry" or "crawl"
+    file: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(10))  # "list" | "registry" | "crawl"
+    content_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    snapshot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("registry_snapshot.id"), unique=True, nullable=True
+    )
+    crawl_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("crawl_run.id"), unique=True, nullable=True
+    )
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    registry_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    host_column: Mapped[str | None] = mapped_column(Text, nullable=True)
+    agency_column: Mapped[str | None] = mapped_column(Text, nullable=True)
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_loaded: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[dict[str, Any]] = mapped_column(default=dict)  # reason -> count
+
+
+class Website(Base):
+    """A website: a host name under a registered .gov domain, with the domain's agency (or a
+    list's own agency column when the registry names none) and when any source first and
+    last listed or saw it."""
+
+    __tablename__ = "website"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    host: Mapped[str] = mapped_column(String(253), unique=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)
+    agency: Mapped[str | None] = mapped_column(Text, nullable=True)
+    first_seen: Mapped[dt.date] = mapped_column(Date)
+    last_seen: Mapped[dt.date] = mapped_column(Date)
+
+
+class WebsiteSighting(Base):
+    """A website in one source: the file's row (`line`) and its own agency column, or for a
+    crawl the page or endpoint that showed the host and how (link, redirect, sitemap,
+    certificate)."""
+
+    __tablename__ = "website_sighting"
+    __table_args__ = (UniqueConstraint("list_id", "website_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("website_list.id"), index=True)
+    website_id: Mapped[int] = mapped_column(ForeignKey("website.id"), index=True)
+    line: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    agency: Mapped[str | None] = mapped_column(Text, nullable=True)
+    seen_on: Mapped[str | None] = mapped_column(Text, nullable=True)
+    how: Mapped[str | None] = mapped_column(String(20), nullable=True)

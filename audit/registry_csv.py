@@ -110,7 +110,8 @@ def as_of_from_name(name: str) -> str | None:
     return match.group(0) if match else None
 
 
-def _decode(data: bytes, name: str) -> str:
+def decode_csv_text(data: bytes, name: str) -> str:
+    """UTF-8 text of a CSV file (BOM dropped); RegistryFileError naming file and line."""
     if not data.strip():
         raise RegistryFileError(f"{name}: the file is empty")
     if b"\x00" in data[:65536]:
@@ -124,7 +125,7 @@ def _decode(data: bytes, name: str) -> str:
 
 def parse_registry(data: bytes, source_name: str) -> ParsedRegistry:
     """Parse a registry export; raise RegistryFileError when it is not one at all."""
-    text = _decode(data, source_name)
+    text = decode_csv_text(data, source_name)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)

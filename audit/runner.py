@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -29,7 +29,7 @@ from audit.export import (
 from audit.findings import AuditInput, FindingDraft
 from audit.freeze import FirstCapture, RdapView, SnapshotView
 from audit.guideline_predicates import KeptPage, SiteFacts
-from audit.guidelines import CheckResult, evaluate_sets, tally
+from audit.guidelines import CheckResult, checks_at, evaluate_sets, tally
 from audit.models import (
     ArchiveFirstSeen,
     AuditRun,
@@ -50,6 +50,7 @@ from audit.models import (
 from audit.plan_status import PlanPolicy
 from audit.rules import RULES
 from audit.seeds import GuidelineCheck, Policy, Waiver
+from audit.site_status import SiteStatus, classify_site
 
 CONCLUSIVE_RDAP = ("registered", "not-registered")
 
@@ -125,9 +126,12 @@ def _endpoint_facts(e: EndpointObservation) -> dict[str, Any]:
     }
 
 
-def guideline_sites(session: Session, run_id: int) -> Iterator[SiteFacts]:
+def guideline_sites(
+    session: Session, run_id: int, classify: Callable[..., SiteStatus] = classify_site
+) -> Iterator[SiteFacts]:
     """Each site of a crawl run with the facts guideline checks read, one at a time (a kept
-    homepage body is loaded and decompressed only for its own site)."""
+    homepage body is loaded and decompressed only for its own site). `classify`: how its
+    status is judged (a website's: audit.website_status.classify_website)."""
     endpoints = endpoints_by_domain(session, run_id)
     kept: dict[str, dict[str, KeptResponse]] = defaultdict(dict)
     for k in session.scalars(select(KeptResponse).where(KeptResponse.run_id == run_id)):
@@ -141,7 +145,7 @@ def guideline_sites(session: Session, run_id: int) -> Iterator[SiteFacts]:
     run = session.get(CrawlRun, run_id)
     dns_by_domain, dns_checked = _dns_by_domain(session)
     for site in sites:
-        row = site_row(site, endpoints[site.domain], run)
+        row = site_row(site, endpoints[site.domain], run, classify)
         responses = {}
         for purpose, k in kept[site.domain].items():
             body = None
@@ -207,9 +211,16 @@ def judge_guidelines(
     session: Session,
     check_sets: Sequence[Sequence[GuidelineCheck]],
     crawl_run_id: int | None = None,
+    level: str = "domains",
 ) -> tuple[int, list[list[CheckResult]]]:
     """Each set of guideline checks over the stored observations of a crawl run (default:
-    the newest with site results): nothing is fetched, nothing is written."""
+    the newest with site results, or with `level` "websites" the newest website crawl):
+    nothing is fetched, nothing is written."""
+    if level == "websites":
+        from audit.website_status import classify_website
+
+        run = latest_run(session, "websites", crawl_run_id)
+        return run.id, evaluate_sets(check_sets, guideline_sites(session, run.id, classify_website))
     run = latest_run(session, "sites", crawl_run_id)
     return run.id, evaluate_sets(check_sets, guideline_sites(session, run.id))
 
@@ -275,7 +286,7 @@ def gather(
                 "crawl_run": first_run,
                 "fetched_at": first_at.isoformat(timespec="seconds"),
             }
-        checks = policy.guideline_checks
+        checks = checks_at(policy.guideline_checks, "domains")
         if checks:
             data.guideline_results = evaluate_sets([checks], guideline_sites(session, run.id))[0]
     if open_run is not None:
@@ -391,7 +402,9 @@ def summary(data: AuditInput, drafts: list[FindingDraft]) -> dict[str, Any]:
             "pack": data.policy.guideline_pack,
             "checks": [
                 {k: v for k, v in t.items() if k not in ("failing", "couldnt_check_sites")}
-                for t in tally(data.policy.guideline_checks, data.guideline_results)
+                for t in tally(
+                    checks_at(data.policy.guideline_checks, "domains"), data.guideline_results
+                )
             ],
         },
     }

@@ -272,6 +272,9 @@ def _read_policy_file(path: Path) -> tuple[str, dict[str, Any]]:
 
 SEVERITIES = ("low", "medium", "high")
 SITE_STATUSES = ("active", "redirect", "error", "unreachable", "parked")
+# What a guideline check judges: registered domains (their www. and bare hosts as one site)
+# and websites (every host of the inventory, `govaudit guidelines --level websites`).
+CHECK_LEVELS = ("domains", "websites")
 _CHECK_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 # Keys every check has (beside its predicate's arguments): key -> (kind, required).
 _CHECK_KEYS: dict[str, tuple[str, bool]] = {
@@ -281,6 +284,7 @@ _CHECK_KEYS: dict[str, tuple[str, bool]] = {
     "severity": ("str", True),
     "test": ("str", True),
     "applies_to": ("list", False),
+    "levels": ("list", False),
     "description": ("str", False),
 }
 
@@ -297,6 +301,7 @@ class GuidelineCheck:
     args: dict[str, Any]
     applies_to: tuple[str, ...] = ("active",)
     description: str = ""
+    levels: tuple[str, ...] = CHECK_LEVELS
 
     @property
     def rule(self) -> str:
@@ -304,7 +309,12 @@ class GuidelineCheck:
 
     def definition(self) -> dict[str, Any]:
         """What the check judges (two checks with equal definitions judge alike)."""
-        return {"test": self.test, "applies_to": list(self.applies_to), **self.args}
+        return {
+            "test": self.test,
+            "applies_to": list(self.applies_to),
+            "levels": list(self.levels),
+            **self.args,
+        }
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -441,6 +451,16 @@ def _check_guideline_checks(path: Path, text: str, data: dict[str, Any]) -> None
                 f"must be a non-empty list of site statuses ({', '.join(SITE_STATUSES)}), "
                 f"not {applies!r}",
             )
+        levels = entry.get("levels", list(CHECK_LEVELS))
+        if (
+            not isinstance(levels, list)
+            or not levels
+            or any(level not in CHECK_LEVELS for level in levels)
+        ):
+            problem(
+                "levels",
+                f"must be a non-empty list of {', '.join(CHECK_LEVELS)}, not {levels!r}",
+            )
         del entry_args
 
 
@@ -508,6 +528,7 @@ class Policy:
                 args=_validate_check_entry(c, c["id"], False, _already_validated),
                 applies_to=tuple(c.get("applies_to", ["active"])),
                 description=c.get("description", ""),
+                levels=tuple(c.get("levels", CHECK_LEVELS)),
             )
             for c in self.data.get("guidelines", {}).get("checks", [])
         ]

@@ -87,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-host", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=20.0)
     parser.add_argument("--stats", type=Path, required=True)
+    parser.add_argument(
+        "--stock",
+        action="store_true",
+        help="Scrapy as shipped: its own downloader, no AutoThrottle (issue 21's comparison)",
+    )
     args = parser.parse_args(argv)
     domains = [d for d in args.domains.read_text().split() if d]
     mine = [d for d in domains if share_of(d, args.workers) == args.worker]
@@ -107,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         "HTTPERROR_ALLOW_ALL": True,
         "LOG_LEVEL": "CRITICAL",
     }
+    if args.stock:
+        del settings["DOWNLOADER"]
+        settings["AUTOTHROTTLE_ENABLED"] = False
     process = CrawlerProcess(settings)
     crawler = process.create_crawler(BareSpider)
     process.crawl(crawler, domains=mine, max_pages=args.max_pages, max_depth=args.max_depth)

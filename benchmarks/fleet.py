@@ -4,7 +4,7 @@ Every domain is the same small site (the four endpoints with http->https and bar
 redirects, robots.txt, sitemap.xml, security.txt, /open and N linked pages), so one site is
 compiled once and shared by every domain: a 16,539-domain world is built in about a second.
 
-    python -m benchmarks.fleet --domains FILE --pages 25 --delay 0.1 [--port P]
+    python -m benchmarks.fleet --domains FILE --pages 25 --delay 0.1 [--port P] [--hosts]
 
 serves the fleet on 127.0.0.1 with SO_REUSEPORT (start several on the same port and the
 kernel spreads the connections over them), prints ``port N`` once listening, and serves until
@@ -96,9 +96,23 @@ def fleet_sites(domains: list[str], pages: int, delay: float) -> list[Site]:
     return out
 
 
+def website_sites(hosts: list[str], pages: int, delay: float) -> list[Site]:
+    """One site per host (a website of the inventory: its https and http endpoints, http
+    redirecting to https on the same host), sharing the template's compiled pages."""
+    base = template_site(pages, delay).at(1)
+    out = []
+    for host in hosts:
+        state = dataclasses.replace(base, hosts=(host,), redirect_host={})
+        out.append(Site(name=host, hosts=(host,), states=((0, state),)))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fleet")
     parser.add_argument("--domains", type=Path, required=True, help="one domain per line")
+    parser.add_argument(
+        "--hosts", action="store_true", help="the file lists websites (one site per host)"
+    )
     parser.add_argument("--pages", type=int, default=25)
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--port", type=int, default=0)
@@ -107,8 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
     domains = [d.strip() for d in args.domains.read_text().split() if d.strip()]
+    make = website_sites if args.hosts else fleet_sites
     web = SimulatedWeb(
-        fleet_sites(domains, args.pages, args.delay),
+        make(domains, args.pages, args.delay),
         port=args.port,
         reuse_port=True,
         keep_log=False,

@@ -240,6 +240,7 @@ class Fleet:
     servers: int
     procs: list[subprocess.Popen[str]] = field(default_factory=list)
     port: int = 0
+    hosts: bool = False  # the file lists websites: one site per host (benchmarks/websites.py)
 
     def __enter__(self) -> Fleet:
         for _ in range(self.servers):
@@ -256,6 +257,7 @@ class Fleet:
                     str(self.delay),
                     "--port",
                     str(self.port),
+                    *(["--hosts"] if self.hosts else []),
                 ],
                 cwd=REPO,
                 stdout=subprocess.PIPE,
@@ -448,8 +450,11 @@ def govaudit_crawl(
     )
 
 
-def bare_crawl(tmp: Path, domains: Path, fleet: Fleet, workers: int) -> CrawlRunResult:
-    """Bare Scrapy: `workers` processes started at once, like `govaudit crawl --workers`."""
+def bare_crawl(
+    tmp: Path, domains: Path, fleet: Fleet, workers: int, stock: bool = False
+) -> CrawlRunResult:
+    """Bare Scrapy: `workers` processes started at once, like `govaudit crawl --workers`
+    (`stock`: Scrapy's own downloader, no AutoThrottle)."""
     stats_files = [tmp / f"bare-{i}.json" for i in range(workers)]
     script = (
         "import subprocess, sys\n"
@@ -471,6 +476,7 @@ def bare_crawl(tmp: Path, domains: Path, fleet: Fleet, workers: int) -> CrawlRun
             "30",
             "--stats",
             str(stats_files[i]),
+            *(["--stock"] if stock else []),
         ]
         for i in range(workers)
     ]

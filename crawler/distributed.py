@@ -35,7 +35,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from audit.db import Database
-from crawler.run import PageTally, RunProgress, progress, set_status
+from crawler.run import WEBSITES_JOB, PageTally, RunProgress, progress, set_status
 
 logger = logging.getLogger(__name__)
 
@@ -281,6 +281,25 @@ def batches(task_ids: Sequence[int], size: int) -> list[list[int]]:
     return [list(task_ids[i : i + size]) for i in range(0, len(task_ids), size)]
 
 
+def batches_by_domain(tasks: Sequence[tuple[int, str]], size: int) -> list[list[int]]:
+    """Batches of (task id, registered domain) that never split a domain: every website of
+    one domain is crawled by one process, so the per-domain limit holds across machines.
+    Whole domains are packed up to `size` tasks; a larger domain is a batch of its own."""
+    by_domain: dict[str, list[int]] = {}
+    for task_id, domain in tasks:
+        by_domain.setdefault(domain, []).append(task_id)
+    out: list[list[int]] = []
+    current: list[int] = []
+    for ids in by_domain.values():
+        if current and len(current) + len(ids) > size:
+            out.append(current)
+            current = []
+        current = current + ids
+    if current:
+        out.append(current)
+    return out
+
+
 def coordinate(
     db: Database,
     run_id: int,
@@ -313,23 +332,22 @@ async def _coordinate(
             task = app.tasks[TASK_NAME]
             for job in jobs:
                 with db.session() as session:
-                    pending = list(
-                        session.scalars(
-                            text(
-                                "SELECT id FROM crawl_task WHERE run_id = :run AND job = :job "
-                                "AND state = 'pending' ORDER BY id"
-                            ),
-                            {"run": run_id, "job": job},
-                        )
-                    )
+                    pending = session.execute(
+                        text(
+                            "SELECT id, domain FROM crawl_task WHERE run_id = :run "
+                            "AND job = :job AND state = 'pending' ORDER BY id"
+                        ),
+                        {"run": run_id, "job": job},
+                    ).all()
                 queued = queued_task_ids(db, run_id, job)
-                todo = [i for i in pending if i not in queued]
-                if todo:
+                todo = [(i, d) for i, d in pending if i not in queued]
+                if job == WEBSITES_JOB:
+                    chunks = batches_by_domain(todo, batch_size)
+                else:
+                    chunks = batches([i for i, _ in todo], batch_size)
+                if chunks:
                     await task.batch_defer_async(
-                        *(
-                            {"run_id": run_id, "job": job, "task_ids": ids}
-                            for ids in batches(todo, batch_size)
-                        )
+                        *({"run_id": run_id, "job": job, "task_ids": ids} for ids in chunks)
                     )
                 while pending_count(db, run_id, job, None):
                     if on_tick is not None:

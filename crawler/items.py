@@ -24,6 +24,8 @@ class SiteResult:
     error: str | None = None
     # final homepage / robots.txt responses kept for later checks (crawler.kept_responses)
     responses: list[dict[str, Any]] = field(default_factory=list)
+    # "sites" (the unit, `domain`, is a registered domain) or "websites" (a host)
+    job: str = "sites"
 
 
 @dataclass

@@ -233,10 +233,26 @@ class DomainSlotMiddleware:
     One slot per registrable domain makes the per-host limit hold whatever the path:
     `www.D` and `D` share it, and so do requests Scrapy made itself (redirects keep the
     original request's slot; the robots.txt middleware's requests have none).
+
+    With a per-registered-domain limit (GOVAUDIT_CONCURRENT_REQUESTS_PER_REGISTERED_DOMAIN
+    > 0, the website crawl) each host has its own slot and crawler/domain_limit.py caps the
+    domain as a whole.
     """
+
+    def __init__(self, per_host_slots: bool = False) -> None:
+        self.per_host_slots = per_host_slots
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DomainSlotMiddleware:
+        from crawler.domain_limit import SETTING
+
+        return cls(crawler.settings.getint(SETTING, 0) > 0)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
         host = host_of(request.url)
+        if self.per_host_slots:
+            request.meta["download_slot"] = host
+            return
         request.meta["download_slot"] = registrable_domain(host) or host
 
 

@@ -205,7 +205,7 @@ class ObservationPipeline:
     def _site(self, session: Any, item: SiteResult) -> None:
         run, domain = item.run_id, item.domain
         # A failed unit (an error while handling it) finishes its task and stores nothing.
-        claimed = self._claim(session, run, "sites", domain, item.state, item.error)
+        claimed = self._claim(session, run, item.job, domain, item.state, item.error)
         if not claimed or item.state == "failed":
             return
         if item.endpoints:
@@ -304,7 +304,7 @@ def _job_key(item: Any) -> tuple[str, str]:
     if isinstance(item, FirstSeenObservation):
         return "first-seen", item.domain
     if isinstance(item, SiteResult):
-        return "sites", item.domain
+        return item.job, item.domain
     if isinstance(item, PlanResult):
         return "open", item.agency
     return "rdap", item.domain

@@ -22,6 +22,8 @@ from audit.db import Database
 from audit.models import CrawlRun, CrawlTask, PageObservation, utcnow
 
 JOBS = ("sites", "open")
+# The website crawl (`crawl --websites`): one unit per website, in a run of its own.
+WEBSITES_JOB = "websites"
 TICK_SECONDS = 1.0
 
 
@@ -74,7 +76,7 @@ def resumable_run(db: Database, run_id: int | None) -> CrawlRun | None:
             query = query.where(CrawlRun.id == run_id)
         else:
             # Only site and /open crawls: an unfinished RDAP run is re-asked with `rdap`.
-            crawl_runs = select(CrawlTask.run_id).where(CrawlTask.job.in_(JOBS))
+            crawl_runs = select(CrawlTask.run_id).where(CrawlTask.job.in_((*JOBS, WEBSITES_JOB)))
             query = query.where(
                 CrawlRun.status != "finished", CrawlRun.id.in_(crawl_runs)
             ).order_by(CrawlRun.id.desc())

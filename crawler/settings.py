@@ -25,6 +25,9 @@ DEFAULTS: dict[str, Any] = {
     "ca_bundle": None,
     # units (domains, agencies) open at once in one process; default 4 x concurrent_requests
     "max_open_units": None,
+    # requests in flight to all hosts of one registered domain (0: off; each domain then has
+    # one download slot); the website crawl sets it (crawler/domain_limit.py)
+    "concurrent_requests_per_domain": 0,
 }
 
 
@@ -51,6 +54,9 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
         "GOVAUDIT_CA_BUNDLE": cfg["ca_bundle"] or "",
         "GOVAUDIT_MAX_OPEN_UNITS": int(
             cfg["max_open_units"] or 4 * int(cfg["concurrent_requests"])
+        ),
+        "GOVAUDIT_CONCURRENT_REQUESTS_PER_REGISTERED_DOMAIN": int(
+            cfg["concurrent_requests_per_domain"] or 0
         ),
         "DOWNLOAD_TIMEOUT": float(cfg["download_timeout"]),
         "DOWNLOAD_MAXSIZE": int(cfg["download_maxsize"]),
@@ -86,6 +92,9 @@ def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
             "crawler.middlewares.RetryAfterMiddleware": 550,
             # after HttpProxyMiddleware (750), which says whether a proxy will resolve the name
             "crawler.middlewares.ResolvedAddressGuardMiddleware": 760,
+            # after robots.txt and retries: a request holds its domain's turn only while it
+            # downloads (crawler/domain_limit.py; off unless the setting above is > 0)
+            "crawler.domain_limit.RegisteredDomainLimitMiddleware": 900,
             # Next to the downloader: sees what went over the wire (off without --warc).
             "crawler.warc.WarcMiddleware": 950,
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,

@@ -84,6 +84,23 @@ def registry_domains(db: Database) -> tuple[set[str], set[str]]:
     return set(newest), {name for name, (_, _, federal) in newest.items() if not federal}
 
 
+def interleave_by_domain(tasks: list[Any]) -> list[Any]:
+    """The tasks round-robin over their registered domains (nasa.gov's first website, then
+    nih.gov's, ...): the websites open at once in a process then span many domains, so the
+    per-domain limit holds without leaving the crawl waiting on one big domain."""
+    by_domain: dict[str, list[Any]] = {}
+    for task in tasks:
+        by_domain.setdefault(task.domain, []).append(task)
+    queues = list(by_domain.values())
+    out: list[Any] = []
+    depth = 0
+    while queues:
+        out.extend(q[depth] for q in queues)
+        depth += 1
+        queues = [q for q in queues if len(q) > depth]
+    return out
+
+
 def agency_domains(db: Database, snapshot_id: int | None) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     if snapshot_id is None:
@@ -204,17 +221,22 @@ def prepare(
         settings = scrapy_archive_settings(settings, settings_data["archive"])
     spider_cls: Any
     kwargs: dict[str, Any]
-    if job == "sites":
+    if job in ("sites", "websites"):
         from crawler.spiders.sites import SitesSpider
+        from crawler.spiders.websites import WebsitesSpider
 
         # Keyed by the run's snapshot: a long-lived worker sees newly loaded snapshots.
         if ("registry", snapshot_id) not in cache:
             cache["registry", snapshot_id] = registry_domains(db)
-        spider_cls = SitesSpider
         known, nonfederal = cache["registry", snapshot_id]
+        spider_cls = SitesSpider
+        units: list[Any] = [(t.domain, t.agency) for t in tasks]
+        if job == "websites":
+            spider_cls = WebsitesSpider
+            units = [(t.key, t.domain, t.agency) for t in interleave_by_domain(tasks)]
         kwargs = {
             "run_id": run_id,
-            "tasks": [(t.domain, t.agency) for t in tasks],
+            "tasks": units,
             "registry": known,
             "nonfederal": nonfederal,
             "max_pages": int(crawl_cfg.get("max_pages_per_site", 50)),
@@ -318,7 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default=None, help="database URL (default: $GOVAUDIT_DB)")
     parser.add_argument("--serve", action="store_true", help="Crawl batches read from stdin.")
     parser.add_argument("--run", type=int)
-    parser.add_argument("--job", choices=["sites", "open", "rdap", "first-seen"])
+    parser.add_argument("--job", choices=["sites", "open", "rdap", "first-seen", "websites"])
     parser.add_argument("--worker", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--tasks", type=task_id_list, help="Only these task ids (a batch).")

@@ -50,6 +50,8 @@ SCHEMA: dict[str, Any] = {
         "max_pages_per_site": ("int", None),
         "max_depth": ("int", None),
         "obey_robots": ("bool", None),
+        # also crawl every website of the inventory (`crawl --websites`) after the domains
+        "websites": ("bool", False),
     },
     "log": {
         "file": ("path", None),

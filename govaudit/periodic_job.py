@@ -435,7 +435,16 @@ class PeriodicJob:
                 f"crawl run {run_id} did not finish ({prog.done + prog.failed}/{prog.total} "
                 "tasks): a crawler process failed"
             )
-        return {"tasks": prog.total, "done": prog.done, "failed": prog.failed, "pages": prog.pages}
+        counts = {"tasks": prog.total, "done": prog.done, "failed": prog.failed}
+        counts["pages"] = prog.pages
+        if self.config["crawl.websites"]:
+            from govaudit.website_crawl import job_website_crawl
+
+            websites = job_website_crawl(self, run_id)
+            if error := websites.pop("error"):
+                raise JobFailed(error)
+            counts["websites"] = websites
+        return counts
 
     def crawl(self, run_id: int, jobs: list[str]) -> str:
         """The one place the job starts crawler processes (a distributed crawl plugs in here).

@@ -95,6 +95,16 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def show_problems(
+    problems: Sequence[str], file: str, what: str, warn: Callable[[str], None]
+) -> None:
+    """The first MAX_PROBLEMS_SHOWN `file:line` problems of a file, then how many more."""
+    for problem in problems[:MAX_PROBLEMS_SHOWN]:
+        warn(f"govaudit: {problem}")
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        warn(f"govaudit: {file}: ... and {len(problems) - MAX_PROBLEMS_SHOWN} more {what} rows")
+
+
 def load_registry_files(
     app: App,
     paths: Sequence[Path],
@@ -130,13 +140,7 @@ def load_registry_files(
                 out.loaded += 1
                 for warning in parsed.warnings:
                     warn(f"govaudit: warning: {warning}")
-                for problem in parsed.problems[:MAX_PROBLEMS_SHOWN]:
-                    warn(f"govaudit: {problem}")
-                if len(parsed.problems) > MAX_PROBLEMS_SHOWN:
-                    warn(
-                        f"govaudit: {path.name}: ... and "
-                        f"{len(parsed.problems) - MAX_PROBLEMS_SHOWN} more skipped rows"
-                    )
+                show_problems(parsed.problems, path.name, "skipped", warn)
             out.newest = max(out.newest or "", result.as_of.isoformat())
             echo(result.summary())
         except RegistryFileError as exc:

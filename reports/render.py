@@ -24,6 +24,7 @@ from audit.export import FINDING_COLUMNS, PLAN_COLUMNS, SITE_COLUMNS, to_csv
 from audit.fleet_figures import SITE_STATUSES
 from audit.reason_words import element_label
 from audit.seeds import AgencySeed, Policy
+from audit.website_rows import EXPORT_COLUMNS as WEBSITE_EXPORT_COLUMNS
 from reports import charts, report_data
 from reports.display import evidence_items, is_web_url, short_url
 from reports.views import build
@@ -54,6 +55,7 @@ PAGES: list[tuple[str, str]] = [
     ("freeze.html", "Domain freeze"),
     ("plans.html", "Customer Service Plans"),
     ("inventory.html", "Inventory"),
+    ("websites.html", "Websites"),
     ("changes.html", "Changes"),
     ("guidelines.html", "Guidelines"),
     ("accessibility.html", "Accessibility"),
@@ -204,6 +206,7 @@ def write_report(data: dict[str, Any], out_dir: Path) -> Path:
     page("freeze.html", "freeze.html", freeze, "freeze.html")
     page("plans.html", "plans.html", model["plans"], "plans.html")
     page("inventory.html", "inventory.html", model["inventory"], "inventory.html")
+    page("websites.html", "websites.html", model["websites"], "websites.html")
     page("changes.html", "changes.html", model["changes"], "changes.html")
     page("guidelines.html", "guidelines.html", model["guidelines"], "guidelines.html")
     page("accessibility.html", "accessibility.html", model["accessibility"], "accessibility.html")
@@ -238,6 +241,8 @@ def write_report(data: dict[str, Any], out_dir: Path) -> Path:
         _write(out_dir / "a11y.csv", to_csv(csvs["a11y"], A11Y_COLUMNS))
     if data["dns_run"]:
         _write(out_dir / "dns.csv", to_csv(csv_words(csvs["dns"]), DNS_COLUMNS))
+    if data["websites"]:
+        _write(out_dir / "websites.csv", to_csv(csvs["websites"], WEBSITE_EXPORT_COLUMNS))
     _write(
         out_dir / "report.json",
         json.dumps(model["report_json"], default=str, ensure_ascii=False) + "\n",

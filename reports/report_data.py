@@ -27,7 +27,7 @@ from audit.export import (
     seen_as,
     sites_rows,
 )
-from audit.guidelines import tally
+from audit.guidelines import checks_at, tally
 from audit.inventory import SnapshotNotFound, entry_rows, find_snapshot
 from audit.models import AuditRun, CrawlRun, RegistrySnapshot
 from audit.runner import judge_guidelines
@@ -165,7 +165,7 @@ def guideline_checks(
     pack = dict(policy.guideline_pack or {})
     if pack.get("file"):
         pack["file"] = shown_path(pack["file"])
-    checks = policy.guideline_checks
+    checks = checks_at(policy.guideline_checks, "domains")
     if not checks:
         reason = "The policy has no [[guidelines.checks]]."
         return {"available": False, "reason": reason, "pack": pack, "checks": []}
@@ -327,6 +327,7 @@ def gather(
         "previous_findings": findings_rows(session, prev_audit.id) if prev_audit else [],
         **a11y,
         **dns,
+        **_websites(session),
         "failed_units": _failed_units(
             session,
             [r.id for r in (sites_run, open_run) if r]
@@ -400,3 +401,18 @@ def _dns(
         homepage_hosts(session, sites_run.id if sites_run else None),
     )
     return {"dns_run": run_info(run), "dns_rows": rows, "email_policy": json_safe(section)}
+
+
+def _websites(session: Session) -> dict[str, Any]:
+    """The website inventory judged on the newest finished website crawl (`crawl
+    --websites`); empty when no website is known yet (nothing is written here: the registry's
+    own websites appear once a website command has run)."""
+    from audit.website_rows import judged_websites, website_count
+
+    if not website_count(session):
+        return {"website_run": None, "websites": []}
+    run, rows = judged_websites(session)
+    return {
+        "website_run": run_info(run, job_progress(session, run.id, "websites") if run else None),
+        "websites": [{k: v for k, v in r.items() if k != "sightings"} for r in rows],
+    }

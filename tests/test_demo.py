@@ -42,8 +42,16 @@ def test_demo_world_has_every_situation(demo: dict[str, object]) -> None:
     db = sqlite3.connect(Path(str(demo["out"])) / "govaudit-demo.db")
     plan_statuses = {s for (s,) in db.execute("select status from plan_check")}
     assert plan_statuses == {"published", "incomplete", "no-plan", "no-open-page", "unreachable"}
-    runs = db.execute("select count(*) from crawl_run where status = 'finished'").fetchone()[0]
-    assert runs == 5  # two crawls, one RDAP run, one DNS run and one accessibility run
+    runs = dict(
+        db.execute(
+            "select t.job, count(distinct r.id) from crawl_run r join crawl_task t "
+            "on t.run_id = r.id where r.status = 'finished' group by t.job"
+        )
+    )
+    # two crawls (sites and /open together), one RDAP run, two website crawls, one DNS run,
+    # one accessibility run, and the crawl of the demo's web archive (/open only)
+    assert (runs["sites"], runs["open"], runs["rdap"], runs["websites"]) == (2, 3, 1, 2)
+    assert (runs["dns"], runs["a11y"]) == (1, 1)
     rules = {r for (r,) in db.execute("select distinct rule from finding")}
     assert {
         "freeze-registration",

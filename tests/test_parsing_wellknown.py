@@ -126,27 +126,37 @@ def test_minimal_valid_security_txt_with_comments_and_crlf() -> None:
 
 def test_urlset_sitemap() -> None:
     body = (FIXTURES / "sitemap_urlset.xml").read_bytes()
-    assert parse_sitemap(body) == SitemapFacts(is_index=False, url_count=3, valid=True)
+    assert parse_sitemap(body) == SitemapFacts(
+        is_index=False, url_count=3, valid=True, hosts=("www.usda.gov",)
+    )
 
 
 def test_sitemap_index() -> None:
     body = (FIXTURES / "sitemap_index.xml").read_bytes()
-    assert parse_sitemap(body) == SitemapFacts(is_index=True, url_count=2, valid=True)
+    assert parse_sitemap(body) == SitemapFacts(
+        is_index=True, url_count=2, valid=True, hosts=("www.example-agency.gov",)
+    )
 
 
 def test_gzipped_sitemap() -> None:
     body = gzip.compress((FIXTURES / "sitemap_urlset.xml").read_bytes())
-    assert parse_sitemap(body) == SitemapFacts(is_index=False, url_count=3, valid=True)
+    assert parse_sitemap(body) == SitemapFacts(
+        is_index=False, url_count=3, valid=True, hosts=("www.usda.gov",)
+    )
 
 
 def test_sitemap_without_namespace() -> None:
     body = b"<urlset><url><loc>https://a.gov/</loc></url></urlset>"
-    assert parse_sitemap(body) == SitemapFacts(is_index=False, url_count=1, valid=True)
+    assert parse_sitemap(body) == SitemapFacts(
+        is_index=False, url_count=1, valid=True, hosts=("a.gov",)
+    )
 
 
 def test_text_sitemap() -> None:
-    body = b"https://www.ssa.gov/\nhttps://www.ssa.gov/open/\n\n"
-    assert parse_sitemap(body) == SitemapFacts(is_index=False, url_count=2, valid=True)
+    body = b"https://www.ssa.gov/\nhttps://WWW.SSA.GOV./open/\nhttps://x@data.ssa.gov:443/\n\n"
+    assert parse_sitemap(body) == SitemapFacts(
+        is_index=False, url_count=3, valid=True, hosts=("www.ssa.gov", "data.ssa.gov")
+    )
 
 
 @pytest.mark.parametrize(
@@ -172,3 +182,12 @@ def test_sitemap_entities_are_not_expanded() -> None:
     )
     facts = parse_sitemap(body)
     assert facts.valid is True and facts.url_count == 1
+
+
+def test_sitemap_hosts_are_bounded() -> None:
+    from crawler.parsing.wellknown import MAX_SITEMAP_HOSTS
+
+    locs = "".join(f"<url><loc>https://h{i}.nasa.gov/</loc></url>" for i in range(300))
+    facts = parse_sitemap(f"<urlset>{locs}</urlset>".encode())
+    assert facts.url_count == 300 and len(facts.hosts) == MAX_SITEMAP_HOSTS
+    assert facts.hosts[:2] == ("h0.nasa.gov", "h1.nasa.gov")

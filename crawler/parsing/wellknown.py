@@ -10,6 +10,7 @@ import gzip
 import io
 import re
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +25,7 @@ MAX_ROBOTS_BYTES = 500 * 1024
 # A decompressed sitemap may be 50 MB by the sitemaps.org protocol; refuse to inflate more.
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
 _HTML_START = re.compile(rb"^\s*(?:<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
+_URL_HOST = re.compile(r"^https?://(?:[^/@?#]*@)?([^/:?#\s]+)", re.IGNORECASE)
 _ABSOLUTE_HTTP = re.compile(r"^https?://[^\s/?#]+", re.IGNORECASE)
 _HTML_TEXT_START = re.compile(r"^\s*(?:<!doctype\s+html|<html|<head|<body|<\?xml)", re.IGNORECASE)
 # Protego picks the group with the longest matching product token; "*" contains no token,
@@ -52,6 +54,28 @@ class SitemapFacts:
     is_index: bool
     url_count: int
     valid: bool
+    # Host names of the listed URLs (lower case, first MAX_SITEMAP_HOSTS distinct): a
+    # sitemap often lists a domain's other websites.
+    hosts: tuple[str, ...] = ()
+
+
+MAX_SITEMAP_HOSTS = 200
+
+
+def _url_host(url: str) -> str | None:
+    match = _URL_HOST.match(url.strip())
+    return match.group(1).lower().rstrip(".") if match else None
+
+
+def _hosts(urls: Iterable[str]) -> tuple[str, ...]:
+    found: dict[str, None] = {}
+    for url in urls:
+        host = _url_host(url)
+        if host and host not in found:
+            found[host] = None
+            if len(found) >= MAX_SITEMAP_HOSTS:
+                break
+    return tuple(found)
 
 
 def _lines(text: str) -> list[str]:
@@ -168,7 +192,7 @@ def _text_sitemap(body: bytes) -> SitemapFacts | None:
     text = decode_body(body)
     urls = [line.strip() for line in text.splitlines() if line.strip()]
     if urls and all(re.match(r"^https?://\S+$", u, re.IGNORECASE) for u in urls):
-        return SitemapFacts(is_index=False, url_count=len(urls), valid=True)
+        return SitemapFacts(is_index=False, url_count=len(urls), valid=True, hosts=_hosts(urls))
     return None
 
 
@@ -198,9 +222,14 @@ def parse_sitemap(body: bytes) -> SitemapFacts:
     if sitemap.type not in ("urlset", "sitemapindex"):
         return _text_sitemap(body) or invalid
     count = 0
+    locs: list[str] = []
     try:
-        for _entry in sitemap:
+        for entry in sitemap:
             count += 1
+            if len(locs) < 50_000 and entry.get("loc"):
+                locs.append(entry["loc"])
     except (etree.XMLSyntaxError, ValueError):
         pass  # a truncated file: the entries read so far count
-    return SitemapFacts(is_index=sitemap.type == "sitemapindex", url_count=count, valid=True)
+    return SitemapFacts(
+        is_index=sitemap.type == "sitemapindex", url_count=count, valid=True, hosts=_hosts(locs)
+    )

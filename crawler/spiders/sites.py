@@ -22,6 +22,9 @@ from crawler.parsing.wellknown import parse_robots, parse_security_txt, parse_si
 from crawler.spiders.base import Fetch, UnitSpider, UnitState
 
 BODY_TEXT_CHARS = 2000
+# Hosts a site showed that the crawl keeps (links, sitemap URLs): enough to find the websites
+# of a domain, bounded for a page of thousands of links.
+MAX_SEEN_HOSTS = 500
 # A bound left links of the site unfetched: the site was cut off, not fully seen.
 PAGE_LIMIT = "truncated: page limit"
 DEPTH_LIMIT = "truncated: depth limit"
@@ -44,7 +47,12 @@ def probe_path(domain: str, run_id: int) -> str:
 
 
 class SitesSpider(UnitSpider):
+    """One unit per registered domain (`www.D` and `D`); the website spider
+    (crawler/spiders/websites.py) reuses all of it with one unit per host."""
+
     name = "sites"
+    # Ask for a path no site can have (the soft-404 fingerprint).
+    probe = True
 
     def __init__(
         self,
@@ -65,27 +73,44 @@ class SitesSpider(UnitSpider):
         self.max_depth = max_depth
 
     async def start(self) -> Any:
-        for domain, agency in self.tasks:
+        for task in self.tasks:
             await self.room_for_unit()
-            state = UnitState(key=domain, domain=domain, phase="endpoints")
-            state.data = {
-                "agency": agency,
-                "endpoints": {},
-                "homepage": {},
-                "pages": [],
-                "links": [],
-                "seen": set(),
-                "hostnames": set(),
-                "unlisted": {},
-                "nonfederal": set(),
-                "robots": {},
-                "sitemap": {},
-                "security_txt": {},
-                "soft_404": {},
-            }
-            self.units[domain] = state
-            for url in endpoint_urls(domain):
+            state = self.new_unit(task)
+            self.units[state.key] = state
+            for url in self.endpoints(state):
                 yield self.fetch(state, url, "endpoint", follow_refresh=True)
+
+    def new_unit(self, task: Any) -> UnitState:
+        domain, agency = task
+        return self.unit_state(domain, domain, agency)
+
+    def endpoints(self, state: UnitState) -> list[str]:
+        return endpoint_urls(state.key)
+
+    def is_home(self, state: UnitState, final_url: str) -> bool:
+        """Whether an endpoint that ended on `final_url` can be the unit's homepage."""
+        return registrable_domain(host_of(final_url)) == state.domain
+
+    @staticmethod
+    def unit_state(key: str, domain: str, agency: str | None) -> UnitState:
+        state = UnitState(key=key, domain=domain, phase="endpoints")
+        state.data = {
+            "agency": agency,
+            "endpoints": {},
+            "homepage": {},
+            "pages": [],
+            "links": [],
+            "seen": set(),
+            "hostnames": set(),
+            "unlisted": {},
+            "nonfederal": set(),
+            "robots": {},
+            "sitemap": {},
+            "security_txt": {},
+            "soft_404": {},
+            "seen_hosts": {},
+        }
+        return state
 
     # ------------------------------------------------------------------ handling
     def handle(self, state: UnitState, fetch: Fetch) -> Iterable[Any] | None:
@@ -132,9 +157,9 @@ class SitesSpider(UnitSpider):
             state.data.setdefault("kept", {})[fetch.final_url] = kept_response(fetch, "homepage")
 
     def _choose_homepage(self, state: UnitState) -> tuple[str, Any] | None:
-        for url in endpoint_urls(state.domain):
+        for url in self.endpoints(state):
             candidate = state.data.get("facts", {}).get(url)
-            if candidate and registrable_domain(host_of(candidate[0])) == state.domain:
+            if candidate and self.is_home(state, candidate[0]):
                 return candidate
         return None
 
@@ -171,9 +196,10 @@ class SitesSpider(UnitSpider):
         )
         yield self.fetch(state, f"{origin}/robots.txt", "robots", obey_robots=False, priority=20)
         yield self.fetch(state, f"{origin}/.well-known/security.txt", "security_txt", priority=20)
-        yield self.fetch(
-            state, origin + probe_path(state.domain, self.run_id), "probe", priority=20
-        )
+        if self.probe:
+            yield self.fetch(
+                state, origin + probe_path(state.key, self.run_id), "probe", priority=20
+            )
         yield from self._follow_links(state, home_url, facts.links, depth=0)
 
     def _follow_links(
@@ -199,6 +225,7 @@ class SitesSpider(UnitSpider):
             if reg == state.domain:
                 if host != data["home_host"]:
                     data["hostnames"].add(host)
+                    self._saw_host(state, host, page_url, "link")
                     continue
                 key = canonical_url(link)
                 if key in data["seen"]:
@@ -219,6 +246,8 @@ class SitesSpider(UnitSpider):
                     depth=depth + 1,
                     referrer=page_url,
                 )
+            elif reg in self.registry and reg not in self.nonfederal:
+                self._saw_host(state, host, page_url, "link")
             elif reg in self.nonfederal and reg not in data["nonfederal"]:
                 # A registered state or local .gov: known, shown as such, never a finding.
                 data["nonfederal"].add(reg)
@@ -247,6 +276,13 @@ class SitesSpider(UnitSpider):
                         "status": None,
                     }
                 )
+
+    def _saw_host(self, state: UnitState, host: str, where: str, how: str) -> None:
+        """A host of a registered federal domain the site showed (a website the inventory
+        may not know: audit/website_sightings.py judges it)."""
+        seen = state.data["seen_hosts"]
+        if host not in seen and len(seen) < MAX_SEEN_HOSTS:
+            seen[host] = {"url": where[:2000], "how": how}
 
     def _on_page(self, state: UnitState, fetch: Fetch) -> Iterator[Any]:
         depth = int(fetch.meta.get("depth", 1))
@@ -310,6 +346,10 @@ class SitesSpider(UnitSpider):
             "is_index": facts.is_index if facts else False,
             "error": fetch.error_kind,
         }
+        for host in facts.hosts if facts else ():
+            reg = registrable_domain(host)
+            if reg in self.registry and reg not in self.nonfederal:
+                self._saw_host(state, host, fetch.url, "sitemap")
 
     def _on_security_txt(self, state: UnitState, fetch: Fetch) -> None:
         facts = None
@@ -343,14 +383,12 @@ class SitesSpider(UnitSpider):
         }
 
     def unit_hosts(self, state: UnitState) -> Iterable[str]:
-        return (state.domain, f"www.{state.domain}")
+        return (state.key, f"www.{state.key}")
 
     # ------------------------------------------------------------------ result
     def _result(self, state: UnitState) -> SiteResult:
         data = state.data
-        endpoints = [
-            data["endpoints"][u] for u in endpoint_urls(state.domain) if u in data["endpoints"]
-        ]
+        endpoints = [data["endpoints"][u] for u in self.endpoints(state) if u in data["endpoints"]]
         pages = data["pages"]
         site = {
             "agency": data["agency"],
@@ -365,15 +403,18 @@ class SitesSpider(UnitSpider):
             "pages_crawled": sum(1 for p in pages if p["status"] is not None),
             "broken_links": sum(1 for lk in data["links"] if lk["kind"] == "broken"),
             "truncated": data.get("truncated"),
+            "seen_hosts": data["seen_hosts"],
         }
-        result = SiteResult(self.run_id, state.domain, endpoints, site, pages, data["links"])
+        result = SiteResult(
+            self.run_id, state.key, endpoints, site, pages, data["links"], job=self.name
+        )
         result.responses = [r for r in data.get("responses", []) if r]
         state.data = {}  # a finished domain's state is no longer needed: free it
         return result
 
     def failed(self, state: UnitState, error: str) -> Iterator[Any]:
         state.data = {}
-        yield SiteResult(self.run_id, state.domain, [], {}, state="failed", error=error)
+        yield SiteResult(self.run_id, state.key, [], {}, state="failed", error=error, job=self.name)
 
 
 def _visible_text(body: bytes) -> str:

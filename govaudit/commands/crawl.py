@@ -45,7 +45,23 @@ DEFAULT_BATCH_SIZE = 32
     type=click.IntRange(min=1),
     help=f"With --distributed: domains (or agencies) per batch (default {DEFAULT_BATCH_SIZE}).",
 )
-@click.option("--max-pages-per-site", type=click.IntRange(min=1), help="Default 50.")
+@click.option(
+    "--websites",
+    is_flag=True,
+    help="Crawl every website of the inventory (`inventory websites`: hosts under registered "
+    "federal domains) instead of the registered domains; --domain, --agency and --limit "
+    "select websites.",
+)
+@click.option(
+    "--max-pages-per-site",
+    type=click.IntRange(min=1),
+    help="Default 50 (domains); 1 with --websites (the homepage and well-known files).",
+)
+@click.option(
+    "--per-domain",
+    type=click.IntRange(min=1),
+    help="With --websites: requests in flight to all hosts of one registered domain (8).",
+)
 @click.option("--max-depth", type=click.IntRange(min=0), help="Default 2.")
 @click.option("--user-agent", help="User-Agent header (default from policy [crawl]).")
 @click.option("--concurrency", type=click.IntRange(min=1), help="Requests in flight per process.")
@@ -110,7 +126,9 @@ def crawl(
     workers: int | None,
     distributed: bool,
     batch_size: int | None,
+    websites: bool,
     max_pages_per_site: int | None,
+    per_domain: int | None,
     max_depth: int | None,
     user_agent: str | None,
     concurrency: int | None,
@@ -134,8 +152,14 @@ def crawl(
     machines sharing the PostgreSQL database; this command queues the batches and waits.
     With --archive URL --as-of DATE the same checks run against a web archive's captures
     near DATE (a URL with none is `not-archived`); the run is recorded as such.
+
+    With --websites: every website of the inventory instead (a run of its own): its https
+    and http endpoints, redirects, homepage, robots.txt, sitemap, security.txt and a crawl
+    bounded by --max-pages-per-site (default 1: the homepage); per host --per-host, per
+    registered domain --per-domain requests in flight. Any crawl's hosts become websites of
+    the source `crawl` when it ends.
     """
-    from crawler.run import JOBS, TaskSpec, create_run, default_workers, execute, resumable_run
+    from crawler.run import JOBS, create_run, default_workers, execute, resumable_run
 
     if batch_size is not None and not distributed:
         fail_input("--batch-size goes with --distributed")
@@ -171,44 +195,20 @@ def crawl(
     else:
         if run_id is not None:
             fail_input("--run goes with --resume")
-        ensure_registry(app)
-        snapshot_id, entries = audited_entries(app, all_types=all_types)
-        registry = {e["domain"]: e for e in entries}
-        wanted: list[dict[str, Any]]
-        if domains:
-            from audit.domain_names import DomainError, normalise_gov_domain
+        if websites:
+            from govaudit.website_crawl import website_selection
 
-            wanted = []
-            for raw in domains:
-                try:
-                    name = normalise_gov_domain(raw)
-                except DomainError as exc:
-                    fail_input(f"--domain {raw}: {exc}")
-                if all(w["domain"] != name for w in wanted):
-                    wanted.append(registry.get(name, {"domain": name, "agency": None}))
+            if only:
+                fail_input("--only does not go with --websites (a website crawl is one job)")
+            if all_types:
+                fail_input("--all-types does not go with --websites (websites are federal)")
+            if archive is not None:
+                fail_input("--archive does not go with --websites (archives are read per domain)")
+            snapshot_id, jobs, tasks = website_selection(app, domains, agency, limit)
         else:
-            wanted = list(entries)
-        if agency:
-            needle = agency.lower()
-            wanted = [e for e in wanted if needle in (e.get("agency") or "").lower()]
-        if limit:
-            wanted = wanted[:limit]
-        jobs = [only] if only else list(JOBS)
-        tasks: list[TaskSpec] = []
-        if "sites" in jobs:
-            tasks += [TaskSpec("sites", e["domain"], e["domain"], e.get("agency")) for e in wanted]
-        if "open" in jobs:
-            chosen = {e["domain"] for e in wanted}
-            seeds = [
-                a
-                for a in app.agencies
-                if (
-                    a.primary_domain in chosen
-                    if (domains or limit)
-                    else (not agency or agency.lower() in a.agency.lower())
-                )
-            ]
-            tasks += [TaskSpec("open", a.agency, a.primary_domain, a.agency) for a in seeds]
+            snapshot_id, jobs, tasks = _domain_selection(
+                app, domains, agency, limit, only, all_types
+            )
         if not tasks:
             fail_input("nothing to crawl: no domain or agency matches the selection")
         crawl_cfg = app.policy.section("crawl")
@@ -222,6 +222,12 @@ def crawl(
             "ca_bundle": str(ca_bundle.resolve()) if ca_bundle else None,
         }
         crawl_cfg.update({k: v for k, v in overrides.items() if v is not None})
+        if websites:
+            from govaudit.website_crawl import website_crawl_settings
+
+            website_crawl_settings(crawl_cfg, max_pages_per_site, per_domain)
+        elif per_domain is not None:
+            fail_input("--per-domain goes with --websites")
         if no_robots:
             crawl_cfg["obey_robots"] = False
         settings = {
@@ -265,6 +271,12 @@ def crawl(
         sys.exit(1)
     line.close()
     _print_crawl_summary(app, new_id, status, time.monotonic() - started)
+    from govaudit.website_crawl import record_sightings
+
+    try:
+        record_sightings(app, new_id)
+    except Exception as exc:  # the crawl is stored either way: say so, do not fail it
+        click.echo(f"govaudit: warning: hosts of crawl run {new_id} not recorded: {exc}", err=True)
     if status != "finished":
         sys.exit(1)
 
@@ -294,6 +306,58 @@ def _archive_settings(
         )
     except ArchiveConfigError as exc:
         fail_input(str(exc))
+
+
+def _domain_selection(
+    app: App,
+    domains: tuple[str, ...],
+    agency: str | None,
+    limit: int | None,
+    only: str | None,
+    all_types: bool,
+) -> tuple[int, list[str], list[Any]]:
+    """The registered domains (site crawl) and agencies (/open) the options select."""
+    from crawler.run import JOBS, TaskSpec
+
+    ensure_registry(app)
+    snapshot_id, entries = audited_entries(app, all_types=all_types)
+    registry = {e["domain"]: e for e in entries}
+    wanted: list[dict[str, Any]]
+    if domains:
+        from audit.domain_names import DomainError, normalise_gov_domain
+
+        wanted = []
+        for raw in domains:
+            try:
+                name = normalise_gov_domain(raw)
+            except DomainError as exc:
+                fail_input(f"--domain {raw}: {exc}")
+            if all(w["domain"] != name for w in wanted):
+                wanted.append(registry.get(name, {"domain": name, "agency": None}))
+    else:
+        wanted = list(entries)
+    if agency:
+        needle = agency.lower()
+        wanted = [e for e in wanted if needle in (e.get("agency") or "").lower()]
+    if limit:
+        wanted = wanted[:limit]
+    jobs = [only] if only else list(JOBS)
+    tasks: list[TaskSpec] = []
+    if "sites" in jobs:
+        tasks += [TaskSpec("sites", e["domain"], e["domain"], e.get("agency")) for e in wanted]
+    if "open" in jobs:
+        chosen = {e["domain"] for e in wanted}
+        seeds = [
+            a
+            for a in app.agencies
+            if (
+                a.primary_domain in chosen
+                if (domains or limit)
+                else (not agency or agency.lower() in a.agency.lower())
+            )
+        ]
+        tasks += [TaskSpec("open", a.agency, a.primary_domain, a.agency) for a in seeds]
+    return snapshot_id, jobs, tasks
 
 
 def _coordinate(app: App, run_id: int, jobs: list[str], batch_size: int, line: Any) -> str:

@@ -81,6 +81,15 @@ def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
             echo=lambda line: step(f"registry: {line}"),
         ):
             raise click.ClickException("the demo registry did not load")
+        # Websites beyond www (issue 21): a demo source list with some junk rows.
+        from govaudit.website_sources import load_source_files
+
+        load_source_files(
+            app,
+            sorted(seeds.glob("demo-websites-*.csv")),
+            echo=lambda line: step(f"websites: {line}"),
+            warn=lambda line: None,
+        )
         # Each crawl's WARC files make the demo's web archive (govaudit/archive_demo.py).
         warc_dirs = {epoch: out_dir / "warc" / f"epoch-{epoch}" for epoch in (1, 2)}
         for epoch in (1, 2):
@@ -91,6 +100,14 @@ def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
             except SystemExit as exc:
                 if exc.code:
                     raise click.ClickException(f"demo crawl {epoch} did not finish") from exc
+            step(f"website crawl {epoch} of 2")
+            try:
+                ctx.invoke(crawl, workers=workers, websites=True)
+            except SystemExit as exc:
+                if exc.code:
+                    raise click.ClickException(
+                        f"demo website crawl {epoch} did not finish"
+                    ) from exc
             if epoch == 1:
                 step("RDAP registration dates")
                 ctx.invoke(rdap)

@@ -12,7 +12,8 @@ from govaudit.output import emit
 
 @click.group()
 def export() -> None:
-    """Stored results as CSV or JSON: sites, pages, links, plans, findings, a11y, dns."""
+    """Stored results as CSV or JSON: sites, pages, links, plans, findings, a11y, dns,
+    websites."""
 
 
 EXPORT_FORMAT = click.option(
@@ -152,3 +153,40 @@ def export_dns(app: App, run_id: int | None, fmt: str) -> None:
 
     rows = [{c: r[c] for c in DNS_COLUMNS} for r in _export_rows(app, "dns", run_id, build)]
     emit(csv_words(rows) if fmt == "csv" else rows, DNS_COLUMNS, fmt)
+
+
+@export.command("websites")
+@click.option("--run", "run_id", type=int, help="Website crawl run (default: the newest).")
+@click.option("--agency", metavar="TEXT", help="Only websites of agencies containing TEXT.")
+@click.option("--source", metavar="NAME", help="Only websites this source lists or saw.")
+@click.option(
+    "--candidate",
+    type=click.Choice(["add", "retire"]),
+    help="Only the candidates to add (live, found only by crawls) or to retire.",
+)
+@EXPORT_FORMAT
+@pass_app
+def export_websites(
+    app: App,
+    run_id: int | None,
+    agency: str | None,
+    source: str | None,
+    candidate: str | None,
+    fmt: str,
+) -> None:
+    """One row per website of the inventory: sources, first/last seen, and what the newest
+    website crawl (`crawl --websites`) saw: status, HTTPS, DAP, banner, search, candidate.
+    A website no website crawl saw yet has empty crawl columns."""
+    from audit.export import NoData
+    from audit.website_rows import EXPORT_COLUMNS, export_rows, judged_websites
+    from govaudit.website_sources import ensure_website_inventory
+
+    ensure_website_inventory(app)
+    with app.db.session() as session:
+        try:
+            _, rows = judged_websites(session, run_id, agency, source)
+        except NoData as exc:
+            fail_input(str(exc))
+    if candidate:
+        rows = [r for r in rows if r["candidate"] == candidate]
+    emit(export_rows(rows), EXPORT_COLUMNS, fmt)

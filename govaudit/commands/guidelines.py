@@ -41,6 +41,14 @@ def _for_table(rows: list[dict[str, Any]], share_keys: tuple[str, ...]) -> list[
 )
 @click.option("--run", "run_id", type=int, help="Crawl run to judge (default: the newest).")
 @click.option(
+    "--level",
+    type=click.Choice(["domains", "websites"]),
+    default="domains",
+    show_default=True,
+    help="Judge registered domains (the site crawl) or every website (the newest "
+    "`crawl --websites`); only the checks whose `levels` include it.",
+)
+@click.option(
     "--format",
     "fmt",
     type=click.Choice(["table", "csv", "json"]),
@@ -53,6 +61,7 @@ def guidelines(
     policy: Path | None,
     compare: tuple[Path, Path] | None,
     run_id: int | None,
+    level: str,
     fmt: str,
 ) -> None:
     """Judge the policy's guideline checks on the stored crawl (nothing is fetched).
@@ -67,6 +76,7 @@ def guidelines(
         AGENCY_COLUMNS,
         COMPARE_COLUMNS,
         SUMMARY_COLUMNS,
+        checks_at,
         flat_rows,
         tally,
     )
@@ -81,15 +91,17 @@ def guidelines(
             if not given.is_file():
                 fail_input(f"--compare {given}: no such file")
         old, new = _load(compare[0]), _load(compare[1])
-        sets = [old.guideline_checks, new.guideline_checks]
+        sets = [checks_at(old.guideline_checks, level), checks_at(new.guideline_checks, level)]
     else:
         app.use_seeds(policy)
-        sets = [app.policy.guideline_checks]
-        if not sets[0]:
+        sets = [checks_at(app.policy.guideline_checks, level)]
+        if not app.policy.guideline_checks:
             fail_input(f"{app.policy.sources[-1]}: no [[guidelines.checks]] in the policy")
+        if not sets[0]:
+            fail_input(f"{app.policy.sources[-1]}: no guideline check applies to {level}")
     try:
         with app.db.session() as session:
-            crawl_run, results = judge_guidelines(session, sets, run_id)
+            crawl_run, results = judge_guidelines(session, sets, run_id, level)
     except NoData as exc:
         fail_input(str(exc))
     if compare:
@@ -121,6 +133,7 @@ def guidelines(
     name = pack.get("name") or Path(str(pack.get("file"))).name
     click.echo(
         f"guidelines: {name} ({pack.get('file')}), crawl run {crawl_run}: {len(tallies)} checks"
+        + (" (websites)" if level == "websites" else "")
     )
     fleet = [r for r in flat if r["agency"] is None]
     emit(_for_table(fleet, ("pass_share",)), SUMMARY_COLUMNS[:-1], "table")

@@ -174,3 +174,147 @@ def inventory_fetch(urls: tuple[str, ...], folder: Path, timeout: float) -> None
         except FetchError as exc:
             fail_input(str(exc))
         click.echo(f"{path}: {'downloaded' if changed else 'unchanged'} from {url}")
+
+
+@inventory.group("sources")
+def inventory_sources() -> None:
+    """Website source lists: load CSV lists of host names, list what is loaded."""
+
+
+@inventory_sources.command("load")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--source",
+    metavar="NAME",
+    help="The list's name (default: the file name without .csv/.csv.gz, e.g. pulse).",
+)
+@click.option(
+    "--as-of",
+    metavar="YYYY-MM-DD",
+    help="Date of the list (else the date in the file name, else its modification time).",
+)
+@click.option(
+    "--bundled",
+    is_flag=True,
+    help="Load the Federal Website Index lists bundled with govaudit (seeds/website-index/).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@pass_app
+def sources_load(
+    app: App,
+    files: tuple[Path, ...],
+    source: str | None,
+    as_of: str | None,
+    bundled: bool,
+    fmt: str,
+) -> None:
+    """Load website source lists: any CSV with a host name or URL column (target_url, URL,
+    hostname, website, Domain name...), gzip-compressed or not.
+
+    Each row becomes a website (a host under a registered federal .gov domain) or is
+    rejected with a counted reason: malformed, not .gov, not under a registered domain,
+    non-federal, matched a non-public pattern, duplicate in the file. Idempotent: a file
+    already loaded (same content) against the same registry adds nothing. A file that is
+    not a source list is refused (exit 2) and the others still load.
+    """
+    from govaudit.website_sources import (
+        bundled_source_lists,
+        check_as_of,
+        load_source_files,
+        website_count,
+    )
+
+    check_as_of(as_of)
+    if not files and not bundled:
+        fail_input("give FILE... or --bundled")
+    for path in files:
+        if not path.is_file():
+            fail_input(f"{path}: no such file")
+    echo = (lambda line: click.echo(line, err=True)) if fmt == "json" else click.echo
+    result = load_source_files(app, files, source, as_of, echo=echo) if files else None
+    if bundled:
+        paths, day = bundled_source_lists()
+        more = load_source_files(app, paths, source, as_of or day, echo=echo)
+        if result is None:
+            result = more
+        else:
+            result.loads += more.loads
+            result.errors += more.errors
+    assert result is not None
+    if fmt == "json":
+        click.echo(json.dumps(result.as_json(website_count(app)), indent=2))
+    else:
+        total = website_count(app)
+        click.echo(f"{total} websites in the inventory")
+    if result.errors:
+        sys.exit(2)
+
+
+@inventory_sources.command("list")
+@click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
+@pass_app
+def sources_list(app: App, fmt: str) -> None:
+    """The loaded lists (files, registry snapshots, crawl runs) with their counts."""
+    from audit.website_inventory import LIST_COLUMNS, list_rows
+
+    with app.db.session() as session:
+        rows = list_rows(session)
+    emit(rows, LIST_COLUMNS, fmt)
+
+
+CANDIDATE_COLUMNS = ["candidate", "host", "status", "status_reason", "since", "agency", "sources"]
+
+
+@inventory.command("websites")
+@click.option("--agency", metavar="TEXT", help="Only websites of agencies containing TEXT.")
+@click.option("--source", metavar="NAME", help="Only websites this source lists or saw.")
+@click.option(
+    "--candidates",
+    is_flag=True,
+    help="Only the candidates to add (live websites only crawls found) and to retire (listed "
+    "websites unreachable, parked or only redirecting, with since when), as the newest "
+    "website crawl judged them.",
+)
+@click.option("--format", "fmt", type=FORMAT, default="table", show_default=True)
+@pass_app
+def inventory_websites(
+    app: App, agency: str | None, source: str | None, candidates: bool, fmt: str
+) -> None:
+    """Every website of the inventory with its domain, agency, sources, first and last seen.
+
+    JSON gives each source's sightings too (source, file, date, row, or the page that
+    showed the host to a crawl).
+    """
+    from audit.website_inventory import WEBSITE_COLUMNS, website_rows
+    from govaudit.website_sources import ensure_website_inventory
+
+    ensure_website_inventory(app)
+    if candidates:
+        from audit.website_rows import judged_websites
+
+        with app.db.session() as session:
+            run, judged = judged_websites(session, None, agency, source)
+        chosen = [{k: r.get(k) for k in CANDIDATE_COLUMNS} for r in judged if r["candidate"]]
+        chosen.sort(key=lambda r: (r["candidate"], r["host"]))
+        if fmt == "json":
+            click.echo(
+                json.dumps(
+                    {
+                        "crawl_run": run.id if run else None,
+                        "add": [r for r in chosen if r["candidate"] == "add"],
+                        "retire": [r for r in chosen if r["candidate"] == "retire"],
+                    },
+                    indent=2,
+                )
+            )
+            return
+        emit(chosen, CANDIDATE_COLUMNS, fmt)
+        return
+    with app.db.session() as session:
+        rows = website_rows(session, agency, source)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    emit(rows, WEBSITE_COLUMNS, fmt)

@@ -10,6 +10,12 @@
                                         table re-lays out slowly; "Show all" lifts it)
      <div data-filter-for="TABLE-ID">   filter tools: an <input>, a .filter-status and an
                                         optional button.show-all; shown only when JS runs
+     <table data-rows="SCRIPT-ID">      the table's rows are data: a <script type=
+                                        "application/json"> holding {"rows": [...]}, each row a
+                                        list of cells, a cell a string or [text, second line,
+                                        link]; without JS the page's own first rows show, with
+                                        JS the filtered and sorted page is drawn from the data
+                                        (a 30,000-row table as elements is too heavy a page)
 */
 (function () {
   "use strict";
@@ -52,8 +58,12 @@
       if (visible) { shown += 1; }
       if (row.hidden === visible) { row.hidden = !visible; }
     });
+    this.report(shown, matched, this.body.rows.length);
+  };
+
+  /* The filter tools' status line and "Show all" button. */
+  Table.prototype.report = function (shown, matched, total) {
     if (!this.tools) { return; }
-    var total = this.body.rows.length;
     var status = this.tools.querySelector(".filter-status");
     var more = this.tools.querySelector("button.show-all");
     if (status) {
@@ -127,7 +137,7 @@
     });
   };
 
-  Table.prototype.attachTools = function (tools) {
+  Table.prototype.attachTools = function (tools, size) {
     var input = tools.querySelector("input");
     var more = tools.querySelector("button.show-all");
     var self = this;
@@ -139,7 +149,7 @@
         timer = setTimeout(function () {
           self.terms = input.value.toLowerCase().split(/\s+/).filter(Boolean);
           self.refresh();
-        }, self.body.rows.length > 2000 ? 150 : 0);
+        }, (size || self.body.rows.length) > 2000 ? 150 : 0);
       });
     }
     if (more) {
@@ -153,16 +163,22 @@
 
   /* Each body cell gets its column's heading as data-label, which the stylesheet shows
      before the value when a narrow window stacks the table's rows as cards. */
-  function labelCells(table) {
+  function headerLabels(table) {
     var head = table.tHead;
-    if (!head || !head.rows.length) { return; }
     var labels = [];
+    if (!head || !head.rows.length) { return labels; }
     each(head.rows[head.rows.length - 1].cells, function (th) {
       var abbr = th.querySelector("abbr[title]");
       var label = th.getAttribute("data-label") || (abbr ? abbr.getAttribute("title") : th.textContent);
       label = label.replace(/\s+/g, " ").trim();
       for (var i = 0; i < th.colSpan; i += 1) { labels.push(label); }
     });
+    return labels;
+  }
+
+  function labelCells(table) {
+    var labels = headerLabels(table);
+    if (!labels.length) { return; }
     each(table.tBodies, function (body) {
       each(body.rows, function (row) {
         var col = 0;
@@ -197,6 +213,126 @@
     nav.insertBefore(button, list);
   }
 
+  /* A table drawn from data: filter, sort and page over rows that are not elements. */
+  function DataTable(table, data) {
+    this.table = table;
+    this.body = table.tBodies[0];
+    this.rows = data.rows || [];
+    var size = parseInt(table.getAttribute("data-page-size") || "", 10);
+    this.limit = size > 0 ? size : Infinity;
+    this.showAll = false;
+    this.terms = [];
+    this.order = this.rows.map(function (_, i) { return i; });
+    this.labels = headerLabels(table);  // drawn cells are labelled as labelCells does
+    this.texts = null;
+    this.tools = null;
+  }
+
+  function cellText(cell) {
+    if (typeof cell === "string") { return cell; }
+    return cell ? [cell[0], cell[1]].filter(Boolean).join(" ") : "";
+  }
+
+  /* Only a relative link to another page of the report: never a scheme or another host. */
+  function safeHref(href) {
+    return typeof href === "string" && /^[a-z0-9][a-z0-9._\/-]*\.html(#[a-z0-9-]+)?$/i.test(href)
+      && href.indexOf("..") === -1;
+  }
+
+  DataTable.prototype.matches = function (i) {
+    if (!this.terms.length) { return true; }
+    if (this.texts === null) {
+      this.texts = this.rows.map(function (row) {
+        return row.map(cellText).join(" ").toLowerCase();
+      });
+    }
+    var text = this.texts[i];
+    return this.terms.every(function (t) { return text.indexOf(t) !== -1; });
+  };
+
+  DataTable.prototype.drawRow = function (row) {
+    var tr = document.createElement("tr");
+    var labels = this.labels;
+    row.forEach(function (cell, index) {
+      var td = document.createElement("td");
+      if (labels[index]) { td.setAttribute("data-label", labels[index]); }
+      var parts = typeof cell === "string" ? [cell] : (cell || [""]);
+      var first = document.createTextNode(parts[0] || "");
+      if (parts[2] && safeHref(parts[2])) {
+        var a = document.createElement("a");
+        a.setAttribute("href", parts[2]);
+        a.appendChild(first);
+        td.appendChild(a);
+      } else {
+        td.appendChild(first);
+      }
+      if (parts[1]) {
+        td.appendChild(document.createElement("br"));
+        var second = document.createElement("span");
+        second.className = "reason";
+        second.textContent = parts[1];
+        td.appendChild(second);
+      }
+      tr.appendChild(td);
+    });
+    return tr;
+  };
+
+  DataTable.prototype.refresh = function () {
+    var self = this;
+    var matched = 0;
+    var frag = document.createDocumentFragment();
+    this.order.forEach(function (i) {
+      if (!self.matches(i)) { return; }
+      matched += 1;
+      if (self.showAll || matched <= self.limit) { frag.appendChild(self.drawRow(self.rows[i])); }
+    });
+    var shown = Math.min(matched, this.showAll ? matched : this.limit);
+    while (this.body.firstChild) { this.body.removeChild(this.body.firstChild); }
+    this.body.appendChild(frag);
+    Table.prototype.report.call(this, shown, matched, this.rows.length);
+  };
+
+  DataTable.prototype.makeSortable = function () {
+    var head = this.table.tHead;
+    if (!head || !head.rows.length) { return; }
+    var headers = head.rows[head.rows.length - 1].cells;
+    var current = { index: -1, dir: 1 };
+    var self = this;
+    each(headers, function (th, index) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "sort";
+      while (th.firstChild) { button.appendChild(th.firstChild); }
+      th.appendChild(button);
+      button.addEventListener("click", function () {
+        var dir = (current.index === index) ? -current.dir : 1;
+        var keys = self.rows.map(function (row) {
+          var cell = row[index];
+          return (typeof cell === "string" ? cell : (cell ? cell[0] || "" : "")).toLowerCase();
+        });
+        self.order.sort(function (a, b) {
+          if (keys[a] < keys[b]) { return -dir; }
+          if (keys[a] > keys[b]) { return dir; }
+          return a - b;
+        });
+        current = { index: index, dir: dir };
+        each(headers, function (h, i) {
+          if (i === index) {
+            h.setAttribute("aria-sort", dir === 1 ? "ascending" : "descending");
+          } else {
+            h.removeAttribute("aria-sort");
+          }
+        });
+        self.refresh();
+      });
+    });
+  };
+
+  DataTable.prototype.attachTools = function (tools) {
+    Table.prototype.attachTools.call(this, tools, this.rows.length);
+  };
+
   function init() {
     document.documentElement.classList.add("js");
     collapseNav();
@@ -206,8 +342,17 @@
       if (!tables.has(table)) { tables.set(table, new Table(table)); }
       return tables.get(table);
     }
+    each(document.querySelectorAll("table[data-rows]"), function (t) {
+      var source = document.getElementById(t.getAttribute("data-rows"));
+      if (!t.tBodies[0] || !source) { return; }
+      var data;
+      try { data = JSON.parse(source.textContent); } catch (e) { return; }
+      var table = new DataTable(t, data);
+      tables.set(t, table);
+      table.makeSortable();
+    });
     each(document.querySelectorAll("table[data-sortable]"), function (t) {
-      if (t.tBodies[0]) { get(t).makeSortable(); }
+      if (t.tBodies[0] && !tables.has(t)) { get(t).makeSortable(); }
     });
     each(document.querySelectorAll("[data-filter-for]"), function (tools) {
       var table = document.getElementById(tools.getAttribute("data-filter-for"));

@@ -23,6 +23,7 @@ from reports.views.overview import overview_view
 from reports.views.plans import plans_view
 from reports.views.report_index import build_index
 from reports.views.report_json import report_document
+from reports.views.websites import websites_export, websites_view
 
 
 def build(data: dict[str, Any]) -> dict[str, Any]:
@@ -40,6 +41,7 @@ def build(data: dict[str, Any]) -> dict[str, Any]:
         "guidelines": guidelines_view(ix),
         "accessibility": accessibility_view(ix),
         "email_dns": email_dns_view(ix),
+        "websites": websites_view(ix),
         "about": methodology_view(ix),
         "downloads": downloads_view(ix),
         "report_json": {
@@ -57,5 +59,6 @@ def build(data: dict[str, Any]) -> dict[str, Any]:
             "inventory": inventory,
             "a11y": a11y_export_rows(ix.data["a11y_pages"]),
             "dns": ix.data["dns_rows"],
+            "websites": websites_export(ix),
         },
     }

@@ -13,6 +13,7 @@ from reports.views.email_dns import agency_dns, email_dns_view
 from reports.views.guidelines import pack_label
 from reports.views.labels import FLAGGED_CLASSIFICATIONS, FREEZE_RULES
 from reports.views.report_index import ReportIndex, evidence_by_freeze_row, filter_changes
+from reports.views.websites import agency_websites
 
 Row = dict[str, Any]
 
@@ -141,6 +142,7 @@ def agency_views(ix: ReportIndex) -> list[Row]:
                 "guidelines_label": pack_label(checks.get("pack") or {}),
                 "failing_checks": failing_checks.get(name, []),
                 "changes": filter_changes(ix.changes, name, set(ds)),
+                "websites": agency_websites(ix, name),
             }
         )
     return pages

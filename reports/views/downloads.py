@@ -51,6 +51,18 @@ def downloads_view(ix: ReportIndex) -> dict[str, Any]:
             },
             *(a11y if ix.data["a11y_run"] else []),
             *(dns if ix.data["dns_run"] else []),
+            *(
+                [
+                    {
+                        "name": "websites.csv",
+                        "rows": len(ix.data["websites"]),
+                        "about": "One row per website of the inventory, with its status "
+                        "(as `govaudit export websites`).",
+                    }
+                ]
+                if ix.data.get("websites")
+                else []
+            ),
             {
                 "name": "report.json",
                 "rows": None,
