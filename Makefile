@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: install install-test demo test lint wheel-check benchmark screenshots clean
+.PHONY: install install-test demo test test-fast lint wheel-check benchmark screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,9 +22,21 @@ demo: install
 ## Install govaudit, PostgreSQL and Chromium (Debian packages), start them, run every test.
 # The services script's output is kept in a file so that its failure stops `make test`
 # (inside `eval "$$(...)"` a failed script would let pytest run and skip whole groups).
+# Two pytest-xdist workers (the machine has 2 cores; one file stays on one worker).
+PYTEST_PARALLEL ?= -n 2 --dist loadfile
 test: install-test
 	bash .ci/services.sh > .services.env
-	. ./.services.env && $(BIN)/python -m pytest -q -p no:cacheprovider
+	. ./.services.env && $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_PARALLEL)
+
+## The quick loop: no crawl, no browser, no PostgreSQL (no services needed), under a minute.
+# Installs only when pyproject.toml changed, so the loop does not wait for pip.
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+test-fast: $(VENV)/.test-installed
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_PARALLEL) \
+		-m "not integration and not browser and not postgres"
 
 lint: install-test
 	$(BIN)/ruff check .
