@@ -22,8 +22,9 @@ demo: install
 ## Install govaudit, PostgreSQL and Chromium (Debian packages), start them, run every test.
 # The services script's output is kept in a file so that its failure stops `make test`
 # (inside `eval "$$(...)"` a failed script would let pytest run and skip whole groups).
-# Two pytest-xdist workers (the machine has 2 cores; one file stays on one worker).
-PYTEST_PARALLEL ?= -n 2 --dist loadfile
+# Two pytest-xdist workers (the machine has 2 cores); a file stays on one worker, and the
+# files go out longest first (tests/conftest.py, tests/durations.json).
+PYTEST_PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
 test: install-test
 	bash .ci/services.sh > .services.env
 	. ./.services.env && $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_PARALLEL)

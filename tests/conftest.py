@@ -202,6 +202,36 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for fixture, mark in FIXTURE_MARKS.items():
             if fixture in names and item.get_closest_marker(mark) is None:
                 item.add_marker(mark)
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        items[:] = _longest_files_first(items)
+
+
+# With `--dist loadfile --no-loadscope-reorder` the workers take whole files in collection
+# order: the longest first, so that no long file is left to run alone at the end while the
+# other worker idles. tests/durations.json holds the measured seconds per file.
+DURATIONS = Path(__file__).with_name("durations.json")
+
+
+def _longest_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
+    import json
+
+    known: dict[str, float] = {
+        k: v for k, v in json.loads(DURATIONS.read_text()).items() if not k.startswith("_")
+    }
+    by_file: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        by_file.setdefault(item.nodeid.split("::")[0], []).append(item)
+
+    def cost(path: str) -> float:
+        name = path.removeprefix("tests/")
+        if name in known:
+            return known[name]
+        # Not measured yet: a process-starting test costs seconds, a unit test little.
+        marked = (any(i.get_closest_marker(m) for m in PROCESS_MARKS) for i in by_file[path])
+        return sum(3.0 if m else 0.02 for m in marked)
+
+    order = sorted(by_file, key=lambda path: -cost(path))  # stable: ties keep their order
+    return [item for path in order for item in by_file[path]]
 
 
 class _ProcessWatch:
@@ -263,6 +293,15 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):  #
         yield
     finally:
         _watch.item, _watch.seen = None, []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):  # type: ignore[no-untyped-def]
+    # The last test's teardown also ends the session's fixtures (the PostgreSQL template, the
+    # demo's web): not that test's doing.
+    if nextitem is None:
+        _watch.item = None
+    yield
 
 
 def _fail_unmarked_processes(report: pytest.TestReport) -> None:
