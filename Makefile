@@ -27,7 +27,8 @@ demo: install
 PYTEST_PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
 test: install-test
 	bash .ci/services.sh > .services.env
-	. ./.services.env && $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_PARALLEL)
+	. ./.services.env && $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_PARALLEL) \
+		--durations=25
 
 ## The quick loop: no crawl, no browser, no PostgreSQL (no services needed), under a minute.
 # Installs only when pyproject.toml changed, so the loop does not wait for pip.
