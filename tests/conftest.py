@@ -13,9 +13,10 @@ What a test should use (all function-scoped unless said):
   run, even under pytest-xdist (the first worker runs it, the others wait and read it).
   Read its output; copy its database (``copy_db``) before writing to it.
 * ``simulated_web_factory`` / ``demo_web`` (tests/simweb_plugin.py): simulated webs.
-* ``shared_once(name, build)`` (tests/shared_once.py): any other expensive, read-only
-  result made once per run across xdist workers; ``copy_db(url, folder)`` copies a
-  crawled SQLite database so that each test writes to its own.
+* ``shared_once(tmp_path_factory, name, build)`` (tests/shared_once.py): any other
+  expensive, read-only result (a crawled world's database) made once per run across xdist
+  workers, for a session fixture; ``copy_db(url, folder)`` copies a crawled SQLite database
+  so that each test writes to its own.
 
 Markers must be true (``make test-fast`` runs ``-m "not integration and not browser and
 not postgres"``): a test that starts a process (a ``govaudit`` subprocess, a crawler, a
@@ -47,7 +48,7 @@ pytest_plugins = ["tests.simweb_plugin"]
 
 # No per-example deadline (Hypothesis's default is 200 ms): on a machine shared by two xdist
 # workers and other jobs an example can wait longer for the CPU, and speed is measured in
-# benchmarks/, never asserted in tests. Tests that set their own settings keep them.
+# benchmarks/, never asserted in tests. A test's own @settings still win.
 settings.register_profile("govaudit", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("govaudit")
 
