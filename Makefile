@@ -7,7 +7,7 @@ BIN     = $(VENV)/bin
 REPLAY ?= .venv-replay
 WAYBACK = $(CURDIR)/$(REPLAY)/bin/wayback
 
-.PHONY: install install-test replay demo test test-newest lint wheel-check benchmark screenshots clean
+.PHONY: install install-test replay demo test test-fast test-newest lint wheel-check benchmark screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,9 +36,13 @@ demo: install replay
 ## Install govaudit, PostgreSQL and Chromium (Debian packages), start them, run every test.
 # The services script's output is kept in a file so that its failure stops `make test`
 # (inside `eval "$$(...)"` a failed script would let pytest run and skip whole groups).
+# Two pytest-xdist workers (the machine has 2 cores); a file stays on one worker, and the
+# files go out longest first (tests/conftest.py, tests/durations.json).
+PYTEST_PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
 test: install-test
 	bash .ci/services.sh > .services.env
-	. ./.services.env && GOVAUDIT_WAYBACK=$(WAYBACK) $(BIN)/python -m pytest -q -p no:cacheprovider
+	. ./.services.env && GOVAUDIT_WAYBACK=$(WAYBACK) $(BIN)/python -m pytest -q -p no:cacheprovider \
+		$(PYTEST_PARALLEL) --durations=25
 
 ## The crawler-facing tests against the newest Scrapy, Twisted and procrastinate on the package
 # index, beyond pyproject.toml's pins (pip warns when they exceed them: the pin may need
@@ -61,6 +65,16 @@ test-newest:
 	scrapy.__version__, '- Twisted', twisted.__version__, '- procrastinate', procrastinate.__version__)"
 	bash .ci/services.sh > .services.env
 	. ./.services.env && GOVAUDIT_WAYBACK=$(WAYBACK) $(NEWEST_VENV)/bin/python -m pytest -q -p no:cacheprovider $(NEWEST_TESTS)
+
+## The quick loop: no crawl, no browser, no PostgreSQL (no services needed), under a minute.
+# Installs only when pyproject.toml changed, so the loop does not wait for pip.
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+test-fast: $(VENV)/.test-installed
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_PARALLEL) \
+		-m "not integration and not browser and not postgres"
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.integration
+@pytest.mark.postgres
 @pytest.mark.timeout(900)  # a tiny run, but on a shared machine its crawls can be slow
 def test_benchmark_script_tiny(tmp_path: Path, dotgov_dir: Path) -> None:
     pg_admin_url = ADMIN_URL

@@ -69,6 +69,7 @@ def test_schema_created_and_upgrade_is_idempotent(cli_run: CliCall, db_url: str)
     } <= tables
 
 
+@pytest.mark.integration
 def test_console_script_runs(tmp_path: Path) -> None:
     exe = Path(sys.executable).parent / "govaudit"
     result = subprocess.run(
@@ -81,6 +82,7 @@ def test_console_script_runs(tmp_path: Path) -> None:
     assert "M-11-24" in result.stdout
 
 
+@pytest.mark.integration
 def test_bad_database_url_is_bad_input(tmp_path: Path) -> None:
     exe = Path(sys.executable).parent / "govaudit"
     result = subprocess.run(

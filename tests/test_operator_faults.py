@@ -14,6 +14,9 @@ import pytest
 from audit.seeds import SEEDS_DIR
 from tests.hostile_crawl import rows, run_govaudit
 
+# A tmpfs mounted per test and `govaudit` processes that hit it.
+pytestmark = pytest.mark.integration
+
 REGISTRY = sorted((SEEDS_DIR / "registry").glob("*.csv"))[0]
 
 

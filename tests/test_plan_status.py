@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,23 +87,12 @@ def open_plan_site(domain: str, plan: bytes) -> dict[str, dict[str, Any]]:
 # ============================================================================================
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A throw-away database: SQLite, and PostgreSQL when GOVAUDIT_TEST_PG_URL is set."""
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A throw-away database: SQLite, and PostgreSQL (conftest's `pg_url`)."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/plans.db"
-        return
-    admin = os.environ.get("GOVAUDIT_TEST_PG_URL")
-    if not admin:
-        pytest.skip("GOVAUDIT_TEST_PG_URL is not set (make test starts PostgreSQL and sets it)")
-    import psycopg
-
-    name = f"govaudit_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"{admin.rsplit('/', 1)[0]}/{name}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        return f"sqlite:///{tmp_path}/plans.db"
+    return str(request.getfixturevalue("pg_url"))
 
 
 def test_changed_element_patterns_rejudge_the_plan_without_a_crawl(

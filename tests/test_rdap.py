@@ -712,6 +712,7 @@ def test_bad_policy_is_refused_with_file_and_line(world: Any, tmp_path: Path, ca
     assert rdap_requests(web) == answers
 
 
+@pytest.mark.integration
 def test_rdap_answers_archived_with_warc_are_cited_by_freeze_findings(
     world: Any, tmp_path: Path
 ) -> None:

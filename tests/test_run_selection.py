@@ -13,6 +13,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from bs4 import BeautifulSoup
 
 from audit.db import Database
@@ -47,6 +48,7 @@ def text_of(path: Path) -> str:
     return BeautifulSoup(path.read_text(encoding="utf-8"), "lxml").get_text(" ", strip=True)
 
 
+@pytest.mark.integration  # one `govaudit export` process
 def test_unfinished_run_is_not_the_default(tmp_path: Path) -> None:
     db = make_db(tmp_path)
     finished, partial = add_partial_run(db)

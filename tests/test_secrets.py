@@ -26,6 +26,7 @@ SECRET = "s3cr3t-Pw"
         f"postgresql://govaudit:{SECRET}@127.0.0.1:99999999/x",
     ],
 )
+@pytest.mark.integration  # the real process's error output
 def test_password_is_not_in_error_messages(url: str) -> None:
     result = run_govaudit(url, "inventory", "stats")
     assert result.returncode != 0
