@@ -88,7 +88,7 @@ def crawled_rows(
     for site in session.scalars(query):
         if wanted is not None and site.domain not in wanted:
             continue
-        row = site_row(site, endpoints.get(site.domain, []), classify_website)
+        row = site_row(site, endpoints.get(site.domain, []), classify=classify_website)
         out[site.domain] = {k: row[k] for k in CRAWL_FIELDS}
     return out
 
