@@ -55,11 +55,12 @@ USABLE_SCHEMES = {"sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg
 USABLE_FORMS = "sqlite:///PATH (a file) or postgresql://user:pass@host/db"
 
 
-def check_url(url: str, create_folder: bool = False) -> None:
+def check_url(url: str, create_folder: bool = False, named_by: str = "--db") -> None:
     """Refuse, in one line (DatabaseURLError), a URL govaudit cannot use: one it cannot
     parse, another database or driver than SQLite and PostgreSQL with psycopg, or a SQLite
     file whose folder does not exist (a mistyped path), unless `create_folder` (the user's
-    `--create-db-dir`) asks for that folder to be made."""
+    `--create-db-dir`) asks for that folder to be made. `named_by` says where the URL was
+    given (`--db`, `GOVAUDIT_DB`, or a job config's `FILE:LINE: db`), for the message."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -68,11 +69,11 @@ def check_url(url: str, create_folder: bool = False) -> None:
         parsed = make_url(url)
     except ArgumentError:
         raise DatabaseURLError(
-            f"--db {shown!r}: not a usable database URL (use {USABLE_FORMS})"
+            f"{named_by} {shown!r}: not a usable database URL (use {USABLE_FORMS})"
         ) from None
     if parsed.drivername not in USABLE_SCHEMES:
         raise DatabaseURLError(
-            f"--db {shown}: unsupported database URL scheme {parsed.drivername!r} "
+            f"{named_by} {shown}: unsupported database URL scheme {parsed.drivername!r} "
             f"(govaudit works with {USABLE_FORMS})"
         )
     database = parsed.database or ""
@@ -87,11 +88,12 @@ def check_url(url: str, create_folder: bool = False) -> None:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseURLError(
-                f"--db {shown}: cannot create the folder {folder} ({exc.strerror or exc})"
+                f"{named_by} {shown}: cannot create the folder {folder} ({exc.strerror or exc})"
             ) from None
         return
     raise DatabaseURLError(
-        f"--db {shown}: the folder {folder} does not exist (create it, or add --create-db-dir)"
+        f"{named_by} {shown}: the folder {folder} does not exist "
+        "(create it, or add --create-db-dir)"
     )
 
 
@@ -235,16 +237,19 @@ class DatabaseUnavailable(RuntimeError):
 class Database:
     """One database URL, opened (and migrated) on first use."""
 
-    def __init__(self, url: str | None = None, create_folder: bool = False) -> None:
+    def __init__(
+        self, url: str | None = None, create_folder: bool = False, named_by: str = "--db"
+    ) -> None:
         self.url = database_url(url)
         self.create_folder = create_folder
+        self.named_by = named_by
         self._engine: Engine | None = None
         self._sessions: sessionmaker[Session] | None = None
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            check_url(self.url, self.create_folder)
+            check_url(self.url, self.create_folder, self.named_by)
             from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
             from sqlalchemy.exc import DatabaseError as DriverDatabaseError
 
@@ -254,13 +259,17 @@ class Database:
             except (ArgumentError, NoSuchModuleError, ImportError) as exc:
                 self._engine = None
                 raise DatabaseURLError(
-                    redacted(self.url, f"--db {self.url!r}: not a usable database URL ({exc})")
+                    redacted(
+                        self.url, f"{self.named_by} {self.url!r}: not a usable database URL ({exc})"
+                    )
                 ) from None
             except (OperationalError, DriverDatabaseError) as exc:
                 self._engine = None
                 reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
                 raise DatabaseUnavailable(
-                    redacted(self.url, f"--db {self.url}: cannot open the database ({reason})")
+                    redacted(
+                        self.url, f"{self.named_by} {self.url}: cannot open the database ({reason})"
+                    )
                 ) from None
             self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         return self._engine

@@ -15,7 +15,10 @@ checking that the record found is the one cited (its URL and payload digest).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
+import logging
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -298,13 +301,24 @@ def extract_record(path: Path, offset: int) -> ExtractedRecord:
     Raises OSError when the file cannot be read and ValueError when no whole, readable record
     is there (a damaged or foreign file never raises anything else).
     """
-    with path.open("rb") as stream:
+    # warcio writes its warnings about a damaged record ("perhaps Content-Length is invalid")
+    # straight to stderr, in the middle of the command's own output: they go to the log.
+    warnings = io.StringIO()
+    with path.open("rb") as stream, contextlib.redirect_stderr(warnings):
         try:
             return _extract(stream, path, offset)
         except (OSError, ValueError):
             raise
         except Exception as exc:  # zlib.error, warcio's parse errors, EOFError...
             raise ValueError(f"no readable WARC record at offset {offset} ({exc})") from exc
+        finally:
+            if warnings.getvalue().strip():
+                logging.getLogger(__name__).info(
+                    "%s at offset %d: warcio: %s",
+                    path,
+                    offset,
+                    " ".join(warnings.getvalue().split()),
+                )
 
 
 def _extract(stream: BinaryIO, path: Path, offset: int) -> ExtractedRecord:

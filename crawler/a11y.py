@@ -270,6 +270,22 @@ def chromium_launch_options(ca_bundle: Path | None, home: Path) -> dict[str, Any
     return options
 
 
+class BrowserDidNotStart(RuntimeError):
+    """The browser binary could not be started: the message names it, for the operator."""
+
+
+async def launch_chromium(playwright: Any, options: dict[str, Any]) -> Any:
+    try:
+        return await playwright.chromium.launch(**options)
+    except Exception as exc:
+        lines = str(exc).strip().splitlines()
+        why = lines[0][:300] if lines else type(exc).__name__
+        raise BrowserDidNotStart(
+            f"Chromium at {options['executable_path']} did not start (set GOVAUDIT_CHROMIUM to "
+            f"a working chromium): {why}"
+        ) from exc
+
+
 def context_proxy() -> dict[str, str] | None:
     proxy = proxy_from_env()
     return {"server": proxy, "bypass": ""} if proxy else None
@@ -345,13 +361,13 @@ class AccessibilityChecker:
             home = Path(tempfile.mkdtemp(prefix="govaudit-a11y-"))
             try:
                 launch = chromium_launch_options(self.ca_bundle, home)
-                browsers = [await playwright.chromium.launch(**launch)]
+                browsers = [await launch_chromium(playwright, launch)]
                 starting = asyncio.Lock()
 
                 async def live_browser() -> Any:
                     async with starting:
                         if not browsers[-1].is_connected():
-                            browsers.append(await playwright.chromium.launch(**launch))
+                            browsers.append(await launch_chromium(playwright, launch))
                         return browsers[-1]
 
                 async def one(target: PageTarget) -> None:

@@ -45,6 +45,9 @@ class App:
     verbose: int = 0
     # `--create-db-dir`: make a SQLite file's missing folder instead of refusing the URL.
     create_db_dir: bool = False
+    # Where the database URL was given, for its error messages: `--db`, `GOVAUDIT_DB`, or a
+    # job config's `FILE:LINE: db`.
+    db_named_by: str = "--db"
     _db: Database | None = field(default=None, repr=False)
 
     @property
@@ -52,7 +55,9 @@ class App:
         if self._db is None:
             from audit.db import Database
 
-            self._db = Database(self.db_url, create_folder=self.create_db_dir)
+            self._db = Database(
+                self.db_url, create_folder=self.create_db_dir, named_by=self.db_named_by
+            )
         return self._db
 
     @cached_property

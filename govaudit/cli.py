@@ -103,6 +103,8 @@ def cli(
     1 other failure.
     """
     app = App(db_url, policy, agencies, waivers, verbose, create_db_dir=create_db_dir)
+    if ctx.get_parameter_source("db_url") is click.core.ParameterSource.ENVIRONMENT:
+        app.db_named_by = "GOVAUDIT_DB"
     # `govaudit run` says it in its log; the list of known names is read only when needed.
     if ctx.invoked_subcommand != "run" and any(
         name.upper().startswith("GOVAUDIT_") and name != "GOVAUDIT_DB" for name in os.environ

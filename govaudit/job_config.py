@@ -135,6 +135,7 @@ class ConfigError(ValueError):
 class JobConfig:
     values: dict[str, Any] = field(default_factory=dict)  # dotted key -> value
     source: Path | None = None
+    where: dict[str, str] = field(default_factory=dict)  # dotted key -> FILE:LINE or variable
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -278,4 +279,4 @@ def load_config(path: Path | None, environ: dict[str, str] | None = None) -> Job
             raise ConfigError(f"{where.get(dotted, path)}: {dotted} must be at least {low}")
     if values["archive.urls"] and not values["archive.as_of"]:
         raise ConfigError(f"{where['archive.urls']}: archive.urls needs archive.as_of (a date)")
-    return JobConfig(values, path)
+    return JobConfig(values, path, where)

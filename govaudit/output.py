@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 import textwrap
 from collections.abc import Sequence
@@ -28,6 +30,7 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
         min(MAX_CELL_WIDTH, max([len(c)] + [len(row[i]) for row in table]))
         for i, c in enumerate(columns)
     ]
+    _fit(widths, columns, _available_width())
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     for row in table:
@@ -44,6 +47,32 @@ def format_table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
 
 # A column wider than this folds its long values onto further lines.
 MAX_CELL_WIDTH = 60
+# No column is folded narrower than this (or its name) to fit the terminal.
+MIN_CELL_WIDTH = 8
+
+
+def _available_width() -> int | None:
+    """The terminal's width ($COLUMNS first); None when the output is not a terminal and
+    COLUMNS is not set (a file or pipe gets the table at its natural width)."""
+    given = os.environ.get("COLUMNS", "")
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def _fit(widths: list[int], columns: Sequence[str], limit: int | None) -> None:
+    """Narrow the widest columns (their values fold onto further lines) until the table fits
+    in `limit` characters, or no column can give more."""
+    if limit is None:
+        return
+    floors = [max(MIN_CELL_WIDTH, len(c)) for c in columns]
+    while sum(widths) + 2 * (len(widths) - 1) > limit:
+        widest = max(range(len(widths)), key=lambda i: widths[i] - floors[i])
+        if widths[widest] <= floors[widest]:
+            return
+        widths[widest] -= 1
 
 
 def _fold(value: str, width: int) -> list[str]:

@@ -120,10 +120,15 @@ def test_a_sqlite_database_in_a_missing_folder_is_refused_unless_asked_for(
     config.write_text(f'output = "out"\ndb = "sqlite:///{tmp_path}/elsewhere/job.db"\n')
     job = run_govaudit("run", "--config", str(config))
     assert job.returncode == 2
+    # The message names where the URL was given: the file's line, not an option never typed.
+    assert f"govaudit: error: {config}:2: db sqlite:///{tmp_path}/elsewhere/job.db: " in job.stderr
     assert "the folder" in job.stderr and "does not exist" in job.stderr
     assert job.stdout.strip().startswith('{"run": null, "status": "failed"')
     assert not (tmp_path / "elsewhere").exists()
     assert (tmp_path / "out").is_dir()  # the job's own output folder is made
+    from_env = run_govaudit("inventory", "stats", env={"GOVAUDIT_DB": url})
+    assert from_env.returncode == 2
+    assert from_env.stderr.startswith(f"govaudit: error: GOVAUDIT_DB {url}: the folder ")
 
 
 # -- item 4: messages, help, options --------------------------------------------------------
@@ -272,3 +277,23 @@ def test_compare_table_never_cuts_the_newly_failing_sites() -> None:
     # Folded in its column: no line is wider than the table's rule line.
     rule = table.splitlines()[1]
     assert max(len(line) for line in table.splitlines()) <= len(rule)
+
+
+def test_compare_table_fits_the_terminal_width_it_is_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from audit.guidelines import COMPARE_COLUMNS
+    from govaudit.output import format_table
+
+    sites = [f"site{i:02d}.example.gov" for i in range(14)]
+    row = {c: "x" for c in COMPARE_COLUMNS}
+    row.update(check="privacy-link", change="changed", newly_failing=sites, newly_passing=[])
+    monkeypatch.delenv("COLUMNS", raising=False)
+    natural = format_table([row], COMPARE_COLUMNS)
+    width = max(len(line) for line in natural.splitlines())
+    narrow = width - 30
+    monkeypatch.setenv("COLUMNS", str(narrow))
+    table = format_table([row], COMPARE_COLUMNS)
+    assert max(len(line) for line in table.splitlines()) <= narrow, table
+    shown = " ".join(table.split())
+    assert all(site in shown for site in sites), table

@@ -116,6 +116,7 @@ def test_an_optional_step_that_fails_as_a_whole_leaves_a_partial_run_with_its_re
     assert data["status"] == "partial" and data["run"] == 1
     [failed] = data["failed_steps"]
     assert failed["step"] == "a11y" and "BrowserType.launch" in failed["reason"]
+    assert f"Chromium at {broken} did not start" in failed["reason"]
     assert "\n" not in failed["reason"]
     # Audited and reported all the same; OUT/latest points at the new report.
     assert data["findings"]["total"] > 0

@@ -595,7 +595,9 @@ def _cited(where: Any, url: str, folders: tuple[str, ...]) -> Any:
     )
 
 
-def test_a_damaged_or_foreign_file_is_one_line_never_a_crash(tmp_path: Path) -> None:
+def test_a_damaged_or_foreign_file_is_one_line_never_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Issue 28.1: the record is looked for in every folder; a file of the same name that is
     damaged (zlib's "incorrect header check") or holds another record at the offset is
     passed over with its reason, in one line; the right file wins wherever it is."""
@@ -620,6 +622,20 @@ def test_a_damaged_or_foreign_file_is_one_line_never_a_crash(tmp_path: Path) -> 
     with pytest.raises(UnreadableRecord) as failed:
         read_cited(_cited(where, url, (str(damaged),)))
     assert "\n" not in str(failed.value) and str(damaged / where.file) in str(failed.value)
+    # A record whose Content-Length is wrong (warcio warns on stderr: "perhaps Content-Length
+    # is invalid"): the warning is not written over the command's output.
+    import gzip
+    import re
+
+    record = gzip.decompress(data[where.offset :])
+    length = int(re.search(rb"Content-Length: (\d+)", record).group(1))  # type: ignore[union-attr]
+    short = record.replace(b"Content-Length: %d" % length, b"Content-Length: %d" % (length - 7), 1)
+    lying = tmp_path / "lying"
+    lying.mkdir()
+    (lying / where.file).write_bytes(data[: where.offset] + short)
+    with pytest.raises(UnreadableRecord):
+        read_cited(_cited(where, url, (str(lying),)))
+    assert capsys.readouterr().err == ""
     # A record of another URL, or with another digest, at the offset is not the cited one.
     with pytest.raises(UnreadableRecord, match="another URL"):
         read_cited(dataclasses.replace(cited, url="https://www.y.gov/"))

@@ -97,14 +97,17 @@ def run(
     if log_level is not None:
         config.values["log.level"] = log_level.upper()
     # Command-line options and GOVAUDIT_DB win over the file; the file over the defaults.
-    app.db_url = app.db_url or config["db"]
+    if app.db_url is None and config["db"]:
+        app.db_url = config["db"]
+        where = config.where.get("db", "db")
+        app.db_named_by = "GOVAUDIT_DB" if where == "GOVAUDIT_DB" else f"{where}: db"
     from audit.db import DatabaseURLError, check_url, database_url
 
     try:
         # The job's output folder is the job's to make (a database may live in it); any
         # other missing folder of a SQLite database is a mistyped path.
         Path(config["output"]).mkdir(parents=True, exist_ok=True)
-        check_url(database_url(app.db_url), app.create_db_dir)
+        check_url(database_url(app.db_url), app.create_db_dir, app.db_named_by)
     except (DatabaseURLError, OSError) as exc:
         problem = str(exc) if isinstance(exc, DatabaseURLError) else f"output: {exc}"
         click.echo(f"govaudit: error: {problem}", err=True)
