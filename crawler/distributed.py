@@ -3,7 +3,7 @@
 The unit of distribution is the `crawl_task` row (a domain, or an agency for /open). The
 coordinator (`govaudit crawl --distributed`) puts a run's pending tasks into the queue in
 small batches and waits; every `govaudit worker` takes batches and hands each one to one of
-its crawler processes (`python -m crawler.worker --serve`, kept between batches): the same
+its crawler processes (`python -m crawler.crawl_process --serve`, kept between batches): the same
 spiders and pipeline as a local crawl. One process owns a domain while it crawls it, so the
 per-host limit holds across the fleet with no shared rate limiter.
 
@@ -35,7 +35,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from audit.db import Database
-from crawler.run import WEBSITES_JOB, PageTally, RunProgress, progress, set_status
+from crawler.crawl_run import WEBSITES_JOB, PageTally, RunProgress, progress, set_status
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def make_app(db_url: str, pool_size: int = 4) -> procrastinate.App:
 
 
 class CrawlerSlots:
-    """A worker's crawler processes (`python -m crawler.worker --serve`), one per batch
+    """A worker's crawler processes (`python -m crawler.crawl_process --serve`), one per batch
     running at once, kept between batches so Scrapy starts once per slot, not per batch."""
 
     def __init__(self, db: Database, verbose: int) -> None:
@@ -206,7 +206,7 @@ class CrawlerSlots:
 
     async def _start(self) -> asyncio.subprocess.Process:
         # The database URL (and its password) in the environment, never on a command line.
-        command = [sys.executable, "-m", "crawler.worker", "--serve"]
+        command = [sys.executable, "-m", "crawler.crawl_process", "--serve"]
         return await asyncio.create_subprocess_exec(
             *command,
             "--verbose",

@@ -74,7 +74,7 @@ def create_a11y_run(
     extra_settings: dict[str, Any] | None = None,
 ) -> int:
     from crawler.a11y import task_key
-    from crawler.run import TaskSpec, create_run
+    from crawler.crawl_run import TaskSpec, create_run
 
     bundle = options.get("ca_bundle")
     settings = {

@@ -15,15 +15,15 @@ from govaudit.commands.audit import audit
 from govaudit.commands.crawl import crawl
 from govaudit.commands.db import db
 from govaudit.commands.demo import demo
+from govaudit.commands.distributed_worker import worker
 from govaudit.commands.dns import dns
 from govaudit.commands.evidence import evidence
 from govaudit.commands.export import export
 from govaudit.commands.guidelines import guidelines
 from govaudit.commands.inventory import inventory
+from govaudit.commands.job import prune, run
 from govaudit.commands.rdap import rdap
 from govaudit.commands.report import report
-from govaudit.commands.run import prune, run
-from govaudit.commands.worker import worker
 
 
 def _version() -> str:

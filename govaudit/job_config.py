@@ -94,7 +94,7 @@ OTHER_VARIABLES = (
     "GOVAUDIT_DATA_DIR",  # state govaudit writes (audit/seeds.py)
     "GOVAUDIT_CHROMIUM",  # the browser of `govaudit a11y`
     "GOVAUDIT_WAYBACK",  # pywb's `wayback` for the demo's web archive (govaudit/replay_archive.py)
-    "GOVAUDIT_BATCH_UNITS",  # units per write transaction (crawler/worker.py)
+    "GOVAUDIT_BATCH_UNITS",  # units per write transaction (crawler/crawl_process.py)
     "GOVAUDIT_WARC_MAX_BYTES",  # WARC file rotation size (tests)
     "GOVAUDIT_SCRAPY_LOG_LEVEL",  # set by `govaudit run` for its crawler processes
     "GOVAUDIT_SCRAPY_LOG_FILE",

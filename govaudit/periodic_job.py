@@ -296,7 +296,7 @@ class PeriodicJob:
         state = dict(self.job.state) if self.job is not None else {}
         run_id = state.get("crawl_run")
         if run_id and "crawl" not in state:
-            from crawler.run import progress
+            from crawler.crawl_run import progress
 
             prog = progress(self.app.db, run_id)
             state["crawl"] = {
@@ -364,7 +364,7 @@ class PeriodicJob:
         import datetime as dt
 
         from crawler.archive import ArchiveConfigError, archive_run_settings
-        from crawler.run import default_workers
+        from crawler.crawl_run import default_workers
 
         try:
             return archive_run_settings(
@@ -394,7 +394,7 @@ class PeriodicJob:
         return None
 
     def step_crawl(self) -> dict[str, Any]:
-        from crawler.run import JOBS, TaskSpec, create_run, progress
+        from crawler.crawl_run import JOBS, TaskSpec, create_run, progress
         from govaudit.registry_files import audited_entries
 
         run_id = self._job_crawl_run("crawl_run")
@@ -450,9 +450,9 @@ class PeriodicJob:
         """The one place the job starts crawler processes (a distributed crawl plugs in here).
 
         A finished crawl run is not crawled again; an unfinished one goes on with its pending
-        tasks (crawler/run.py's resume).
+        tasks (crawler/crawl_run.py's resume).
         """
-        from crawler.run import default_workers, execute
+        from crawler.crawl_run import default_workers, execute
 
         with self.app.db.session() as session:
             run = session.get(CrawlRun, run_id)
@@ -480,7 +480,7 @@ class PeriodicJob:
                 close()
 
     def step_rdap(self) -> dict[str, Any] | None:
-        from crawler.run import TaskSpec, create_run
+        from crawler.crawl_run import TaskSpec, create_run
         from govaudit.rdap_lookup import rdap_base_url, rdap_candidates
 
         if not self.rdap:
@@ -640,7 +640,7 @@ class PeriodicJob:
     def step_audit(self) -> dict[str, Any]:
         from collections import Counter
 
-        from audit.runner import run_audit
+        from audit.audit_run import run_audit
         from audit.seeds import SEEDS_DIR
 
         assert self.job is not None

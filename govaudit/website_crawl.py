@@ -40,7 +40,7 @@ def website_selection(
     from audit.domain_names import DomainError, normalise_gov_domain
     from audit.inventory import find_snapshot
     from audit.models import Website
-    from crawler.run import WEBSITES_JOB, TaskSpec
+    from crawler.crawl_run import WEBSITES_JOB, TaskSpec
     from govaudit.website_sources import ensure_website_inventory
 
     registry = ensure_website_inventory(app)
@@ -99,7 +99,7 @@ def job_website_crawl(job: Any, domain_run_id: int) -> dict[str, Any]:
     import json
 
     from audit.db import mask_passwords
-    from crawler.run import WEBSITES_JOB, create_run, progress
+    from crawler.crawl_run import WEBSITES_JOB, create_run, progress
 
     log = job.log
     record_sightings(job.app, domain_run_id, echo=lambda line: log.info("crawl: %s", line))

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audit.audit_run import evaluate
 from audit.findings import AuditInput, FindingDraft
 from audit.freeze import (
     IN_FREEZE,
@@ -33,7 +34,6 @@ from audit.freeze import (
     waiver_status,
 )
 from audit.rules import RULES
-from audit.runner import evaluate
 from audit.seeds import FreezeWindow, Policy, Waiver
 
 D = dt.date
@@ -607,9 +607,9 @@ def test_a_federal_freeze_does_not_judge_other_domain_types() -> None:
     unless the policy says `[freeze] federal_only = false`."""
     import datetime as _dt
 
+    from audit.audit_run import evaluate
     from audit.findings import AuditInput
     from audit.freeze import RdapView, SnapshotView
-    from audit.runner import evaluate
     from audit.seeds import load_policy
 
     before = SnapshotView(1, _dt.date(2010, 1, 1), "full-2010.csv", "full", frozenset())

@@ -15,10 +15,10 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
+from audit.audit_run import gather as audit_gather
 from audit.db import Database
 from audit.export import job_progress, latest_run, previous_run
 from audit.models import CrawlRun, CrawlTask
-from audit.runner import gather as audit_gather
 from audit.seeds import load_policy
 from reports.render import render_report
 from tests.crawl_world import GOVAUDIT

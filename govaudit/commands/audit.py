@@ -34,7 +34,7 @@ def audit(
     import json as _json
     from collections import Counter
 
-    from audit.runner import run_audit
+    from audit.audit_run import run_audit
 
     app: App = ctx.obj
     app.use_seeds(policy, waivers)
@@ -97,7 +97,7 @@ def audit_freeze(app: App, fmt: str, show_all: bool) -> None:
     """Print the freeze table alone: each domain's classification per freeze window."""
     import json as _json
 
-    from audit.runner import gather
+    from audit.audit_run import gather
 
     with app.db.session() as session:
         data = gather(session, app.policy, app.waivers)

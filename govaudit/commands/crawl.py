@@ -159,7 +159,7 @@ def crawl(
     registered domain --per-domain requests in flight. Any crawl's hosts become websites of
     the source `crawl` when it ends.
     """
-    from crawler.run import JOBS, create_run, default_workers, execute, resumable_run
+    from crawler.crawl_run import JOBS, create_run, default_workers, execute, resumable_run
 
     if batch_size is not None and not distributed:
         fail_input("--batch-size goes with --distributed")
@@ -317,7 +317,7 @@ def _domain_selection(
     all_types: bool,
 ) -> tuple[int, list[str], list[Any]]:
     """The registered domains (site crawl) and agencies (/open) the options select."""
-    from crawler.run import JOBS, TaskSpec
+    from crawler.crawl_run import JOBS, TaskSpec
 
     ensure_registry(app)
     snapshot_id, entries = audited_entries(app, all_types=all_types)
@@ -395,7 +395,7 @@ def set_warc_dir(app: App, run_id: int, directory: str) -> None:
 
 def _print_crawl_summary(app: App, run_id: int, status: str, elapsed: float) -> None:
     from audit.models import CrawlRun
-    from crawler.run import progress
+    from crawler.crawl_run import progress
 
     prog = progress(app.db, run_id)
     parts = [f"{job}: {finished}/{total}" for job, (finished, total) in sorted(prog.by_job.items())]

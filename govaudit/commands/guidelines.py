@@ -71,6 +71,7 @@ def guidelines(
     the same per agency. A task force member tries a draft with `--policy draft.toml`, or
     compares two with `--compare OLD.toml NEW.toml`.
     """
+    from audit.audit_run import judge_guidelines
     from audit.export import NoData
     from audit.guidelines import (
         AGENCY_COLUMNS,
@@ -83,7 +84,6 @@ def guidelines(
     from audit.guidelines import (
         compare as compare_results,
     )
-    from audit.runner import judge_guidelines
 
     app: App = ctx.obj
     if compare:

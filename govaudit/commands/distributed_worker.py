@@ -29,8 +29,8 @@ def worker(app: App, concurrency: int | None, stalled_after: float) -> None:
     same spiders and pipeline as a local crawl; a worker that dies loses nothing (its
     batches go back in the queue). SIGTERM or Ctrl-C stops it after its running batches.
     """
+    from crawler.crawl_run import default_workers
     from crawler.distributed import DistributedError, is_postgresql, serve
-    from crawler.run import default_workers
 
     if not is_postgresql(app.db.url):
         fail_input(

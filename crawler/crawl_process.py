@@ -6,8 +6,8 @@ ever crawled by one process and the per-host limit holds across processes. A dis
 worker (`crawler.distributed`) instead names the tasks of one batch with `--tasks`; tasks
 already done (by an earlier attempt at the batch) are skipped either way.
 
-    python -m crawler.worker --db URL --run ID --job sites --worker 0 --workers 2
-    python -m crawler.worker --db URL --run ID --job sites --tasks 17,18,19
+    python -m crawler.crawl_process --db URL --run ID --job sites --worker 0 --workers 2
+    python -m crawler.crawl_process --db URL --run ID --job sites --tasks 17,18,19
 """
 
 from __future__ import annotations
@@ -334,7 +334,7 @@ def serve(db: Database, verbose: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.worker")
+    parser = argparse.ArgumentParser(prog="python -m crawler.crawl_process")
     # The URL comes in the environment (GOVAUDIT_DB): a password on the command line would
     # show in `ps` and in process listings.
     parser.add_argument("--db", default=None, help="database URL (default: $GOVAUDIT_DB)")
@@ -364,7 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         batch = prepare(db, args.run, args.job, tasks, args.verbose, worker=str(args.worker))
     except LookupError as exc:
-        print(f"crawler.worker: {exc}", file=sys.stderr)
+        print(f"crawler.crawl_process: {exc}", file=sys.stderr)
         return 2
     process = AsyncCrawlerProcess(batch.settings)
     crawler = process.create_crawler(batch.spider_cls)
@@ -381,7 +381,9 @@ def main(argv: list[str] | None = None) -> int:
         # the units are stored or pending either way; only the statistics are lost.
         orig = getattr(exc, "orig", None) or exc
         first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
-        print(f"crawler.worker: could not save the run's statistics: {first}", file=sys.stderr)
+        print(
+            f"crawler.crawl_process: could not save the run's statistics: {first}", file=sys.stderr
+        )
         return 1
     finally:
         db.dispose()
