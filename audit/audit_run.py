@@ -48,9 +48,10 @@ from audit.models import (
     SiteObservation,
 )
 from audit.plan_status import PlanPolicy
+from audit.policy_file import GuidelineCheck, Policy
 from audit.rules import RULES
-from audit.seeds import GuidelineCheck, Policy, Waiver
 from audit.site_status import SiteStatus, classify_site
+from audit.waivers_file import Waiver
 
 CONCLUSIVE_RDAP = ("registered", "not-registered")
 

@@ -41,7 +41,7 @@ from audit.plan_status import (
     judge_plan,
     lateness,
 )
-from audit.seeds import load_policy
+from audit.policy_file import load_policy
 from audit.site_status import EndpointObservation as Endpoint
 from audit.site_status import SiteStatus, classify_site
 

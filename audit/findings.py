@@ -9,7 +9,8 @@ from typing import Any
 
 from audit.domain_names import domain_kind
 from audit.freeze import FirstCapture, FreezeRow, RdapView, SnapshotView, freeze_table
-from audit.seeds import Policy, Waiver
+from audit.policy_file import Policy
+from audit.waivers_file import Waiver
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from audit.guideline_predicates import (
     PREDICATES,
     SiteFacts,
 )
-from audit.seeds import GuidelineCheck
+from audit.policy_file import GuidelineCheck
 
 NO_AGENCY = "(no agency)"
 COUNT_KEYS = {PASS: "pass", FAIL: "fail", COULDNT_CHECK: "couldnt_check"}

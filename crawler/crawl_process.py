@@ -145,7 +145,7 @@ def warc_settings(
         return {}
     directory = run_settings.get("warc_dir")
     if not directory:
-        from audit.seeds import data_dir
+        from audit.config_files import data_dir
 
         directory = str(data_dir() / "warc")
     out: dict[str, Any] = {

@@ -12,8 +12,10 @@ import click
 # The store and the seeds (SQLAlchemy, tldextract) are imported when a command first uses
 # them, so that `govaudit --help` and commands that need neither start without them.
 if TYPE_CHECKING:
+    from audit.agencies_file import AgencySeed
     from audit.db import Database
-    from audit.seeds import AgencySeed, Policy, Waiver
+    from audit.policy_file import Policy
+    from audit.waivers_file import Waiver
 
 
 class BadInput(click.ClickException):
@@ -57,7 +59,8 @@ class App:
 
     @cached_property
     def policy(self) -> Policy:
-        from audit.seeds import SeedError, load_policy
+        from audit.config_files import SeedError
+        from audit.policy_file import load_policy
 
         try:
             return load_policy(self.policy_path)
@@ -66,7 +69,8 @@ class App:
 
     @cached_property
     def agencies(self) -> list[AgencySeed]:
-        from audit.seeds import SeedError, load_agencies
+        from audit.agencies_file import load_agencies
+        from audit.config_files import SeedError
 
         try:
             return load_agencies(self.agencies_path)
@@ -75,7 +79,8 @@ class App:
 
     @cached_property
     def waivers(self) -> list[Waiver]:
-        from audit.seeds import SeedError, load_waivers
+        from audit.config_files import SeedError
+        from audit.waivers_file import load_waivers
 
         try:
             return load_waivers(self.waivers_path)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit.seeds import read_toml, toml_key_line
+from audit.config_files import read_toml, toml_key_line
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -90,8 +90,8 @@ TYPE_WORDS = {
 # too, see env_name): a variable of neither list is a misspelling, and is warned about.
 OTHER_VARIABLES = (
     "GOVAUDIT_CONFIG",  # govaudit run --config
-    "GOVAUDIT_SEEDS",  # a seeds folder of one's own (audit/seeds.py)
-    "GOVAUDIT_DATA_DIR",  # state govaudit writes (audit/seeds.py)
+    "GOVAUDIT_SEEDS",  # a seeds folder of one's own (audit/config_files.py)
+    "GOVAUDIT_DATA_DIR",  # state govaudit writes (audit/config_files.py)
     "GOVAUDIT_CHROMIUM",  # the browser of `govaudit a11y`
     "GOVAUDIT_WAYBACK",  # pywb's `wayback` for the demo's web archive (govaudit/replay_archive.py)
     "GOVAUDIT_BATCH_UNITS",  # units per write transaction (crawler/crawl_process.py)

@@ -310,7 +310,7 @@ class PeriodicJob:
     # ---------------------------------------------------------------- steps
 
     def registry_files(self) -> list[Path]:
-        from audit.seeds import bundled_registry_files
+        from audit.config_files import bundled_registry_files
 
         files: list[Path] = []
         for entry in self.config["registry"]:
@@ -641,7 +641,7 @@ class PeriodicJob:
         from collections import Counter
 
         from audit.audit_run import run_audit
-        from audit.seeds import SEEDS_DIR
+        from audit.config_files import SEEDS_DIR
 
         assert self.job is not None
         crawl_run = self.job.state.get("crawl_run")

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from audit.agencies_file import AgencySeed, load_agencies
 from audit.audit_run import judge_guidelines
 from audit.export import (
     JobProgress,
@@ -31,7 +32,7 @@ from audit.export import (
 from audit.guidelines import checks_at, tally
 from audit.inventory import SnapshotNotFound, entry_rows, find_snapshot
 from audit.models import AuditRun, CrawlRun, RegistrySnapshot
-from audit.seeds import AgencySeed, Policy, load_agencies, load_policy
+from audit.policy_file import Policy, load_policy
 from reports.display import iso, json_safe, parse_day, shown_path
 
 

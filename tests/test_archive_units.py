@@ -28,7 +28,7 @@ from audit.freeze import (
 )
 from audit.models import CrawlRun, CrawlTask
 from audit.plan_status import PlanPolicy, facts_from_rows, judge_plan
-from audit.seeds import FreezeWindow, load_policy
+from audit.policy_file import FreezeWindow, load_policy
 from audit.site_status import EndpointObservation, classify_site, could_not_check
 from crawler.archive import (
     Archive,

@@ -33,8 +33,9 @@ from audit.freeze import (
     freeze_table,
     waiver_status,
 )
+from audit.policy_file import FreezeWindow, Policy
 from audit.rules import RULES
-from audit.seeds import FreezeWindow, Policy, Waiver
+from audit.waivers_file import Waiver
 
 D = dt.date
 FETCHED = dt.datetime(2026, 9, 1, 12, 0, 0)
@@ -610,7 +611,7 @@ def test_a_federal_freeze_does_not_judge_other_domain_types() -> None:
     from audit.audit_run import evaluate
     from audit.findings import AuditInput
     from audit.freeze import RdapView, SnapshotView
-    from audit.seeds import load_policy
+    from audit.policy_file import load_policy
 
     before = SnapshotView(1, _dt.date(2010, 1, 1), "full-2010.csv", "full", frozenset())
     after = SnapshotView(
@@ -632,7 +633,7 @@ def test_a_federal_freeze_does_not_judge_other_domain_types() -> None:
         return {f.domain or "" for f in evaluate(data, ["freeze-registration"])}
 
     assert flagged(load_policy()) == {"fed.gov"}
-    from audit.seeds import Policy
+    from audit.policy_file import Policy
 
     everyone = load_policy()
     everyone = Policy(

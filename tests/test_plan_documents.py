@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from audit.seeds import load_policy
+from audit.policy_file import load_policy
 from crawler.parsing.document_text import sniff_format
 from crawler.parsing.plan import extract_text, find_frames
 from crawler.parsing.word97 import Word97Error, word97_text

@@ -19,6 +19,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import insert, select
 
+from audit.agencies_file import AgencySeed
 from audit.db import Database
 from audit.export import (
     FINDING_COLUMNS,
@@ -42,7 +43,6 @@ from audit.models import (
     RegistrySnapshot,
     SiteObservation,
 )
-from audit.seeds import AgencySeed
 from reports.render import INVENTORY_COLUMNS, render_report
 
 XSS_TITLE = "<script>alert(1)</script>"

@@ -12,8 +12,8 @@ from typing import Any
 
 from audit.audit_run import run_audit
 from audit.findings import AuditInput
+from audit.policy_file import load_policy
 from audit.rules import RULES, site_unreachable
-from audit.seeds import load_policy
 from tests.test_report_html import make_db
 
 

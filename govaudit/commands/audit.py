@@ -40,7 +40,7 @@ def audit(
     app.use_seeds(policy, waivers)
     if ctx.invoked_subcommand is not None:
         return
-    from audit.seeds import SEEDS_DIR
+    from audit.config_files import SEEDS_DIR
 
     waivers_file = str(app.waivers_path or SEEDS_DIR / "waivers.csv")
     from audit.export import NoData

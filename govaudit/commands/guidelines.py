@@ -14,7 +14,8 @@ from govaudit.output import emit
 
 
 def _load(path: Path) -> Any:
-    from audit.seeds import SeedError, load_policy
+    from audit.config_files import SeedError
+    from audit.policy_file import load_policy
 
     try:
         return load_policy(path)

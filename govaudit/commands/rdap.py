@@ -26,7 +26,7 @@ def refresh_bootstrap(app: App, url: str) -> Path:
     import os
     import urllib.request
 
-    from audit.seeds import writable_seed_path
+    from audit.config_files import writable_seed_path
 
     target = writable_seed_path(
         str(app.policy.section("rdap").get("bootstrap_file", "rdap-dns.json"))
