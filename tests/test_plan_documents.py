@@ -555,7 +555,7 @@ def test_no_reason_is_a_list_of_urls() -> None:
 
 
 def test_exported_elements_of_an_unread_plan_are_null_not_false() -> None:
-    from audit.export import plan_row
+    from audit.plan_rows import plan_row
 
     pages = {
         **standard_site("alpha.gov"),

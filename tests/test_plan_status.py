@@ -17,7 +17,6 @@ from click.testing import CliRunner
 from sqlalchemy import insert, select
 
 from audit.db import Database
-from audit.export import plan_row, plans_rows
 from audit.findings import AuditInput
 from audit.models import (
     AuditRun,
@@ -29,6 +28,7 @@ from audit.models import (
     PlanCheck,
     PlanDocument,
 )
+from audit.plan_rows import plan_row, plans_rows
 from audit.plan_status import lateness
 from audit.plan_text import DateMention, date_mentions, find_stated_date, stated_date
 from audit.policy_file import load_policy

@@ -43,7 +43,7 @@ def audit(
     from audit.config_files import SEEDS_DIR
 
     waivers_file = str(app.waivers_path or SEEDS_DIR / "waivers.csv")
-    from audit.export import NoData
+    from audit.run_selection import NoData
 
     try:
         audit_id, drafts, data = run_audit(app.db, app.policy, app.waivers, run_id, waivers_file)
@@ -76,8 +76,8 @@ def audit(
 
 def _seen_as(app: App, run_id: int | None) -> str | None:
     """ "as archived near DATE" for an audit of a crawl of web archives, else None."""
-    from audit.export import seen_as
     from audit.models import CrawlRun
+    from audit.run_selection import seen_as
 
     if run_id is None:
         return None

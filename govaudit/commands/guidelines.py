@@ -73,7 +73,6 @@ def guidelines(
     compares two with `--compare OLD.toml NEW.toml`.
     """
     from audit.audit_run import judge_guidelines
-    from audit.export import NoData
     from audit.guidelines import (
         AGENCY_COLUMNS,
         COMPARE_COLUMNS,
@@ -85,6 +84,7 @@ def guidelines(
     from audit.guidelines import (
         compare as compare_results,
     )
+    from audit.run_selection import NoData
 
     app: App = ctx.obj
     if compare:
