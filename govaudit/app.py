@@ -87,14 +87,27 @@ class App:
         except SeedError as exc:
             fail_input(str(exc))
 
+    def check_files(self) -> None:
+        """Read every file named by --policy, --agencies or --waivers now, so that a bad one
+        is refused (exit 2, `file:line: what is wrong`) when the command starts, whether or
+        not the command goes on to read it. The bundled seeds are read only when needed."""
+        if self.policy_path is not None:
+            _ = self.policy
+        if self.agencies_path is not None:
+            _ = self.agencies
+        if self.waivers_path is not None:
+            _ = self.waivers
+
     def use_seeds(self, policy: Path | None = None, waivers: Path | None = None) -> None:
-        """Lay a command's own --policy/--waivers over the global ones."""
+        """Lay a command's own --policy/--waivers over the global ones (and check them now)."""
         if policy is not None:
             self.policy_path = policy
             self.__dict__.pop("policy", None)
+            _ = self.policy
         if waivers is not None:
             self.waivers_path = waivers
             self.__dict__.pop("waivers", None)
+            _ = self.waivers
 
 
 pass_app = click.make_pass_decorator(App)

@@ -112,6 +112,10 @@ def cli(
         for line in unknown_variable_warnings():
             click.echo(f"govaudit: warning: {line}", err=True)
     ctx.obj = app
+    # `govaudit run` checks them itself, after its --config, so that even a refused run ends
+    # with its JSON summary line.
+    if ctx.invoked_subcommand != "run":
+        app.check_files()
     # Closing the last connection lets SQLite fold its WAL back into the file, so the file
     # on disk is complete (and unchanged by a refused command) when govaudit exits.
     ctx.call_on_close(lambda: app._db.dispose() if app._db is not None else None)
