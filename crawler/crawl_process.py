@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from audit.db import Database
 from audit.models import CrawlRun, CrawlTask, Domain, RegistryEntry, RegistrySnapshot
+from audit.test_hooks import WARC_MAX_BYTES
 from crawler.settings import scrapy_settings
 
 
@@ -155,8 +156,8 @@ def warc_settings(
         "GOVAUDIT_WORKER": str(worker),
         "GOVAUDIT_WARC_RUN_SETTINGS": run_settings,
     }
-    if os.environ.get("GOVAUDIT_WARC_MAX_BYTES"):  # tests rotate small files
-        out["GOVAUDIT_WARC_MAX_BYTES"] = int(os.environ["GOVAUDIT_WARC_MAX_BYTES"])
+    if os.environ.get(WARC_MAX_BYTES):  # tests rotate small files
+        out["GOVAUDIT_WARC_MAX_BYTES"] = int(os.environ[WARC_MAX_BYTES])
     return out
 
 

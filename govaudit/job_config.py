@@ -87,7 +87,8 @@ TYPE_WORDS = {
 
 
 # GOVAUDIT_* variables read elsewhere than the run configuration (whose keys are variables
-# too, see env_name): a variable of neither list is a misspelling, and is warned about.
+# too, see env_name): a variable of neither list, nor of the test suite's
+# (audit/test_hooks.py), is a misspelling, and is warned about.
 OTHER_VARIABLES = (
     "GOVAUDIT_CONFIG",  # govaudit run --config
     "GOVAUDIT_SEEDS",  # a seeds folder of one's own (audit/config_files.py)
@@ -95,18 +96,15 @@ OTHER_VARIABLES = (
     "GOVAUDIT_CHROMIUM",  # the browser of `govaudit a11y`
     "GOVAUDIT_WAYBACK",  # pywb's `wayback` for the demo's web archive (govaudit/replay_archive.py)
     "GOVAUDIT_BATCH_UNITS",  # units per write transaction (crawler/crawl_process.py)
-    "GOVAUDIT_WARC_MAX_BYTES",  # WARC file rotation size (tests)
     "GOVAUDIT_SCRAPY_LOG_LEVEL",  # set by `govaudit run` for its crawler processes
     "GOVAUDIT_SCRAPY_LOG_FILE",
-    "GOVAUDIT_JOB_HOLD",  # tests: hold the periodic job at a step
-    "GOVAUDIT_TEST_DNS",  # tests: stub DNS answers (crawler/resolver.py)
-    "GOVAUDIT_TEST_PG_URL",  # tests: the PostgreSQL server (.ci/services.sh)
-    "GOVAUDIT_DOTGOV_DATA",  # tests and benchmarks: the real registry snapshots
 )
+# The test suite's variables (audit/test_hooks.py) are read too, but are no configuration:
+# never listed to users, and never warned about.
 
 
 def known_variables() -> list[str]:
-    """Every GOVAUDIT_* variable govaudit reads."""
+    """Every GOVAUDIT_* variable of govaudit's configuration (not the test suite's)."""
     return sorted({env_name(key) for key in _keys()} | set(OTHER_VARIABLES))
 
 
@@ -116,10 +114,12 @@ def unknown_variable_warnings(environ: dict[str, str] | None = None) -> list[str
     import difflib
 
     environ = dict(os.environ if environ is None else environ)
+    from audit.test_hooks import TEST_VARIABLES
+
     known = known_variables()
     lines = []
     for name in sorted(n for n in environ if n.upper().startswith("GOVAUDIT_")):
-        if name in known:
+        if name in known or name in TEST_VARIABLES:
             continue
         close = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.7)
         hint = f"did you mean {close[0]}? " if close else ""

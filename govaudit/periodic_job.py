@@ -55,7 +55,6 @@ REGISTRY_KEYS = {"files": 0, "loaded": 0, "unchanged": 0, "failed": 0, "newest_s
 # Test hook: hold (sleep until killed) at a named point, so tests can SIGKILL a job inside a
 # step deterministically: "audit-written" (audit stored, job not told) or "report-written"
 # (report rendered, `latest` not switched yet).
-HOLD_ENV = "GOVAUDIT_JOB_HOLD"
 
 Tick = Callable[[Any, float], None]
 
@@ -92,8 +91,11 @@ class JobResult:
 
 
 def _hold(point: str, log: logging.Logger) -> None:
-    if os.environ.get(HOLD_ENV) == point:
-        log.info("holding at %s (%s is set)", point, HOLD_ENV)
+    """A test hook (audit/test_hooks.py): the job waits here to be killed."""
+    from audit.test_hooks import JOB_HOLD
+
+    if os.environ.get(JOB_HOLD) == point:
+        log.info("holding at %s (%s is set)", point, JOB_HOLD)
         while True:
             time.sleep(3600)
 
