@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.config_files import SEEDS_DIR, SeedError, read_toml, toml_key_line
+from audit.crawl_settings import policy_bounds, policy_schema
 
 
 class _ValidatedElsewhere:
@@ -45,19 +46,7 @@ POLICY_SCHEMA: dict[str, Any] = {
         "soft_404_threshold": float,
         "inline_min_elements": int,
     },
-    "crawl": {
-        "user_agent": str,
-        "max_pages_per_site": int,
-        "max_depth": int,
-        "concurrent_requests": int,
-        "concurrent_requests_per_host": int,
-        "max_open_units": int,
-        "download_timeout": float,
-        "download_maxsize": int,
-        "obey_robots": bool,
-        "retry_times": int,
-        "autothrottle": bool,
-    },
+    "crawl": policy_schema(),
     "rdap": {"bootstrap_file": str, "base_url": str},
     # `crawl --archive`: how far from the as-of date a capture may be, and how gently the
     # archive (one host) is asked.
@@ -97,14 +86,7 @@ _TYPE_NAMES = {
 # Ranges of numeric settings: (minimum, maximum), None for no bound. A crawl with zero
 # requests per host would never end; a negative page budget means nothing.
 BOUNDS: dict[tuple[str, str], tuple[float | None, float | None]] = {
-    ("crawl", "max_pages_per_site"): (1, None),
-    ("crawl", "max_depth"): (0, None),
-    ("crawl", "concurrent_requests"): (1, None),
-    ("crawl", "concurrent_requests_per_host"): (1, None),
-    ("crawl", "max_open_units"): (1, None),
-    ("crawl", "download_timeout"): (0.1, None),
-    ("crawl", "download_maxsize"): (1024, None),
-    ("crawl", "retry_times"): (0, 20),
+    **policy_bounds(),
     ("plans", "max_document_bytes"): (1024, None),
     ("plans", "follow_depth"): (0, 5),
     ("plans", "soft_404_threshold"): (0.0, 1.0),

@@ -373,11 +373,12 @@ async def _coordinate(
 
 def serve(
     db_url: str,
-    concurrency: int,
+    parallel_batches: int,
     verbose: int = 0,
     stalled_after: float = DEFAULT_STALLED_AFTER,
 ) -> None:
-    """Run a worker until SIGINT/SIGTERM: `concurrency` batches (crawler processes) at once."""
+    """Run a worker until SIGINT/SIGTERM: `parallel_batches` batches (crawler processes) at
+    once (`govaudit worker --concurrency`)."""
     if not logging.getLogger().handlers:
         # Recovered batches and failed attempts are what an operator reads in the journal.
         logging.basicConfig(
@@ -387,18 +388,18 @@ def serve(
     db = Database(db_url)
     _ = db.engine  # govaudit's own schema, migrated under its lock
     ensure_schema(db_url)
-    asyncio.run(_serve(db, concurrency, verbose, stalled_after))
+    asyncio.run(_serve(db, parallel_batches, verbose, stalled_after))
 
 
-async def _serve(db: Database, concurrency: int, verbose: int, stalled_after: float) -> None:
-    app = make_app(db.url, pool_size=concurrency + 4)
+async def _serve(db: Database, parallel_batches: int, verbose: int, stalled_after: float) -> None:
+    app = make_app(db.url, pool_size=parallel_batches + 4)
     slots = CrawlerSlots(db, verbose)
     async with app.open_async():
         recovery = asyncio.create_task(_recover_stalled(app, stalled_after))
         try:
             await app.run_worker_async(
                 queues=[QUEUE],
-                concurrency=concurrency,
+                concurrency=parallel_batches,
                 name=f"{socket.gethostname()}:{os.getpid()}",
                 wait=True,
                 update_heartbeat_interval=stalled_after / 3,

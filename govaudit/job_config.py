@@ -14,8 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from audit.config_files import read_toml, toml_key_line
+from audit.crawl_settings import job_settings
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _crawl_setting(key: str) -> tuple[str, None]:
+    """The type word of a [crawl] key, from the crawl settings' one description."""
+    return ({str: "str", int: "int", float: "float", bool: "bool"}[job_settings()[key].kind], None)
+
 
 # key -> (type, default). Tables are one level deep. "path"/"paths" are strings resolved
 # against the file's folder.
@@ -41,15 +48,16 @@ SCHEMA: dict[str, Any] = {
     "warc": ("bool", False),
     "warc_dir": ("path", None),
     "batch_size": ("int", 32),
+    # Crawl settings as described in audit/crawl_settings.py (None: the policy's [crawl]).
     "crawl": {
-        "user_agent": ("str", None),
+        "user_agent": _crawl_setting("user_agent"),
         "contact": ("str", None),
-        "concurrency": ("int", None),
-        "per_host": ("int", None),
-        "timeout": ("float", None),
-        "max_pages_per_site": ("int", None),
-        "max_depth": ("int", None),
-        "obey_robots": ("bool", None),
+        "concurrency": _crawl_setting("concurrency"),
+        "per_host": _crawl_setting("per_host"),
+        "timeout": _crawl_setting("timeout"),
+        "max_pages_per_site": _crawl_setting("max_pages_per_site"),
+        "max_depth": _crawl_setting("max_depth"),
+        "obey_robots": _crawl_setting("obey_robots"),
         # also crawl every website of the inventory (`crawl --websites`) after the domains
         "websites": ("bool", False),
     },
@@ -67,8 +75,10 @@ SCHEMA: dict[str, Any] = {
         "window_days": ("int", None),
     },
 }
-MINIMUM = {"retention": 2, "workers": 1, "crawl.concurrency": 1, "crawl.per_host": 1}
-MINIMUM.update({"crawl.timeout": 0.1, "crawl.max_pages_per_site": 1, "crawl.max_depth": 0})
+MINIMUM: dict[str, float] = {"retention": 2, "workers": 1}
+MINIMUM.update(
+    {f"crawl.{k}": s.minimum for k, s in job_settings().items() if s.minimum is not None}
+)
 MINIMUM.update({"lock.stale_after": 10, "a11y_concurrency": 1, "a11y_timeout": 1})
 MINIMUM.update({"batch_size": 1, "archive.window_days": 0})
 MINIMUM.update({"dns_timeout": 0.1, "dns_concurrency": 1})
@@ -140,19 +150,10 @@ class JobConfig:
         return self.values[key]
 
     def crawl_overrides(self) -> dict[str, Any]:
-        """The [crawl] keys given, in the policy's [crawl] words (see crawler/settings.py)."""
-        names = {
-            "user_agent": "user_agent",
-            "concurrency": "concurrent_requests",
-            "per_host": "concurrent_requests_per_host",
-            "timeout": "download_timeout",
-            "max_pages_per_site": "max_pages_per_site",
-            "max_depth": "max_depth",
-            "obey_robots": "obey_robots",
-        }
+        """The [crawl] keys given, by their settings' names (audit/crawl_settings.py)."""
         return {
-            policy_key: self.values[f"crawl.{key}"]
-            for key, policy_key in names.items()
+            setting.name: self.values[f"crawl.{key}"]
+            for key, setting in job_settings().items()
             if self.values[f"crawl.{key}"] is not None
         }
 

@@ -407,21 +407,20 @@ class PeriodicJob:
                 TaskSpec("open", a.agency, a.primary_domain, a.agency) for a in self.app.agencies
             ]
             assert self.job is not None
-            settings = {
-                "jobs": list(JOBS),
-                "crawl": self.crawl_settings(),
-                "plans": self.app.policy.section("plans"),
-                "keep_evidence": False,
-                "policy_sources": list(self.app.policy.sources),
-                "selection": {"domains": [], "agency": None, "limit": None},
-                "job_run": [self.job.id, "crawl_run"],
-                # WARC evidence (`crawl --warc`): `warc = true`, files in `warc_dir` (default
-                # the data directory's warc/).
-                "warc": bool(self.config["warc"]),
-                "warc_dir": self.config["warc_dir"] if self.config["warc"] else None,
-            }
-            if self.config["archive.urls"]:
-                settings["archive"] = self.archive_settings()
+            from govaudit.run_settings import crawl_run_settings
+
+            # WARC evidence (`crawl --warc`): `warc = true`, files in `warc_dir` (default the
+            # data directory's warc/).
+            settings = crawl_run_settings(
+                self.app.policy,
+                JOBS,
+                self.crawl_settings(),
+                keep_evidence=False,
+                job_run=[self.job.id, "crawl_run"],
+                warc=bool(self.config["warc"]),
+                warc_dir=self.config["warc_dir"],
+                archive=self.archive_settings() if self.config["archive.urls"] else None,
+            )
             settings = json.loads(mask_passwords(json.dumps(settings, default=str)))
             run_id = create_run(self.app.db, snapshot_id, settings, tasks)
             self._save(crawl_run=run_id)

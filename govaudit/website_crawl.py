@@ -106,15 +106,17 @@ def job_website_crawl(job: Any, domain_run_id: int) -> dict[str, Any]:
     run_id = job._job_crawl_run("websites_run")
     if run_id is None:
         snapshot_id, jobs, tasks = website_selection(job.app)
-        settings = {
-            "jobs": jobs,
-            "crawl": website_crawl_settings(job.crawl_settings()),
-            "policy_sources": list(job.app.policy.sources),
-            "selection": {"domains": [], "agency": None, "limit": None},
-            "job_run": [job.job.id, "websites_run"],
-            "warc": bool(job.config["warc"]),
-            "warc_dir": job.config["warc_dir"] if job.config["warc"] else None,
-        }
+        from govaudit.run_settings import crawl_run_settings
+
+        settings = crawl_run_settings(
+            job.app.policy,
+            jobs,
+            website_crawl_settings(job.crawl_settings()),
+            plans=False,
+            job_run=[job.job.id, "websites_run"],
+            warc=bool(job.config["warc"]),
+            warc_dir=job.config["warc_dir"],
+        )
         settings = json.loads(mask_passwords(json.dumps(settings, default=str)))
         run_id = create_run(job.app.db, snapshot_id, settings, tasks)
         job._save(websites_run=run_id)
