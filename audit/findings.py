@@ -9,7 +9,8 @@ from typing import Any
 
 from audit.domain_names import domain_kind
 from audit.freeze import FirstCapture, FreezeRow, RdapView, SnapshotView, freeze_table
-from audit.seeds import Policy, Waiver
+from audit.policy_file import Policy
+from audit.waivers_file import Waiver
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class AuditInput:
     # domain -> (agency, federal?) for every domain any snapshot lists, newest entry wins
     registry: dict[str, tuple[str | None, bool]]
     rdap: dict[str, RdapView]
-    # the latest site crawl: run id and per-domain sites rows (audit.export.site_row)
+    # the latest site crawl: run id and per-domain sites rows (audit.site_rows.site_row)
     crawl_run_id: int | None = None
     sites: list[dict[str, Any]] = field(default_factory=list)
     # unlisted .gov domain -> evidence of where the crawl saw it linked
@@ -44,7 +45,7 @@ class AuditInput:
     first_captures: dict[str, FirstCapture] = field(default_factory=dict)
     # domain -> first crawl that saw it alive {"run": id, "fetched_at": iso}
     first_alive: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # the latest /open crawl: plan rows (audit.export.plan_row)
+    # the latest /open crawl: plan rows (audit.plan_rows.plan_row)
     open_run_id: int | None = None
     plans: list[dict[str, Any]] = field(default_factory=list)
     # agency -> its judged plan check (audit.plan_status.check_fields), for plan_check

@@ -1,6 +1,6 @@
 """Fleet-wide figures for the .gov guidelines task force (the report's guidelines table).
 
-Pure functions over `audit.export` site rows and `audit.inventory` entry rows. "Couldn't
+Pure functions over `audit.site_rows` site rows and `audit.inventory` entry rows. "Couldn't
 check" is never "absent": sites that did not answer (unreachable) or refused to be checked
 (blocked, robots.txt) are left out of every denominator but `all`, and each figure states
 its denominator and the policy it comes from.

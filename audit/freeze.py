@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from audit.seeds import FreezeWindow, Waiver
+from audit.policy_file import FreezeWindow
+from audit.waivers_file import Waiver
 
 # Classification words (public interface).
 IN_FREEZE = "in-freeze"

@@ -1,7 +1,7 @@
 """The predicates a guideline check may use (`test = "..."` in `[[guidelines.checks]]`).
 
 Each predicate is a small pure function over one site's stored facts (`SiteFacts`, gathered
-by audit/runner.py from the crawl) and the check's arguments, returning a `Verdict`: pass,
+by audit/audit_run.py from the crawl) and the check's arguments, returning a `Verdict`: pass,
 fail or couldn't check, with evidence (the matching link, header or file, or the reason).
 A fact the stored crawl did not collect is "couldn't check", never "fail". Patterns are
 Python regular expressions, matched case-insensitively anywhere in the text (re.search).

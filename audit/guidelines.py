@@ -1,7 +1,7 @@
 """Guideline checks judged over stored observations: per site pass / fail / not applicable /
 couldn't check with evidence, tallied per check and per agency, and two drafts compared.
 
-Pure functions: the runner (audit/runner.py) gathers each site's facts from the store and
+Pure functions: the audit run (audit/audit_run.py) gathers each site's facts from the store and
 hands them over one site at a time; nothing here reads the database or the web.
 """
 
@@ -20,7 +20,7 @@ from audit.guideline_predicates import (
     PREDICATES,
     SiteFacts,
 )
-from audit.seeds import GuidelineCheck
+from audit.policy_file import GuidelineCheck
 
 NO_AGENCY = "(no agency)"
 COUNT_KEYS = {PASS: "pass", FAIL: "fail", COULDNT_CHECK: "couldnt_check"}

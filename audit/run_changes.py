@@ -1,8 +1,9 @@
 """What changed from one run to the next: sites, plan statuses, findings.
 
-Pure functions over rows already read from the store (`audit.export` sites, plans and
-findings rows); the report only displays what they return. Every result is either
-`{"available": False, "reason": ...}` (nothing to compare with) or the comparison itself.
+Pure functions over rows already read from the store (`audit.site_rows` sites,
+`audit.plan_rows` plans and `audit.export` findings rows); the report only displays what
+they return. Every result is either `{"available": False, "reason": ...}` (nothing to
+compare with) or the comparison itself.
 
 A partial crawl run (a named run that did not finish) proves nothing about the sites it did
 not reach: it has new and changed sites, but never "removed" ones.
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from audit.export import JobProgress
+from audit.run_selection import JobProgress
 
 Row = dict[str, Any]
 

@@ -10,8 +10,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from audit.export import NoData, endpoints_by_domain, latest_run, masked, site_row
 from audit.models import CrawlRun, CrawlTask, EndpointObservation, SiteObservation
+from audit.run_selection import NoData, latest_run
+from audit.site_rows import endpoints_by_domain, site_row
+from audit.url_secrets import masked
 from audit.website_inventory import website_rows
 from audit.website_status import candidate, classify_website, retire_status
 

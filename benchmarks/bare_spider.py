@@ -25,7 +25,7 @@ from crawler.settings import MIN_DOWNLOAD_DELAY
 
 
 def share_of(domain: str, workers: int) -> int:
-    """The same split of domains over processes as crawler.worker.share_of."""
+    """The same split of domains over processes as crawler.crawl_process.share_of."""
     return int(hashlib.sha256(domain.encode()).hexdigest()[:8], 16) % max(1, workers)
 
 

@@ -435,7 +435,9 @@ def govaudit_crawl(
     command += ["--all-types"]
     if jobs:
         command += ["--only", jobs]
-    wall, cpu, web, sampler = timed_tree(command, fleet.env(), fleet, "crawler.worker", progress)
+    wall, cpu, web, sampler = timed_tree(
+        command, fleet.env(), fleet, "crawler.crawl_process", progress
+    )
     stats = crawl_stats(db)
     return (
         CrawlRunResult(
@@ -749,7 +751,7 @@ def _distributed_crawl_into(
         worker_cpu0 = tree_cpu(worker.pid)
         command = [GOVAUDIT, "--db", db, "crawl", "--distributed", "--timeout", "30"]
         command += ["--all-types", "--only", "sites", "--batch-size", str(batch_size)]
-        wall, cpu, web, _ = timed_tree(command, fleet.env(), fleet, "crawler.worker")
+        wall, cpu, web, _ = timed_tree(command, fleet.env(), fleet, "crawler.crawl_process")
         cpu += tree_cpu(worker.pid) - worker_cpu0
         stats = crawl_stats(db)
         return CrawlRunResult(wall, stats["requests"], cpu, web)

@@ -134,7 +134,7 @@ def website_crawl(db_path: Path, fleet: Fleet, workers: int) -> tuple[CrawlRunRe
     command = [GOVAUDIT, "--db", db, "crawl", "--websites", "--workers", str(workers)]
     command += ["--timeout", "30"]
     wall, cpu, web, sampler = timed_tree(
-        command, fleet.env(), fleet, "crawler.worker", finished_domains(db_path)
+        command, fleet.env(), fleet, "crawler.crawl_process", finished_domains(db_path)
     )
     stats = crawl_stats(db)
     return (

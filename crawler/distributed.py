@@ -3,7 +3,7 @@
 The unit of distribution is the `crawl_task` row (a domain, or an agency for /open). The
 coordinator (`govaudit crawl --distributed`) puts a run's pending tasks into the queue in
 small batches and waits; every `govaudit worker` takes batches and hands each one to one of
-its crawler processes (`python -m crawler.worker --serve`, kept between batches): the same
+its crawler processes (`python -m crawler.crawl_process --serve`, kept between batches): the same
 spiders and pipeline as a local crawl. One process owns a domain while it crawls it, so the
 per-host limit holds across the fleet with no shared rate limiter.
 
@@ -35,7 +35,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from audit.db import Database
-from crawler.run import WEBSITES_JOB, PageTally, RunProgress, progress, set_status
+from crawler.crawl_run import WEBSITES_JOB, PageTally, RunProgress, progress, set_status
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def make_app(db_url: str, pool_size: int = 4) -> procrastinate.App:
 
 
 class CrawlerSlots:
-    """A worker's crawler processes (`python -m crawler.worker --serve`), one per batch
+    """A worker's crawler processes (`python -m crawler.crawl_process --serve`), one per batch
     running at once, kept between batches so Scrapy starts once per slot, not per batch."""
 
     def __init__(self, db: Database, verbose: int) -> None:
@@ -206,7 +206,7 @@ class CrawlerSlots:
 
     async def _start(self) -> asyncio.subprocess.Process:
         # The database URL (and its password) in the environment, never on a command line.
-        command = [sys.executable, "-m", "crawler.worker", "--serve"]
+        command = [sys.executable, "-m", "crawler.crawl_process", "--serve"]
         return await asyncio.create_subprocess_exec(
             *command,
             "--verbose",
@@ -373,11 +373,12 @@ async def _coordinate(
 
 def serve(
     db_url: str,
-    concurrency: int,
+    parallel_batches: int,
     verbose: int = 0,
     stalled_after: float = DEFAULT_STALLED_AFTER,
 ) -> None:
-    """Run a worker until SIGINT/SIGTERM: `concurrency` batches (crawler processes) at once."""
+    """Run a worker until SIGINT/SIGTERM: `parallel_batches` batches (crawler processes) at
+    once (`govaudit worker --concurrency`)."""
     if not logging.getLogger().handlers:
         # Recovered batches and failed attempts are what an operator reads in the journal.
         logging.basicConfig(
@@ -387,18 +388,18 @@ def serve(
     db = Database(db_url)
     _ = db.engine  # govaudit's own schema, migrated under its lock
     ensure_schema(db_url)
-    asyncio.run(_serve(db, concurrency, verbose, stalled_after))
+    asyncio.run(_serve(db, parallel_batches, verbose, stalled_after))
 
 
-async def _serve(db: Database, concurrency: int, verbose: int, stalled_after: float) -> None:
-    app = make_app(db.url, pool_size=concurrency + 4)
+async def _serve(db: Database, parallel_batches: int, verbose: int, stalled_after: float) -> None:
+    app = make_app(db.url, pool_size=parallel_batches + 4)
     slots = CrawlerSlots(db, verbose)
     async with app.open_async():
         recovery = asyncio.create_task(_recover_stalled(app, stalled_after))
         try:
             await app.run_worker_async(
                 queues=[QUEUE],
-                concurrency=concurrency,
+                concurrency=parallel_batches,
                 name=f"{socket.gethostname()}:{os.getpid()}",
                 wait=True,
                 update_heartbeat_interval=stalled_after / 3,

@@ -9,9 +9,9 @@ fails the lookup with `ForbiddenAddressError` when the address is not globally r
 Through a configured proxy the crawler resolves only the proxy's own name: the proxy
 resolves the sites' names, so there the check belongs to the proxy.
 
-`GOVAUDIT_TEST_DNS` (a JSON object, name -> address) answers chosen names without asking the
-system resolver; the answers are checked like any other, so it can only make lookups fail.
-The test suite uses it to make .gov names resolve to forbidden addresses.
+`GOVAUDIT_TEST_DNS`, a test hook (audit/test_hooks.py), answers chosen names without asking
+the system resolver; the answers are checked like any other, so it can only make lookups
+fail. The test suite uses it to make .gov names resolve to forbidden addresses.
 """
 
 from __future__ import annotations
@@ -29,9 +29,10 @@ from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 
+from audit.test_hooks import TEST_DNS
 from crawler.fetch_errors import FORBIDDEN_ADDRESS as REFUSAL
 
-TEST_DNS_ENV = "GOVAUDIT_TEST_DNS"
+TEST_DNS_ENV = TEST_DNS
 
 
 class ForbiddenAddressError(DNSLookupError):

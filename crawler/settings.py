@@ -1,8 +1,12 @@
-"""Scrapy settings for govaudit's spiders, built from the policy's [crawl] section."""
+"""Scrapy settings for govaudit's spiders, built from a run's crawl settings (the policy's
+[crawl] section with the command's or the run configuration's overrides; every setting, its
+default and bounds are described once in audit/crawl_settings.py)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from audit.crawl_settings import crawl_defaults
 
 BOT_NAME = "govaudit"
 # Idle connections are closed after this (crawler/download_handler.py says why).
@@ -11,24 +15,7 @@ IDLE_CONNECTION_SECONDS = 15.0
 MIN_DOWNLOAD_DELAY = 0.001
 SPIDER_MODULES = ["crawler.spiders"]
 
-DEFAULTS: dict[str, Any] = {
-    "user_agent": "govaudit/0.1 (+https://github.com/govaudit/govaudit)",
-    "max_pages_per_site": 50,
-    "max_depth": 2,
-    "concurrent_requests": 64,
-    "concurrent_requests_per_host": 2,
-    "download_timeout": 20.0,
-    "download_maxsize": 10 * 1024 * 1024,
-    "obey_robots": True,
-    "retry_times": 2,
-    "autothrottle": True,
-    "ca_bundle": None,
-    # units (domains, agencies) open at once in one process; default 4 x concurrent_requests
-    "max_open_units": None,
-    # requests in flight to all hosts of one registered domain (0: off; each domain then has
-    # one download slot); the website crawl sets it (crawler/domain_limit.py)
-    "concurrent_requests_per_domain": 0,
-}
+DEFAULTS: dict[str, Any] = crawl_defaults()
 
 
 def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:

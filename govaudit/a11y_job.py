@@ -14,7 +14,9 @@ def a11y_targets(app: App, source_run: int | None) -> tuple[int | None, list[Any
     """Final homepage URLs of the active sites of the newest finished site crawl (or
     `source_run`), and each agency's /open page and plan page when they are HTML: one
     target per URL, with every role it plays (an /open page that is also the plan)."""
-    from audit.export import NoData, latest_run, plans_rows, sites_rows
+    from audit.plan_rows import plans_rows
+    from audit.run_selection import NoData, latest_run
+    from audit.site_rows import sites_rows
     from crawler.a11y import PageTarget, merge_targets
 
     targets: list[PageTarget] = []
@@ -74,7 +76,7 @@ def create_a11y_run(
     extra_settings: dict[str, Any] | None = None,
 ) -> int:
     from crawler.a11y import task_key
-    from crawler.run import TaskSpec, create_run
+    from crawler.crawl_run import TaskSpec, create_run
 
     bundle = options.get("ca_bundle")
     settings = {

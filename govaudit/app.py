@@ -12,8 +12,10 @@ import click
 # The store and the seeds (SQLAlchemy, tldextract) are imported when a command first uses
 # them, so that `govaudit --help` and commands that need neither start without them.
 if TYPE_CHECKING:
+    from audit.agencies_file import AgencySeed
     from audit.db import Database
-    from audit.seeds import AgencySeed, Policy, Waiver
+    from audit.policy_file import Policy
+    from audit.waivers_file import Waiver
 
 
 class BadInput(click.ClickException):
@@ -62,7 +64,8 @@ class App:
 
     @cached_property
     def policy(self) -> Policy:
-        from audit.seeds import SeedError, load_policy
+        from audit.config_files import SeedError
+        from audit.policy_file import load_policy
 
         try:
             return load_policy(self.policy_path)
@@ -71,7 +74,8 @@ class App:
 
     @cached_property
     def agencies(self) -> list[AgencySeed]:
-        from audit.seeds import SeedError, load_agencies
+        from audit.agencies_file import load_agencies
+        from audit.config_files import SeedError
 
         try:
             return load_agencies(self.agencies_path)
@@ -80,21 +84,35 @@ class App:
 
     @cached_property
     def waivers(self) -> list[Waiver]:
-        from audit.seeds import SeedError, load_waivers
+        from audit.config_files import SeedError
+        from audit.waivers_file import load_waivers
 
         try:
             return load_waivers(self.waivers_path)
         except SeedError as exc:
             fail_input(str(exc))
 
+    def check_files(self) -> None:
+        """Read every file named by --policy, --agencies or --waivers now, so that a bad one
+        is refused (exit 2, `file:line: what is wrong`) when the command starts, whether or
+        not the command goes on to read it. The bundled seeds are read only when needed."""
+        if self.policy_path is not None:
+            _ = self.policy
+        if self.agencies_path is not None:
+            _ = self.agencies
+        if self.waivers_path is not None:
+            _ = self.waivers
+
     def use_seeds(self, policy: Path | None = None, waivers: Path | None = None) -> None:
-        """Lay a command's own --policy/--waivers over the global ones."""
+        """Lay a command's own --policy/--waivers over the global ones (and check them now)."""
         if policy is not None:
             self.policy_path = policy
             self.__dict__.pop("policy", None)
+            _ = self.policy
         if waivers is not None:
             self.waivers_path = waivers
             self.__dict__.pop("waivers", None)
+            _ = self.waivers
 
 
 pass_app = click.make_pass_decorator(App)

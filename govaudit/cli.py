@@ -15,15 +15,15 @@ from govaudit.commands.audit import audit
 from govaudit.commands.crawl import crawl
 from govaudit.commands.db import db
 from govaudit.commands.demo import demo
+from govaudit.commands.distributed_worker import worker
 from govaudit.commands.dns import dns
 from govaudit.commands.evidence import evidence
 from govaudit.commands.export import export
 from govaudit.commands.guidelines import guidelines
 from govaudit.commands.inventory import inventory
+from govaudit.commands.job import prune, run
 from govaudit.commands.rdap import rdap
 from govaudit.commands.report import report
-from govaudit.commands.run import prune, run
-from govaudit.commands.worker import worker
 
 
 def _version() -> str:
@@ -114,6 +114,10 @@ def cli(
         for line in unknown_variable_warnings():
             click.echo(f"govaudit: warning: {line}", err=True)
     ctx.obj = app
+    # `govaudit run` checks them itself, after its --config, so that even a refused run ends
+    # with its JSON summary line.
+    if ctx.invoked_subcommand != "run":
+        app.check_files()
     # Closing the last connection lets SQLite fold its WAL back into the file, so the file
     # on disk is complete (and unchanged by a refused command) when govaudit exits.
     ctx.call_on_close(lambda: app._db.dispose() if app._db is not None else None)

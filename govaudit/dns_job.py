@@ -56,8 +56,8 @@ def dns_options(
     for `govaudit run`, else the system's resolvers)."""
     import os
 
+    from crawler.crawl_run import default_workers
     from crawler.dns_query import NameserverError, parse_nameserver, system_nameservers
-    from crawler.run import default_workers
 
     if not nameservers and os.environ.get(NAMESERVERS_ENV, "").strip():
         nameservers = [n for n in os.environ[NAMESERVERS_ENV].split(",") if n.strip()]
@@ -90,7 +90,7 @@ def create_dns_run(
     options: dict[str, Any],
     extra_settings: dict[str, Any] | None = None,
 ) -> int:
-    from crawler.run import TaskSpec, create_run
+    from crawler.crawl_run import TaskSpec, create_run
 
     settings = {"jobs": ["dns"], "dns": options, **(extra_settings or {})}
     return create_run(app.db, snapshot_id, settings, [TaskSpec("dns", d, d, a) for d, a in targets])

@@ -13,9 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from audit.seeds import read_toml, toml_key_line
+from audit.config_files import read_toml, toml_key_line
+from audit.crawl_settings import job_settings
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _crawl_setting(key: str) -> tuple[str, None]:
+    """The type word of a [crawl] key, from the crawl settings' one description."""
+    return ({str: "str", int: "int", float: "float", bool: "bool"}[job_settings()[key].kind], None)
+
 
 # key -> (type, default). Tables are one level deep. "path"/"paths" are strings resolved
 # against the file's folder.
@@ -41,15 +48,16 @@ SCHEMA: dict[str, Any] = {
     "warc": ("bool", False),
     "warc_dir": ("path", None),
     "batch_size": ("int", 32),
+    # Crawl settings as described in audit/crawl_settings.py (None: the policy's [crawl]).
     "crawl": {
-        "user_agent": ("str", None),
+        "user_agent": _crawl_setting("user_agent"),
         "contact": ("str", None),
-        "concurrency": ("int", None),
-        "per_host": ("int", None),
-        "timeout": ("float", None),
-        "max_pages_per_site": ("int", None),
-        "max_depth": ("int", None),
-        "obey_robots": ("bool", None),
+        "concurrency": _crawl_setting("concurrency"),
+        "per_host": _crawl_setting("per_host"),
+        "timeout": _crawl_setting("timeout"),
+        "max_pages_per_site": _crawl_setting("max_pages_per_site"),
+        "max_depth": _crawl_setting("max_depth"),
+        "obey_robots": _crawl_setting("obey_robots"),
         # also crawl every website of the inventory (`crawl --websites`) after the domains
         "websites": ("bool", False),
     },
@@ -67,8 +75,10 @@ SCHEMA: dict[str, Any] = {
         "window_days": ("int", None),
     },
 }
-MINIMUM = {"retention": 2, "workers": 1, "crawl.concurrency": 1, "crawl.per_host": 1}
-MINIMUM.update({"crawl.timeout": 0.1, "crawl.max_pages_per_site": 1, "crawl.max_depth": 0})
+MINIMUM: dict[str, float] = {"retention": 2, "workers": 1}
+MINIMUM.update(
+    {f"crawl.{k}": s.minimum for k, s in job_settings().items() if s.minimum is not None}
+)
 MINIMUM.update({"lock.stale_after": 10, "a11y_concurrency": 1, "a11y_timeout": 1})
 MINIMUM.update({"batch_size": 1, "archive.window_days": 0})
 MINIMUM.update({"dns_timeout": 0.1, "dns_concurrency": 1})
@@ -87,26 +97,24 @@ TYPE_WORDS = {
 
 
 # GOVAUDIT_* variables read elsewhere than the run configuration (whose keys are variables
-# too, see env_name): a variable of neither list is a misspelling, and is warned about.
+# too, see env_name): a variable of neither list, nor of the test suite's
+# (audit/test_hooks.py), is a misspelling, and is warned about.
 OTHER_VARIABLES = (
     "GOVAUDIT_CONFIG",  # govaudit run --config
-    "GOVAUDIT_SEEDS",  # a seeds folder of one's own (audit/seeds.py)
-    "GOVAUDIT_DATA_DIR",  # state govaudit writes (audit/seeds.py)
+    "GOVAUDIT_SEEDS",  # a seeds folder of one's own (audit/config_files.py)
+    "GOVAUDIT_DATA_DIR",  # state govaudit writes (audit/config_files.py)
     "GOVAUDIT_CHROMIUM",  # the browser of `govaudit a11y`
     "GOVAUDIT_WAYBACK",  # pywb's `wayback` for the demo's web archive (govaudit/replay_archive.py)
-    "GOVAUDIT_BATCH_UNITS",  # units per write transaction (crawler/worker.py)
-    "GOVAUDIT_WARC_MAX_BYTES",  # WARC file rotation size (tests)
+    "GOVAUDIT_BATCH_UNITS",  # units per write transaction (crawler/crawl_process.py)
     "GOVAUDIT_SCRAPY_LOG_LEVEL",  # set by `govaudit run` for its crawler processes
     "GOVAUDIT_SCRAPY_LOG_FILE",
-    "GOVAUDIT_JOB_HOLD",  # tests: hold the periodic job at a step
-    "GOVAUDIT_TEST_DNS",  # tests: stub DNS answers (crawler/resolver.py)
-    "GOVAUDIT_TEST_PG_URL",  # tests: the PostgreSQL server (.ci/services.sh)
-    "GOVAUDIT_DOTGOV_DATA",  # tests and benchmarks: the real registry snapshots
 )
+# The test suite's variables (audit/test_hooks.py) are read too, but are no configuration:
+# never listed to users, and never warned about.
 
 
 def known_variables() -> list[str]:
-    """Every GOVAUDIT_* variable govaudit reads."""
+    """Every GOVAUDIT_* variable of govaudit's configuration (not the test suite's)."""
     return sorted({env_name(key) for key in _keys()} | set(OTHER_VARIABLES))
 
 
@@ -116,10 +124,12 @@ def unknown_variable_warnings(environ: dict[str, str] | None = None) -> list[str
     import difflib
 
     environ = dict(os.environ if environ is None else environ)
+    from audit.test_hooks import TEST_VARIABLES
+
     known = known_variables()
     lines = []
     for name in sorted(n for n in environ if n.upper().startswith("GOVAUDIT_")):
-        if name in known:
+        if name in known or name in TEST_VARIABLES:
             continue
         close = difflib.get_close_matches(name.upper(), known, n=1, cutoff=0.7)
         hint = f"did you mean {close[0]}? " if close else ""
@@ -141,19 +151,10 @@ class JobConfig:
         return self.values[key]
 
     def crawl_overrides(self) -> dict[str, Any]:
-        """The [crawl] keys given, in the policy's [crawl] words (see crawler/settings.py)."""
-        names = {
-            "user_agent": "user_agent",
-            "concurrency": "concurrent_requests",
-            "per_host": "concurrent_requests_per_host",
-            "timeout": "download_timeout",
-            "max_pages_per_site": "max_pages_per_site",
-            "max_depth": "max_depth",
-            "obey_robots": "obey_robots",
-        }
+        """The [crawl] keys given, by their settings' names (audit/crawl_settings.py)."""
         return {
-            policy_key: self.values[f"crawl.{key}"]
-            for key, policy_key in names.items()
+            setting.name: self.values[f"crawl.{key}"]
+            for key, setting in job_settings().items()
             if self.values[f"crawl.{key}"] is not None
         }
 

@@ -55,7 +55,6 @@ REGISTRY_KEYS = {"files": 0, "loaded": 0, "unchanged": 0, "failed": 0, "newest_s
 # Test hook: hold (sleep until killed) at a named point, so tests can SIGKILL a job inside a
 # step deterministically: "audit-written" (audit stored, job not told) or "report-written"
 # (report rendered, `latest` not switched yet).
-HOLD_ENV = "GOVAUDIT_JOB_HOLD"
 
 Tick = Callable[[Any, float], None]
 
@@ -92,8 +91,11 @@ class JobResult:
 
 
 def _hold(point: str, log: logging.Logger) -> None:
-    if os.environ.get(HOLD_ENV) == point:
-        log.info("holding at %s (%s is set)", point, HOLD_ENV)
+    """A test hook (audit/test_hooks.py): the job waits here to be killed."""
+    from audit.test_hooks import JOB_HOLD
+
+    if os.environ.get(JOB_HOLD) == point:
+        log.info("holding at %s (%s is set)", point, JOB_HOLD)
         while True:
             time.sleep(3600)
 
@@ -296,7 +298,7 @@ class PeriodicJob:
         state = dict(self.job.state) if self.job is not None else {}
         run_id = state.get("crawl_run")
         if run_id and "crawl" not in state:
-            from crawler.run import progress
+            from crawler.crawl_run import progress
 
             prog = progress(self.app.db, run_id)
             state["crawl"] = {
@@ -310,7 +312,7 @@ class PeriodicJob:
     # ---------------------------------------------------------------- steps
 
     def registry_files(self) -> list[Path]:
-        from audit.seeds import bundled_registry_files
+        from audit.config_files import bundled_registry_files
 
         files: list[Path] = []
         for entry in self.config["registry"]:
@@ -364,7 +366,7 @@ class PeriodicJob:
         import datetime as dt
 
         from crawler.archive import ArchiveConfigError, archive_run_settings
-        from crawler.run import default_workers
+        from crawler.crawl_run import default_workers
 
         try:
             return archive_run_settings(
@@ -394,7 +396,7 @@ class PeriodicJob:
         return None
 
     def step_crawl(self) -> dict[str, Any]:
-        from crawler.run import JOBS, TaskSpec, create_run, progress
+        from crawler.crawl_run import JOBS, TaskSpec, create_run, progress
         from govaudit.registry_files import audited_entries
 
         run_id = self._job_crawl_run("crawl_run")
@@ -405,21 +407,20 @@ class PeriodicJob:
                 TaskSpec("open", a.agency, a.primary_domain, a.agency) for a in self.app.agencies
             ]
             assert self.job is not None
-            settings = {
-                "jobs": list(JOBS),
-                "crawl": self.crawl_settings(),
-                "plans": self.app.policy.section("plans"),
-                "keep_evidence": False,
-                "policy_sources": list(self.app.policy.sources),
-                "selection": {"domains": [], "agency": None, "limit": None},
-                "job_run": [self.job.id, "crawl_run"],
-                # WARC evidence (`crawl --warc`): `warc = true`, files in `warc_dir` (default
-                # the data directory's warc/).
-                "warc": bool(self.config["warc"]),
-                "warc_dir": self.config["warc_dir"] if self.config["warc"] else None,
-            }
-            if self.config["archive.urls"]:
-                settings["archive"] = self.archive_settings()
+            from govaudit.run_settings import crawl_run_settings
+
+            # WARC evidence (`crawl --warc`): `warc = true`, files in `warc_dir` (default the
+            # data directory's warc/).
+            settings = crawl_run_settings(
+                self.app.policy,
+                JOBS,
+                self.crawl_settings(),
+                keep_evidence=False,
+                job_run=[self.job.id, "crawl_run"],
+                warc=bool(self.config["warc"]),
+                warc_dir=self.config["warc_dir"],
+                archive=self.archive_settings() if self.config["archive.urls"] else None,
+            )
             settings = json.loads(mask_passwords(json.dumps(settings, default=str)))
             run_id = create_run(self.app.db, snapshot_id, settings, tasks)
             self._save(crawl_run=run_id)
@@ -450,9 +451,9 @@ class PeriodicJob:
         """The one place the job starts crawler processes (a distributed crawl plugs in here).
 
         A finished crawl run is not crawled again; an unfinished one goes on with its pending
-        tasks (crawler/run.py's resume).
+        tasks (crawler/crawl_run.py's resume).
         """
-        from crawler.run import default_workers, execute
+        from crawler.crawl_run import default_workers, execute
 
         with self.app.db.session() as session:
             run = session.get(CrawlRun, run_id)
@@ -480,7 +481,7 @@ class PeriodicJob:
                 close()
 
     def step_rdap(self) -> dict[str, Any] | None:
-        from crawler.run import TaskSpec, create_run
+        from crawler.crawl_run import TaskSpec, create_run
         from govaudit.rdap_lookup import rdap_base_url, rdap_candidates
 
         if not self.rdap:
@@ -640,8 +641,8 @@ class PeriodicJob:
     def step_audit(self) -> dict[str, Any]:
         from collections import Counter
 
-        from audit.runner import run_audit
-        from audit.seeds import SEEDS_DIR
+        from audit.audit_run import run_audit
+        from audit.config_files import SEEDS_DIR
 
         assert self.job is not None
         crawl_run = self.job.state.get("crawl_run")

@@ -11,7 +11,7 @@ def rdap_base_url(app: App, given: str | None) -> str:
     """--rdap-url, else policy [rdap] base_url, else the IANA bootstrap copy in force."""
     import json as _json
 
-    from audit.seeds import seed_path
+    from audit.config_files import seed_path
 
     if given:
         return given

@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
+from audit.config_files import bundled_registry_files
 from audit.registry_csv import RegistryFileError, as_of_from_name, read_registry_file
-from audit.seeds import bundled_registry_files
 from govaudit.app import App, fail_input
 
 MAX_PROBLEMS_SHOWN = 20

@@ -40,7 +40,7 @@ def website_selection(
     from audit.domain_names import DomainError, normalise_gov_domain
     from audit.inventory import find_snapshot
     from audit.models import Website
-    from crawler.run import WEBSITES_JOB, TaskSpec
+    from crawler.crawl_run import WEBSITES_JOB, TaskSpec
     from govaudit.website_sources import ensure_website_inventory
 
     registry = ensure_website_inventory(app)
@@ -99,22 +99,24 @@ def job_website_crawl(job: Any, domain_run_id: int) -> dict[str, Any]:
     import json
 
     from audit.db import mask_passwords
-    from crawler.run import WEBSITES_JOB, create_run, progress
+    from crawler.crawl_run import WEBSITES_JOB, create_run, progress
 
     log = job.log
     record_sightings(job.app, domain_run_id, echo=lambda line: log.info("crawl: %s", line))
     run_id = job._job_crawl_run("websites_run")
     if run_id is None:
         snapshot_id, jobs, tasks = website_selection(job.app)
-        settings = {
-            "jobs": jobs,
-            "crawl": website_crawl_settings(job.crawl_settings()),
-            "policy_sources": list(job.app.policy.sources),
-            "selection": {"domains": [], "agency": None, "limit": None},
-            "job_run": [job.job.id, "websites_run"],
-            "warc": bool(job.config["warc"]),
-            "warc_dir": job.config["warc_dir"] if job.config["warc"] else None,
-        }
+        from govaudit.run_settings import crawl_run_settings
+
+        settings = crawl_run_settings(
+            job.app.policy,
+            jobs,
+            website_crawl_settings(job.crawl_settings()),
+            plans=False,
+            job_run=[job.job.id, "websites_run"],
+            warc=bool(job.config["warc"]),
+            warc_dir=job.config["warc_dir"],
+        )
         settings = json.loads(mask_passwords(json.dumps(settings, default=str)))
         run_id = create_run(job.app.db, snapshot_id, settings, tasks)
         job._save(websites_run=run_id)

@@ -18,12 +18,15 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from audit.a11y import A11Y_COLUMNS
+from audit.agencies_file import AgencySeed
 from audit.db import Database
 from audit.dns_results import DNS_COLUMNS, csv_words
-from audit.export import FINDING_COLUMNS, PLAN_COLUMNS, SITE_COLUMNS, to_csv
+from audit.export import FINDING_COLUMNS, to_csv
 from audit.fleet_figures import SITE_STATUSES
+from audit.plan_rows import PLAN_COLUMNS
+from audit.policy_file import Policy
 from audit.reason_words import element_label
-from audit.seeds import AgencySeed, Policy
+from audit.site_rows import SITE_COLUMNS
 from audit.website_rows import EXPORT_COLUMNS as WEBSITE_EXPORT_COLUMNS
 from reports import charts, report_data
 from reports.display import evidence_items, is_web_url, short_url
@@ -155,11 +158,11 @@ def render_report(
 ) -> Path:
     """Write the report into `out_dir`; return the absolute path of its index.html.
 
-    `policy` (an `audit.seeds.Policy`) and `agencies` (AgencySeed list) default to the
+    `policy` (an `audit.policy_file.Policy`) and `agencies` (AgencySeed list) default to the
     bundled seeds; the policy an audit stored wins over both, except for the guideline
     checks of the Guidelines page, which are always `policy`'s. `other_reports`: (label,
     relative URL) of reports of the same data with another guideline set, linked from the
-    Guidelines page. Raises `audit.export.NoData` only for an explicit run id that does not
+    Guidelines page. Raises `audit.run_selection.NoData` only for an explicit run id that does not
     exist.
     """
     with db.session() as session:

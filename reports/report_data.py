@@ -1,6 +1,7 @@
 """The only part of reports/ that reads the store: everything the report shows, as plain data.
 
-It reuses the row builders of `audit.export` and `audit.inventory` (so the report shows the
+It reuses the row builders of `audit.site_rows`, `audit.plan_rows`, `audit.export` and
+`audit.inventory` (so the report shows the
 same numbers as `govaudit export`); the views in `reports/views/` are pure functions of what
 `gather` returns.
 """
@@ -14,24 +15,25 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from audit.export import (
-    JobProgress,
-    NoData,
-    archived_runs,
-    findings_rows,
-    job_progress,
-    latest_audit,
-    latest_run,
-    plans_rows,
-    previous_run,
-    seen_as,
-    sites_rows,
-)
+from audit.agencies_file import AgencySeed, load_agencies
+from audit.audit_run import judge_guidelines
+from audit.export import findings_rows
 from audit.guidelines import checks_at, tally
 from audit.inventory import SnapshotNotFound, entry_rows, find_snapshot
 from audit.models import AuditRun, CrawlRun, RegistrySnapshot
-from audit.runner import judge_guidelines
-from audit.seeds import AgencySeed, Policy, load_agencies, load_policy
+from audit.plan_rows import plans_rows
+from audit.policy_file import Policy, load_policy
+from audit.run_selection import (
+    JobProgress,
+    NoData,
+    archived_runs,
+    job_progress,
+    latest_audit,
+    latest_run,
+    previous_run,
+    seen_as,
+)
+from audit.site_rows import sites_rows
 from reports.display import iso, json_safe, parse_day, shown_path
 
 

@@ -297,7 +297,7 @@ def test_cli_checks_active_sites_exports_and_audits(
 
 
 def a11y_run(db: Any, keys: list[str]) -> int:
-    from crawler.run import TaskSpec, create_run
+    from crawler.crawl_run import TaskSpec, create_run
 
     tasks = [TaskSpec("a11y", key, key.split("www.")[1].split("/")[0], "B") for key in keys]
     return create_run(db, None, {"jobs": ["a11y"]}, tasks)

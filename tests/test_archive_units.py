@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from scrapy.http import Headers
 
 from audit.db import Database
-from audit.export import latest_run, previous_run
 from audit.freeze import (
     IN_FREEZE,
     OUTSIDE,
@@ -28,7 +27,8 @@ from audit.freeze import (
 )
 from audit.models import CrawlRun, CrawlTask
 from audit.plan_status import PlanPolicy, facts_from_rows, judge_plan
-from audit.seeds import FreezeWindow, load_policy
+from audit.policy_file import FreezeWindow, load_policy
+from audit.run_selection import latest_run, previous_run
 from audit.site_status import EndpointObservation, classify_site, could_not_check
 from crawler.archive import (
     Archive,

@@ -26,7 +26,7 @@ from audit.email_dns import (
     judge,
     spf_part,
 )
-from audit.seeds import load_policy
+from audit.policy_file import load_policy
 from crawler.dns_query import Nameserver
 from crawler.email_records import read_dmarc, read_spf
 

@@ -8,7 +8,8 @@ import io
 
 import pytest
 
-from audit.export import MASK, csv_cell, mask_url_secrets, masked, to_csv
+from audit.export import csv_cell, to_csv
+from audit.url_secrets import MASK, mask_url_secrets, masked
 
 
 @pytest.mark.parametrize(

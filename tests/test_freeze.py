@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audit.audit_run import evaluate
 from audit.findings import AuditInput, FindingDraft
 from audit.freeze import (
     IN_FREEZE,
@@ -32,9 +33,9 @@ from audit.freeze import (
     freeze_table,
     waiver_status,
 )
+from audit.policy_file import FreezeWindow, Policy
 from audit.rules import RULES
-from audit.runner import evaluate
-from audit.seeds import FreezeWindow, Policy, Waiver
+from audit.waivers_file import Waiver
 
 D = dt.date
 FETCHED = dt.datetime(2026, 9, 1, 12, 0, 0)
@@ -607,10 +608,10 @@ def test_a_federal_freeze_does_not_judge_other_domain_types() -> None:
     unless the policy says `[freeze] federal_only = false`."""
     import datetime as _dt
 
+    from audit.audit_run import evaluate
     from audit.findings import AuditInput
     from audit.freeze import RdapView, SnapshotView
-    from audit.runner import evaluate
-    from audit.seeds import load_policy
+    from audit.policy_file import load_policy
 
     before = SnapshotView(1, _dt.date(2010, 1, 1), "full-2010.csv", "full", frozenset())
     after = SnapshotView(
@@ -632,7 +633,7 @@ def test_a_federal_freeze_does_not_judge_other_domain_types() -> None:
         return {f.domain or "" for f in evaluate(data, ["freeze-registration"])}
 
     assert flagged(load_policy()) == {"fed.gov"}
-    from audit.seeds import Policy
+    from audit.policy_file import Policy
 
     everyone = load_policy()
     everyone = Policy(

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from audit.seeds import SEEDS_DIR, SeedError, load_policy
+from audit.config_files import SEEDS_DIR, SeedError
+from audit.policy_file import load_policy
 from tests.conftest import CliCall
 
 GOOD = """[[guidelines.checks]]

@@ -203,7 +203,7 @@ test = "site_search_present"
 @pytest.fixture(scope="module")
 def reports(world: Any) -> dict[str, Path]:
     """The report of the crawl with each guideline set: the default and M-23-22."""
-    from audit.seeds import SEEDS_DIR
+    from audit.config_files import SEEDS_DIR
 
     tmp = Path(world["tmp"])
     govaudit(None, world["db"], "audit")  # the default pack's failures become findings
@@ -222,7 +222,8 @@ def reports(world: Any) -> dict[str, Path]:
 def test_the_guidelines_page_shows_every_check_with_source_share_and_evidence(
     reports: dict[str, Path],
 ) -> None:
-    from audit.seeds import SEEDS_DIR, load_policy
+    from audit.config_files import SEEDS_DIR
+    from audit.policy_file import load_policy
     from tests.test_report_html import soup, table_by_caption
 
     for name, policy in (

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from audit.config_files import bundled_registry_files
 from audit.db import Database
 from audit.models import RdapResult
-from audit.seeds import bundled_registry_files
 from tests.crawl_world import export, govaudit
 
 pytestmark = pytest.mark.integration

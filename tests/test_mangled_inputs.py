@@ -11,7 +11,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit.seeds import SEEDS_DIR, SeedError, load_agencies, load_policy, load_waivers
+from audit.agencies_file import load_agencies
+from audit.config_files import SEEDS_DIR, SeedError
+from audit.policy_file import load_policy
+from audit.waivers_file import load_waivers
 
 REGISTRY = sorted((SEEDS_DIR / "registry").glob("*.csv"))[0]
 

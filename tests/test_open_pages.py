@@ -39,7 +39,7 @@ from twisted.python.failure import Failure
 
 from audit.models import utcnow
 from audit.plan_status import PlanPolicy, check_fields, facts_from_rows, judge_plan
-from audit.seeds import load_policy
+from audit.policy_file import load_policy
 from crawler.items import PlanResult
 from crawler.spiders.open_pages import OpenPagesSpider
 from simweb.server import SimulatedWeb

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from audit.seeds import SEEDS_DIR
+from audit.config_files import SEEDS_DIR
 from tests.hostile_crawl import rows, run_govaudit
 
 # A tmpfs mounted per test and `govaudit` processes that hit it.

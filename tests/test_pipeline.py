@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from audit.db import Database
 from audit.models import CrawlTask, SiteObservation
+from crawler.crawl_run import TaskSpec, create_run
 from crawler.items import SiteResult
 from crawler.pipelines import ObservationPipeline
-from crawler.run import TaskSpec, create_run
 
 
 class Settings(dict):  # the two accessors the pipeline uses

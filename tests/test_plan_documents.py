@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from audit.seeds import load_policy
+from audit.policy_file import load_policy
 from crawler.parsing.document_text import sniff_format
 from crawler.parsing.plan import extract_text, find_frames
 from crawler.parsing.word97 import Word97Error, word97_text
@@ -555,7 +555,7 @@ def test_no_reason_is_a_list_of_urls() -> None:
 
 
 def test_exported_elements_of_an_unread_plan_are_null_not_false() -> None:
-    from audit.export import plan_row
+    from audit.plan_rows import plan_row
 
     pages = {
         **standard_site("alpha.gov"),

@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from sqlalchemy import insert, select
 
 from audit.db import Database
-from audit.export import plan_row, plans_rows
 from audit.findings import AuditInput
 from audit.models import (
     AuditRun,
@@ -26,10 +25,11 @@ from audit.models import (
     PlanCheck,
     PlanDocument,
 )
+from audit.plan_rows import plan_row, plans_rows
 from audit.plan_status import lateness
 from audit.plan_text import DateMention, date_mentions, find_stated_date, stated_date
+from audit.policy_file import load_policy
 from audit.rules import plan_late
-from audit.seeds import load_policy
 from crawler.items import PlanResult
 from tests.crawl_world import export, govaudit, registry_csv
 from tests.test_open_pages import ok, page, plan_html, spider_result, standard_site

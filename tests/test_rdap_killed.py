@@ -99,7 +99,7 @@ def kill(proc: subprocess.Popen[bytes]) -> None:
 
 
 def newest_answers(db: Path) -> dict[str, tuple[Any, ...]]:
-    """The answer the audit uses for each domain (audit/runner.py): the newest conclusive
+    """The answer the audit uses for each domain (audit/audit_run.py): the newest conclusive
     one, else the newest of any kind."""
     columns = ", ".join(COMPARED)
     rows = query(db, f"select {columns} from rdap_result order by fetched_at, id")

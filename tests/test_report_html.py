@@ -19,15 +19,9 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import insert, select
 
+from audit.agencies_file import AgencySeed
 from audit.db import Database
-from audit.export import (
-    FINDING_COLUMNS,
-    PLAN_COLUMNS,
-    SITE_COLUMNS,
-    findings_rows,
-    plans_rows,
-    sites_rows,
-)
+from audit.export import FINDING_COLUMNS, findings_rows
 from audit.inventory import entry_rows, find_snapshot
 from audit.models import (
     Agency,
@@ -42,7 +36,8 @@ from audit.models import (
     RegistrySnapshot,
     SiteObservation,
 )
-from audit.seeds import AgencySeed
+from audit.plan_rows import PLAN_COLUMNS, plans_rows
+from audit.site_rows import SITE_COLUMNS, sites_rows
 from reports.render import INVENTORY_COLUMNS, render_report
 
 XSS_TITLE = "<script>alert(1)</script>"
@@ -1166,7 +1161,7 @@ def test_audit_without_summary_uses_its_findings(tmp_path: Path) -> None:
 
 
 def test_unknown_explicit_run_raises_no_data(tmp_path: Path) -> None:
-    from audit.export import NoData
+    from audit.run_selection import NoData
 
     db = make_db(tmp_path)
     with pytest.raises(NoData):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from audit.db import Database
 from audit.models import PageObservation
-from crawler.run import PageTally, TaskSpec, create_run, progress
+from crawler.crawl_run import PageTally, TaskSpec, create_run, progress
 
 
 def test_the_tally_counts_only_new_rows_of_its_own_run(tmp_path: Path) -> None:

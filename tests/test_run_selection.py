@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from audit.audit_run import gather as audit_gather
 from audit.db import Database
-from audit.export import job_progress, latest_run, previous_run
 from audit.models import CrawlRun, CrawlTask
-from audit.runner import gather as audit_gather
-from audit.seeds import load_policy
+from audit.policy_file import load_policy
+from audit.run_selection import job_progress, latest_run, previous_run
 from reports.render import render_report
 from tests.crawl_world import GOVAUDIT
 from tests.test_report_html import SEEDS, add_site, make_db

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from audit.db import redacted
-from crawler.run import _worker_command
+from crawler.crawl_run import _worker_command
 from tests.conftest import ADMIN_URL
 from tests.hostile_crawl import run_govaudit
 

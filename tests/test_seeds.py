@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from audit.seeds import SeedError, load_agencies, load_policy, load_waivers
+from audit.agencies_file import load_agencies
+from audit.config_files import SeedError
+from audit.policy_file import load_policy
+from audit.waivers_file import load_waivers
 from tests.conftest import CliCall
 
 

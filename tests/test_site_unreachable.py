@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from audit.audit_run import run_audit
 from audit.findings import AuditInput
+from audit.policy_file import load_policy
 from audit.rules import RULES, site_unreachable
-from audit.runner import run_audit
-from audit.seeds import load_policy
 from tests.test_report_html import make_db
 
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from audit.db import Database
-from crawler.run import TaskSpec, create_run, execute
+from crawler.crawl_run import TaskSpec, create_run, execute
 from crawler.tls import HandshakeNotes, judge
 from tests.crawl_world import export, govaudit, registry_csv
 

@@ -296,9 +296,9 @@ def test_the_periodic_job_crawls_websites_when_configured(
 
 
 def test_tasks_are_interleaved_by_domain_and_batches_keep_domains_whole() -> None:
+    from crawler.crawl_process import interleave_by_domain
+    from crawler.crawl_run import TaskSpec
     from crawler.distributed import batches_by_domain
-    from crawler.run import TaskSpec
-    from crawler.worker import interleave_by_domain
 
     tasks = [TaskSpec("websites", f"h{i}.a.gov", "a.gov", None) for i in range(4)]
     tasks += [TaskSpec("websites", f"h{i}.b.gov", "b.gov", None) for i in range(2)]

@@ -385,7 +385,7 @@ def test_every_real_list_is_accounted_for(index_dir: Path, real_lists: tuple) ->
 def test_a_real_list_gives_the_independently_computed_hosts(
     index_dir: Path, real_lists: tuple
 ) -> None:
-    from audit.seeds import bundled_registry_files
+    from audit.config_files import bundled_registry_files
 
     _, _, rows = real_lists
     full = next(p for p in bundled_registry_files() if p.name.startswith("full-"))

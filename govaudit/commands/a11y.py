@@ -61,7 +61,7 @@ def a11y(
     """
     from audit.domain_names import DomainError, normalise_gov_domain
     from crawler.a11y import chromium_missing
-    from crawler.run import RunProgress
+    from crawler.crawl_run import RunProgress
     from govaudit.a11y_job import a11y_options, a11y_targets, create_a11y_run, execute_a11y_run
 
     missing = chromium_missing()

@@ -43,7 +43,7 @@ def first_seen(
     from audit.domain_names import DomainError, normalise_gov_domain
     from audit.models import ArchiveFirstSeen, RdapResult
     from crawler.archive import DEFAULTS, WAYBACK_MACHINE, Archive, ArchiveConfigError
-    from crawler.run import TaskSpec, create_run
+    from crawler.crawl_run import TaskSpec, create_run
     from govaudit.commands.rdap import run_lookup
     from govaudit.rdap_lookup import rdap_candidates
     from govaudit.registry_files import ensure_registry

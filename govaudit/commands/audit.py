@@ -34,16 +34,16 @@ def audit(
     import json as _json
     from collections import Counter
 
-    from audit.runner import run_audit
+    from audit.audit_run import run_audit
 
     app: App = ctx.obj
     app.use_seeds(policy, waivers)
     if ctx.invoked_subcommand is not None:
         return
-    from audit.seeds import SEEDS_DIR
+    from audit.config_files import SEEDS_DIR
 
     waivers_file = str(app.waivers_path or SEEDS_DIR / "waivers.csv")
-    from audit.export import NoData
+    from audit.run_selection import NoData
 
     try:
         audit_id, drafts, data = run_audit(app.db, app.policy, app.waivers, run_id, waivers_file)
@@ -76,8 +76,8 @@ def audit(
 
 def _seen_as(app: App, run_id: int | None) -> str | None:
     """ "as archived near DATE" for an audit of a crawl of web archives, else None."""
-    from audit.export import seen_as
     from audit.models import CrawlRun
+    from audit.run_selection import seen_as
 
     if run_id is None:
         return None
@@ -97,7 +97,7 @@ def audit_freeze(app: App, fmt: str, show_all: bool) -> None:
     """Print the freeze table alone: each domain's classification per freeze window."""
     import json as _json
 
-    from audit.runner import gather
+    from audit.audit_run import gather
 
     with app.db.session() as session:
         data = gather(session, app.policy, app.waivers)

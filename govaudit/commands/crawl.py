@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from audit.crawl_settings import BY_NAME as SETTING
 from govaudit.app import App, Failure, fail_input, pass_app
 from govaudit.output import ProgressLine
 from govaudit.registry_files import audited_entries, ensure_registry
@@ -54,19 +55,37 @@ DEFAULT_BATCH_SIZE = 32
 )
 @click.option(
     "--max-pages-per-site",
-    type=click.IntRange(min=1),
-    help="Default 50 (domains); 1 with --websites (the homepage and well-known files).",
+    type=click.IntRange(min=SETTING["max_pages_per_site"].minimum),
+    help=f"Default {SETTING['max_pages_per_site'].default} (domains); 1 with --websites (the "
+    "homepage and well-known files).",
 )
 @click.option(
     "--per-domain",
     type=click.IntRange(min=1),
     help="With --websites: requests in flight to all hosts of one registered domain (8).",
 )
-@click.option("--max-depth", type=click.IntRange(min=0), help="Default 2.")
+@click.option(
+    "--max-depth",
+    type=click.IntRange(min=SETTING["max_depth"].minimum),
+    help=f"Default {SETTING['max_depth'].default}.",
+)
 @click.option("--user-agent", help="User-Agent header (default from policy [crawl]).")
-@click.option("--concurrency", type=click.IntRange(min=1), help="Requests in flight per process.")
-@click.option("--per-host", type=click.IntRange(min=1), help="Requests in flight per host (2).")
-@click.option("--timeout", type=click.FloatRange(min=0.1), help="Download timeout, seconds (20).")
+@click.option(
+    "--concurrency",
+    "concurrent_requests",
+    type=click.IntRange(min=SETTING["concurrent_requests"].minimum),
+    help="Requests in flight per process.",
+)
+@click.option(
+    "--per-host",
+    type=click.IntRange(min=SETTING["concurrent_requests_per_host"].minimum),
+    help=f"Requests in flight per host ({SETTING['concurrent_requests_per_host'].default}).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=SETTING["download_timeout"].minimum),
+    help=f"Download timeout, seconds ({SETTING['download_timeout'].default:g}).",
+)
 @click.option("--no-robots", is_flag=True, help="Do not obey robots.txt (not recommended).")
 @click.option(
     "--all-types",
@@ -131,7 +150,7 @@ def crawl(
     per_domain: int | None,
     max_depth: int | None,
     user_agent: str | None,
-    concurrency: int | None,
+    concurrent_requests: int | None,
     per_host: int | None,
     timeout: float | None,
     no_robots: bool,
@@ -159,7 +178,7 @@ def crawl(
     registered domain --per-domain requests in flight. Any crawl's hosts become websites of
     the source `crawl` when it ends.
     """
-    from crawler.run import JOBS, create_run, default_workers, execute, resumable_run
+    from crawler.crawl_run import JOBS, create_run, default_workers, execute, resumable_run
 
     if batch_size is not None and not distributed:
         fail_input("--batch-size goes with --distributed")
@@ -216,7 +235,7 @@ def crawl(
             "max_pages_per_site": max_pages_per_site,
             "max_depth": max_depth,
             "user_agent": user_agent,
-            "concurrent_requests": concurrency,
+            "concurrent_requests": concurrent_requests,
             "concurrent_requests_per_host": per_host,
             "download_timeout": timeout,
             "ca_bundle": str(ca_bundle.resolve()) if ca_bundle else None,
@@ -230,20 +249,18 @@ def crawl(
             fail_input("--per-domain goes with --websites")
         if no_robots:
             crawl_cfg["obey_robots"] = False
-        settings = {
-            "jobs": jobs,
-            "crawl": crawl_cfg,
-            "plans": app.policy.section("plans"),
-            "keep_evidence": keep_evidence,
-            # `warc`: the periodic job's switch (run config `warc = true`); `warc_dir`: where.
-            "warc": bool(warc_dir),
-            "warc_dir": warc_directory(warc_dir) if warc_dir else None,
-            "policy_sources": list(app.policy.sources),
-            "selection": {"domains": list(domains), "agency": agency, "limit": limit},
-            "distributed": distributed,
-        }
-        if archive is not None:
-            settings["archive"] = archive
+        from govaudit.run_settings import crawl_run_settings
+
+        settings = crawl_run_settings(
+            app.policy,
+            jobs,
+            crawl_cfg,
+            selection={"domains": list(domains), "agency": agency, "limit": limit},
+            keep_evidence=keep_evidence,
+            warc_dir=warc_directory(warc_dir) if warc_dir else None,
+            distributed=distributed,
+            archive=archive,
+        )
         new_id = create_run(app.db, snapshot_id, settings, tasks)
         how = (
             f"batches of {batch_size} for `govaudit worker`"
@@ -317,7 +334,7 @@ def _domain_selection(
     all_types: bool,
 ) -> tuple[int, list[str], list[Any]]:
     """The registered domains (site crawl) and agencies (/open) the options select."""
-    from crawler.run import JOBS, TaskSpec
+    from crawler.crawl_run import JOBS, TaskSpec
 
     ensure_registry(app)
     snapshot_id, entries = audited_entries(app, all_types=all_types)
@@ -395,7 +412,7 @@ def set_warc_dir(app: App, run_id: int, directory: str) -> None:
 
 def _print_crawl_summary(app: App, run_id: int, status: str, elapsed: float) -> None:
     from audit.models import CrawlRun
-    from crawler.run import progress
+    from crawler.crawl_run import progress
 
     prog = progress(app.db, run_id)
     parts = [f"{job}: {finished}/{total}" for job, (finished, total) in sorted(prog.by_job.items())]

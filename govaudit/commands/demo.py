@@ -119,7 +119,8 @@ def demo(ctx: click.Context, out_dir: Path, workers: int | None) -> None:
             ctx.invoke(audit, fmt="table")
     archive_step(ctx, crawl, out_dir, warc_dirs, workers, step)
     step("report")
-    from audit.seeds import SEEDS_DIR, SeedError, load_policy
+    from audit.config_files import SEEDS_DIR, SeedError
+    from audit.policy_file import load_policy
     from reports.render import render_report
 
     # The same data with the second guideline set (OMB M-23-22), in a folder of its own;

@@ -74,7 +74,7 @@ def dns(
     (SPF's 10-lookup limit, DMARC's sp= from the organizational domain). A timeout, SERVFAIL
     or REFUSED is stored as such: `govaudit export dns` shows it as couldn't check.
     """
-    from crawler.run import RunProgress
+    from crawler.crawl_run import RunProgress
     from govaudit.dns_job import create_dns_run, dns_options, dns_targets, execute_dns_run
 
     options = dns_options(nameservers, timeout, concurrency, workers=workers)

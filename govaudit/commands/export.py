@@ -25,7 +25,7 @@ RUN_OPTION = click.option(
 
 
 def _export_rows(app: App, job: str, run_id: int | None, build: Any) -> list[dict[str, Any]]:
-    from audit.export import NoData, latest_run
+    from audit.run_selection import NoData, latest_run
 
     with app.db.session() as session:
         try:
@@ -41,7 +41,7 @@ def _export_rows(app: App, job: str, run_id: int | None, build: Any) -> list[dic
 @pass_app
 def export_sites(app: App, run_id: int | None, fmt: str) -> None:
     """One row per domain: status, HTTPS, homepage facts, well-known files, crawl counts."""
-    from audit.export import SITE_COLUMNS, sites_rows
+    from audit.site_rows import SITE_COLUMNS, sites_rows
 
     emit(_export_rows(app, "sites", run_id, sites_rows), SITE_COLUMNS, fmt)
 
@@ -74,7 +74,7 @@ def export_links(app: App, run_id: int | None, fmt: str) -> None:
 @pass_app
 def export_plans(app: App, run_id: int | None, fmt: str) -> None:
     """One row per agency: /open page, plan status, elements, evidence."""
-    from audit.export import PLAN_COLUMNS, plans_rows
+    from audit.plan_rows import PLAN_COLUMNS, plans_rows
 
     deadline = app.policy.plan_deadline
     plans = app.policy.section("plans")
@@ -92,8 +92,9 @@ def export_plans(app: App, run_id: int | None, fmt: str) -> None:
 @pass_app
 def export_findings(app: App, audit_run_id: int | None, rule: str | None, fmt: str) -> None:
     """Findings of the newest audit: rule, severity, domain, agency, window, evidence."""
-    from audit.export import FINDING_COLUMNS, NoData, findings_rows, latest_audit
+    from audit.export import FINDING_COLUMNS, findings_rows
     from audit.rules import RULES
+    from audit.run_selection import NoData, latest_audit
 
     # guideline:<check id> names one check of the policy's guideline set
     if rule and rule not in RULES and not rule.startswith("guideline:"):
@@ -138,7 +139,7 @@ def export_dns(app: App, run_id: int | None, fmt: str) -> None:
         judged_rows,
     )
     from audit.email_dns import EmailPolicy
-    from audit.export import NoData, latest_run
+    from audit.run_selection import NoData, latest_run
 
     policy = EmailPolicy.from_section(app.policy.section("email"))
 
@@ -177,7 +178,7 @@ def export_websites(
     """One row per website of the inventory: sources, first/last seen, and what the newest
     website crawl (`crawl --websites`) saw: status, HTTPS, DAP, banner, search, candidate.
     A website no website crawl saw yet has empty crawl columns."""
-    from audit.export import NoData
+    from audit.run_selection import NoData
     from audit.website_rows import EXPORT_COLUMNS, export_rows, judged_websites
     from govaudit.website_sources import ensure_website_inventory
 

@@ -14,7 +14,8 @@ from govaudit.output import emit
 
 
 def _load(path: Path) -> Any:
-    from audit.seeds import SeedError, load_policy
+    from audit.config_files import SeedError
+    from audit.policy_file import load_policy
 
     try:
         return load_policy(path)
@@ -71,7 +72,7 @@ def guidelines(
     the same per agency. A task force member tries a draft with `--policy draft.toml`, or
     compares two with `--compare OLD.toml NEW.toml`.
     """
-    from audit.export import NoData
+    from audit.audit_run import judge_guidelines
     from audit.guidelines import (
         AGENCY_COLUMNS,
         COMPARE_COLUMNS,
@@ -83,7 +84,7 @@ def guidelines(
     from audit.guidelines import (
         compare as compare_results,
     )
-    from audit.runner import judge_guidelines
+    from audit.run_selection import NoData
 
     app: App = ctx.obj
     if compare:

@@ -26,7 +26,7 @@ def refresh_bootstrap(app: App, url: str) -> Path:
     import os
     import urllib.request
 
-    from audit.seeds import writable_seed_path
+    from audit.config_files import writable_seed_path
 
     target = writable_seed_path(
         str(app.policy.section("rdap").get("bootstrap_file", "rdap-dns.json"))
@@ -101,7 +101,7 @@ def rdap(
     """
     from audit.domain_names import DomainError, normalise_gov_domain
     from audit.models import RdapResult
-    from crawler.run import TaskSpec, create_run
+    from crawler.crawl_run import TaskSpec, create_run
     from govaudit.commands.crawl import warc_directory
 
     # Read the seeds first: a bad file must be refused before anything is written.
@@ -152,7 +152,7 @@ def run_lookup(app: App, run_id: int, job: str, model: Any) -> str:
     answers counted by state (`model`'s `state` column); returns the run's status."""
     from sqlalchemy import func, select
 
-    from crawler.run import execute
+    from crawler.crawl_run import execute
 
     line = ProgressLine(f"{job} run {run_id}")
     status = execute(app.db, run_id, [job], 1, app.verbose, on_tick=line)

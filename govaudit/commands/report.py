@@ -47,7 +47,7 @@ def report(
     Prints the absolute path of index.html. Pages: overview, agencies, freeze, plans,
     inventory, changes, guidelines, methodology, and CSV/JSON downloads.
     """
-    from audit.export import NoData
+    from audit.run_selection import NoData
     from reports.render import render_report
 
     app.use_seeds(policy)
@@ -72,8 +72,8 @@ def _evidence_wacz(app: App, target: Path, audit_run_id: int | None) -> None:
     """Every record the reported audit's findings cite, as one WACZ file."""
     from sqlalchemy import select
 
-    from audit.export import NoData, latest_audit
     from audit.models import Finding
+    from audit.run_selection import NoData, latest_audit
     from audit.warc_citations import CitationIndex, finding_run_ids
     from govaudit.evidence_wacz import WaczError, read_records, write_wacz
 

@@ -8,9 +8,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from audit.export import JobProgress
 from audit.fleet_figures import REQUIRED_LINKS, is_federal
 from audit.run_changes import finding_changes, plan_changes, site_changes
+from audit.run_selection import JobProgress
 from reports.display import slugify
 from reports.views.freeze_table import freeze_counts, freeze_rows
 from reports.views.labels import (

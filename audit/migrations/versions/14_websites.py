@@ -1,7 +1,7 @@
 """websites: source lists, websites and their sightings; hosts a crawled site showed
 
 Revision ID: 0004w
-Revises: 0002g
+Revises: 0004dns
 Create Date: 2026-12-01
 """
 

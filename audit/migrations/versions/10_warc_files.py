@@ -1,7 +1,7 @@
 """warc_file: every WARC file a crawl run wrote, with its folder and host
 
 Revision ID: 0028w
-Revises: 0002g
+Revises: 0004pf
 Create Date: 2026-12-07
 """
 

@@ -4,7 +4,7 @@ A page is checked once per accessibility run whatever roles it plays (an /open p
 also the plan); `kind` stays its first role. Rows from before hold their one role.
 
 Revision ID: 0004r
-Revises: 0002g
+Revises: 0028w
 Create Date: 2026-12-07
 """
 

@@ -6,8 +6,8 @@ ever crawled by one process and the per-host limit holds across processes. A dis
 worker (`crawler.distributed`) instead names the tasks of one batch with `--tasks`; tasks
 already done (by an earlier attempt at the batch) are skipped either way.
 
-    python -m crawler.worker --db URL --run ID --job sites --worker 0 --workers 2
-    python -m crawler.worker --db URL --run ID --job sites --tasks 17,18,19
+    python -m crawler.crawl_process --db URL --run ID --job sites --worker 0 --workers 2
+    python -m crawler.crawl_process --db URL --run ID --job sites --tasks 17,18,19
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from audit.db import Database
 from audit.models import CrawlRun, CrawlTask, Domain, RegistryEntry, RegistrySnapshot
+from audit.test_hooks import WARC_MAX_BYTES
 from crawler.settings import scrapy_settings
 
 
@@ -145,7 +146,7 @@ def warc_settings(
         return {}
     directory = run_settings.get("warc_dir")
     if not directory:
-        from audit.seeds import data_dir
+        from audit.config_files import data_dir
 
         directory = str(data_dir() / "warc")
     out: dict[str, Any] = {
@@ -155,8 +156,8 @@ def warc_settings(
         "GOVAUDIT_WORKER": str(worker),
         "GOVAUDIT_WARC_RUN_SETTINGS": run_settings,
     }
-    if os.environ.get("GOVAUDIT_WARC_MAX_BYTES"):  # tests rotate small files
-        out["GOVAUDIT_WARC_MAX_BYTES"] = int(os.environ["GOVAUDIT_WARC_MAX_BYTES"])
+    if os.environ.get(WARC_MAX_BYTES):  # tests rotate small files
+        out["GOVAUDIT_WARC_MAX_BYTES"] = int(os.environ[WARC_MAX_BYTES])
     return out
 
 
@@ -334,7 +335,7 @@ def serve(db: Database, verbose: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.worker")
+    parser = argparse.ArgumentParser(prog="python -m crawler.crawl_process")
     # The URL comes in the environment (GOVAUDIT_DB): a password on the command line would
     # show in `ps` and in process listings.
     parser.add_argument("--db", default=None, help="database URL (default: $GOVAUDIT_DB)")
@@ -364,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         batch = prepare(db, args.run, args.job, tasks, args.verbose, worker=str(args.worker))
     except LookupError as exc:
-        print(f"crawler.worker: {exc}", file=sys.stderr)
+        print(f"crawler.crawl_process: {exc}", file=sys.stderr)
         return 2
     process = AsyncCrawlerProcess(batch.settings)
     crawler = process.create_crawler(batch.spider_cls)
@@ -381,7 +382,9 @@ def main(argv: list[str] | None = None) -> int:
         # the units are stored or pending either way; only the statistics are lost.
         orig = getattr(exc, "orig", None) or exc
         first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
-        print(f"crawler.worker: could not save the run's statistics: {first}", file=sys.stderr)
+        print(
+            f"crawler.crawl_process: could not save the run's statistics: {first}", file=sys.stderr
+        )
         return 1
     finally:
         db.dispose()

@@ -144,7 +144,7 @@ def _worker_command(run_id: int, job: str, worker: int, workers: int, verbose: i
     return [
         sys.executable,
         "-m",
-        "crawler.worker",
+        "crawler.crawl_process",
         "--run",
         str(run_id),
         "--job",

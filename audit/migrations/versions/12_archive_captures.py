@@ -1,7 +1,7 @@
 """web archives: archive and as-of date of a crawl run, each fetch's capture, first captures
 
 Revision ID: 0004_archive
-Revises: 0002g
+Revises: 0004r
 Create Date: 2026-12-07
 """
 

@@ -1,7 +1,7 @@
 """dns observations: each domain's DNS answers, SPF and DMARC as `govaudit dns` saw them
 
 Revision ID: 0004dns
-Revises: 0002g
+Revises: 0004_archive
 Create Date: 2026-12-01
 """
 

@@ -1,4 +1,4 @@
-"""Configuration as data: policy.toml, agencies.csv and waivers.csv (bundled in seeds/).
+"""The policy file: seeds/policy.toml, with the user's --policy files laid over it.
 
 Dates, windows and rules live here, not in code, so the same tool audits the next freeze or
 the next policy. Every problem is reported as `file:line: what is wrong`.
@@ -6,58 +6,17 @@ the next policy. Every problem is reported as `file:line: what is wrong`.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
-import os
 import re
-import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from importlib import resources
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from audit.domain_names import DomainError, normalise_gov_domain
-
-# The bundled seeds are package data (the `seeds` package), so an installed wheel finds them
-# wherever it lives; GOVAUDIT_SEEDS names a folder of the user's own instead.
-SEEDS_DIR = Path(os.environ.get("GOVAUDIT_SEEDS") or str(resources.files("seeds")))
-
-
-def data_dir() -> Path:
-    """Where govaudit keeps state it writes itself (never the install tree).
-
-    GOVAUDIT_DATA_DIR, else the user's data directory (XDG on Linux).
-    """
-    given = os.environ.get("GOVAUDIT_DATA_DIR")
-    if given:
-        return Path(given)
-    from platformdirs import user_data_path
-
-    return user_data_path("govaudit", appauthor=False)
-
-
-def writable_seed_path(name: str) -> Path:
-    """Where a refreshed copy of a bundled seed file is written.
-
-    The user's own seeds folder (GOVAUDIT_SEEDS) when one is named, else the data directory.
-    """
-    if os.environ.get("GOVAUDIT_SEEDS"):
-        return SEEDS_DIR / name
-    return data_dir() / name
-
-
-def seed_path(name: str) -> Path:
-    """A seed file as in force: a refreshed copy in the data directory wins over the bundled."""
-    refreshed = writable_seed_path(name)
-    return refreshed if refreshed.is_file() else SEEDS_DIR / name
-
-
-class SeedError(ValueError):
-    """A bad seed file; the message is one line naming the file and line."""
+from audit.config_files import SEEDS_DIR, SeedError, read_toml, toml_key_line
+from audit.crawl_settings import policy_bounds, policy_schema
 
 
 class _ValidatedElsewhere:
@@ -87,19 +46,7 @@ POLICY_SCHEMA: dict[str, Any] = {
         "soft_404_threshold": float,
         "inline_min_elements": int,
     },
-    "crawl": {
-        "user_agent": str,
-        "max_pages_per_site": int,
-        "max_depth": int,
-        "concurrent_requests": int,
-        "concurrent_requests_per_host": int,
-        "max_open_units": int,
-        "download_timeout": float,
-        "download_maxsize": int,
-        "obey_robots": bool,
-        "retry_times": int,
-        "autothrottle": bool,
-    },
+    "crawl": policy_schema(),
     "rdap": {"bootstrap_file": str, "base_url": str},
     # `crawl --archive`: how far from the as-of date a capture may be, and how gently the
     # archive (one host) is asked.
@@ -139,14 +86,7 @@ _TYPE_NAMES = {
 # Ranges of numeric settings: (minimum, maximum), None for no bound. A crawl with zero
 # requests per host would never end; a negative page budget means nothing.
 BOUNDS: dict[tuple[str, str], tuple[float | None, float | None]] = {
-    ("crawl", "max_pages_per_site"): (1, None),
-    ("crawl", "max_depth"): (0, None),
-    ("crawl", "concurrent_requests"): (1, None),
-    ("crawl", "concurrent_requests_per_host"): (1, None),
-    ("crawl", "max_open_units"): (1, None),
-    ("crawl", "download_timeout"): (0.1, None),
-    ("crawl", "download_maxsize"): (1024, None),
-    ("crawl", "retry_times"): (0, 20),
+    **policy_bounds(),
     ("plans", "max_document_bytes"): (1024, None),
     ("plans", "follow_depth"): (0, 5),
     ("plans", "soft_404_threshold"): (0.0, 1.0),
@@ -165,31 +105,6 @@ BOUNDS: dict[tuple[str, str], tuple[float | None, float | None]] = {
 CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("email", "dmarc_policy"): ("none", "quarantine", "reject"),
 }
-
-
-def toml_key_line(text: str, path: list[str | int]) -> int:
-    """Best-effort line number of a key path such as ["freeze", "windows", 1, "end"]."""
-    lines = text.splitlines()
-    tables = [p for p in path if isinstance(p, str)]
-    index = next((p for p in path if isinstance(p, int)), None)
-    start = 0
-    for depth in range(len(tables) - 1, 0, -1):
-        header = ".".join(tables[:depth])
-        pattern = re.compile(rf"^\s*\[\[?\s*{re.escape(header)}\s*\]\]?\s*(#.*)?$")
-        hits = [i for i, line in enumerate(lines) if pattern.match(line)]
-        if hits:
-            pick = index if (index is not None and index < len(hits)) else 0
-            start = hits[pick]
-            if len(tables) - depth == 0:
-                return start + 1
-            break
-    key = re.compile(rf"^\s*{re.escape(str(tables[-1]))}\s*=") if tables else None
-    for i in range(start, len(lines)):
-        if i > start and lines[i].lstrip().startswith("["):
-            break
-        if key and key.match(lines[i]):
-            return i + 1
-    return start + 1
 
 
 def _check(value: Any, spec: Any, path: list[str | int], fail: Any) -> None:
@@ -230,22 +145,6 @@ def _check(value: Any, spec: Any, path: list[str | int], fail: Any) -> None:
                 path,
                 f"{'.'.join(map(str, path))} must be {_TYPE_NAMES.get(spec, spec)}, not {value!r}",
             )
-
-
-def read_toml(path: Path, error: type[Exception] = SeedError) -> tuple[str, dict[str, Any]]:
-    """A TOML file's text and data; `error("file:line: what is wrong")` when it has none."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from exc
-    try:
-        return text, tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        # Python 3.11 puts the position in the message: "... (at line 2, column 13)".
-        where = re.search(r"\(at line (\d+), column \d+\)", str(exc))
-        line = where.group(1) if where else "1"
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        raise error(f"{path}:{line}: not valid TOML ({message})") from exc
 
 
 def _read_policy_file(path: Path) -> tuple[str, dict[str, Any]]:
@@ -612,114 +511,3 @@ def load_policy(
                         f"{src}:{line}: bad regular expression {pattern!r} ({exc})"
                     ) from exc
     return Policy(data=data, sources=tuple(sources), checks_source=checks_source)
-
-
-def _csv_rows(path: Path, expected: list[str]) -> list[tuple[int, dict[str, str]]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SeedError(f"{path}: cannot read ({exc})") from exc
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header: list[str] | None = None
-    rows: list[tuple[int, dict[str, str]]] = []
-    for record in reader:
-        line = reader.line_num
-        if not record or not any(c.strip() for c in record) or record[0].lstrip().startswith("#"):
-            continue
-        if header is None:
-            header = [c.strip() for c in record]
-            if header != expected:
-                raise SeedError(
-                    f"{path}:{line}: header must be {','.join(expected)!r}, "
-                    f"not {','.join(header)!r}"
-                )
-            continue
-        if len(record) != len(header):
-            raise SeedError(f"{path}:{line}: expected {len(header)} fields, found {len(record)}")
-        rows.append((line, {k: v.strip() for k, v in zip(header, record, strict=True)}))
-    if header is None:
-        raise SeedError(f"{path}:1: no header (expected {','.join(expected)!r})")
-    return rows
-
-
-@dataclass(frozen=True)
-class Waiver:
-    domain: str
-    granted_on: dt.date
-    granted_by: str
-    reference: str
-    note: str
-    source: str = field(default="")
-
-
-def load_waivers(path: Path | None = None) -> list[Waiver]:
-    path = path or SEEDS_DIR / "waivers.csv"
-    waivers = []
-    for line, row in _csv_rows(path, ["domain", "granted_on", "granted_by", "reference", "note"]):
-        try:
-            domain = normalise_gov_domain(row["domain"])
-        except DomainError as exc:
-            raise SeedError(f"{path}:{line}: waiver for a malformed domain: {exc}") from exc
-        try:
-            granted = dt.date.fromisoformat(row["granted_on"])
-        except ValueError as exc:
-            raise SeedError(
-                f"{path}:{line}: granted_on {row['granted_on']!r} is not a date (YYYY-MM-DD)"
-            ) from exc
-        if not row["granted_by"]:
-            raise SeedError(f"{path}:{line}: granted_by is empty (who signed the waiver?)")
-        waivers.append(
-            Waiver(
-                domain,
-                granted,
-                row["granted_by"],
-                row["reference"],
-                row["note"],
-                f"{path.name}:{line}",
-            )
-        )
-    return waivers
-
-
-@dataclass(frozen=True)
-class AgencySeed:
-    agency: str
-    slug: str
-    primary_domain: str
-    source: str
-
-
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-
-
-def load_agencies(path: Path | None = None) -> list[AgencySeed]:
-    path = path or SEEDS_DIR / "agencies.csv"
-    agencies: list[AgencySeed] = []
-    slugs: dict[str, int] = {}
-    names: dict[str, int] = {}
-    for line, row in _csv_rows(path, ["agency", "slug", "primary_domain", "source"]):
-        if not row["agency"]:
-            raise SeedError(f"{path}:{line}: agency name is empty")
-        if not _SLUG.match(row["slug"]):
-            raise SeedError(f"{path}:{line}: slug {row['slug']!r} must be lower-case a-z, 0-9, -")
-        if row["slug"] in slugs:
-            raise SeedError(
-                f"{path}:{line}: slug {row['slug']!r} already used on line {slugs[row['slug']]}"
-            )
-        if row["agency"] in names:
-            raise SeedError(
-                f"{path}:{line}: agency {row['agency']!r} already listed on line "
-                f"{names[row['agency']]}"
-            )
-        try:
-            domain = normalise_gov_domain(row["primary_domain"])
-        except DomainError as exc:
-            raise SeedError(f"{path}:{line}: bad primary_domain: {exc}") from exc
-        slugs[row["slug"]] = line
-        names[row["agency"]] = line
-        agencies.append(AgencySeed(row["agency"], row["slug"], domain, row["source"]))
-    return agencies
-
-
-def bundled_registry_files() -> list[Path]:
-    return sorted((SEEDS_DIR / "registry").glob("*.csv"))

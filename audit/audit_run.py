@@ -1,7 +1,9 @@
-"""The audit runner: the only part of audit/ that touches the database.
+"""An audit run: stored observations in, one audit_run with its findings out.
 
-It gathers stored observations into an AuditInput, runs every rule of the registry (pure
-functions), and writes one audit_run with its findings in one transaction. Re-running with
+It gathers stored observations into an AuditInput (the site and plan rows of
+audit/site_rows.py and audit/plan_rows.py, of the runs audit/run_selection.py picks), runs
+every rule of the registry (pure functions that never touch the database), and writes one
+audit_run with its findings in one transaction. Re-running with
 another policy changes the findings without re-crawling.
 """
 
@@ -17,15 +19,6 @@ from sqlalchemy.orm import Session
 
 from audit.db import Database
 from audit.domain_names import registrable_domain
-from audit.export import (
-    NoData,
-    endpoints_by_domain,
-    judged_plan_checks,
-    latest_run,
-    plans_rows,
-    site_row,
-    sites_rows,
-)
 from audit.findings import AuditInput, FindingDraft
 from audit.freeze import FirstCapture, RdapView, SnapshotView
 from audit.guideline_predicates import KeptPage, SiteFacts
@@ -47,10 +40,15 @@ from audit.models import (
     ResponseBody,
     SiteObservation,
 )
+from audit.plan_facts import judged_plan_checks
+from audit.plan_rows import plans_rows
 from audit.plan_status import PlanPolicy
+from audit.policy_file import GuidelineCheck, Policy
 from audit.rules import RULES
-from audit.seeds import GuidelineCheck, Policy, Waiver
+from audit.run_selection import NoData, latest_run
+from audit.site_rows import endpoints_by_domain, site_row, sites_rows
 from audit.site_status import SiteStatus, classify_site
+from audit.waivers_file import Waiver
 
 CONCLUSIVE_RDAP = ("registered", "not-registered")
 
