@@ -124,7 +124,7 @@ def job_website_crawl(job: Any, domain_run_id: int) -> dict[str, Any]:
     else:
         log.info("crawl: continuing website crawl run %s", run_id)
     status = job.crawl(run_id, [WEBSITES_JOB])
-    job._log_failed_tasks(run_id)
+    job.units("crawl").from_tasks(job.app.db, run_id)
     prog = progress(job.app.db, run_id)
     record_sightings(job.app, run_id, echo=lambda line: log.info("crawl: %s", line))
     return {

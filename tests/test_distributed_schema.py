@@ -111,10 +111,10 @@ def test_a_new_database_gets_the_whole_schema_and_its_record(pg_url: str) -> Non
     assert _runs_a_job(pg_url)
 
 
-def test_an_older_schema_is_upgraded_by_the_migrations_it_lacks(pg_url: str) -> None:
+def test_an_older_schema_is_upgraded_by_the_migrations_it_lacks(pg_empty_url: str) -> None:
     """A database made with procrastinate 3.0.2 (and recorded so) is brought to exactly the
     schema the installed release applies to a new database, and procrastinate runs on it."""
-    with psycopg.connect(libpq_url(pg_url), autocommit=True) as conn:
+    with psycopg.connect(libpq_url(pg_empty_url), autocommit=True) as conn:
         conn.execute(OLD_SCHEMA.read_text())
         conn.execute(
             f"CREATE TABLE {MIGRATIONS_TABLE} "
@@ -127,25 +127,25 @@ def test_an_older_schema_is_upgraded_by_the_migrations_it_lacks(pg_url: str) -> 
             "INSERT INTO procrastinate_jobs (queue_name, task_name, args) "
             "VALUES ('govaudit-crawl', 'govaudit.crawl_batch', '{\"run_id\": 1}')"
         )
-    before = _catalog(pg_url)
+    before = _catalog(pg_empty_url)
 
-    applied = ensure_schema(pg_url)
+    applied = ensure_schema(pg_empty_url)
 
     expected = [n for n in migration_names() if migration_version(n) > OLD_VERSION]
     assert applied == expected and len(applied) >= 2  # at least one release's pre and post
-    assert _recorded(pg_url) == migration_names()
-    assert before != _catalog(pg_url)
+    assert _recorded(pg_empty_url) == migration_names()
+    assert before != _catalog(pg_empty_url)
     # the same schema as a new database's
-    _new_schema_beside(pg_url, "fresh")
-    assert _catalog(pg_url) == _catalog(pg_url, "fresh")
+    _new_schema_beside(pg_empty_url, "fresh")
+    assert _catalog(pg_empty_url) == _catalog(pg_empty_url, "fresh")
     # the queued job survived the upgrade, and the queue works
-    with psycopg.connect(libpq_url(pg_url)) as conn:
+    with psycopg.connect(libpq_url(pg_empty_url)) as conn:
         [(task, status)] = conn.execute(
             "SELECT task_name, status FROM procrastinate_jobs WHERE queue_name = 'govaudit-crawl'"
         ).fetchall()
     assert (task, status) == ("govaudit.crawl_batch", "todo")
-    assert _runs_a_job(pg_url)
-    assert ensure_schema(pg_url) == []
+    assert _runs_a_job(pg_empty_url)
+    assert ensure_schema(pg_empty_url) == []
 
 
 def test_a_schema_applied_before_the_record_counts_as_procrastinate_3_10s(pg_url: str) -> None:

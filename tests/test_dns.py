@@ -19,6 +19,9 @@ import pytest
 from tests.crawl_world import govaudit
 from tests.dns_server import AGENCY, PLANTED, planted_dns, planted_registry
 
+# Every test here runs govaudit or the DNS server as processes.
+pytestmark = pytest.mark.integration
+
 # Seconds a query may take: the planted silent names cost this much; an answer under a
 # loaded machine's scheduling must come well within it.
 TIMEOUT = "3"

@@ -14,6 +14,9 @@ from govaudit.periodic_job import STEPS, PeriodicJob
 from tests.crawl_world import govaudit
 from tests.dns_server import PLANTED, planted_dns, planted_registry
 
+# Every test here runs govaudit or the DNS server as processes.
+pytestmark = pytest.mark.integration
+
 
 def config_file(tmp_path: Path, body: str) -> Path:
     path = tmp_path / "govaudit.toml"

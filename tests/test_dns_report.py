@@ -20,6 +20,9 @@ from tests.dns_server import AGENCY, PLANTED, planted_dns, planted_registry
 from tests.test_dns import TIMEOUT, add_crawl
 from tests.test_report_html import soup, table_by_caption
 
+# Every test here runs govaudit or the DNS server as processes.
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:

@@ -437,6 +437,7 @@ def session(tmp_path: Path) -> Iterator[ReaderSession]:
     reader.close()
 
 
+@pytest.mark.integration
 def test_a_reader_session_keeps_variables_and_folder(session: ReaderSession) -> None:
     assert session.run(Command("export GREETING=hello && mkdir -p sub && cd sub", 1)) == (0, [])
     code, out = session.run(Command("echo $GREETING from $(basename $PWD); exit 3", 2))

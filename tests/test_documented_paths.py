@@ -65,6 +65,7 @@ def simweb_process() -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
         proc.wait(timeout=30)
 
 
+@pytest.mark.integration
 def test_simweb_prints_the_line_to_export_and_its_ca_verifies_the_sites(
     simweb_process: tuple[subprocess.Popen[str], list[str]],
 ) -> None:
@@ -92,6 +93,7 @@ def test_simweb_prints_the_line_to_export_and_its_ca_verifies_the_sites(
 @pytest.mark.parametrize(
     "url", ["mysql://x@y/z", "postgresql+psycopg2://u@h/d", "postgres://u@h/d", "not a url"]
 )
+@pytest.mark.integration
 def test_an_unusable_database_url_is_one_line_naming_the_schemes_that_work(url: str) -> None:
     result = run_govaudit("--db", url, "inventory", "stats")
     assert result.returncode == 2, result.stderr
@@ -101,6 +103,7 @@ def test_an_unusable_database_url_is_one_line_naming_the_schemes_that_work(url: 
     assert "sqlite:///" in lines[0] and "postgresql://" in lines[0]
 
 
+@pytest.mark.integration
 def test_a_sqlite_database_in_a_missing_folder_is_refused_unless_asked_for(
     tmp_path: Path,
 ) -> None:
@@ -134,6 +137,7 @@ def test_a_sqlite_database_in_a_missing_folder_is_refused_unless_asked_for(
 # -- item 4: messages, help, options --------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_export_a11y_speaks_of_accessibility_runs(tmp_path: Path) -> None:
     from audit.db import Database
     from audit.models import CrawlRun, CrawlTask
@@ -159,12 +163,14 @@ def test_export_a11y_speaks_of_accessibility_runs(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.integration
 def test_rdap_help_says_where_refresh_bootstrap_writes() -> None:
     shown = " ".join(run_govaudit("rdap", "--help").stdout.split())
     assert "--refresh-bootstrap" in shown and "data directory" in shown
     assert "replace seeds/rdap-dns.json" not in shown
 
 
+@pytest.mark.integration
 def test_batch_size_without_distributed_is_refused(tmp_path: Path) -> None:
     result = run_govaudit("--db", f"sqlite:///{tmp_path}/b.db", "crawl", "--batch-size", "4")
     assert result.returncode == 2
@@ -234,6 +240,7 @@ def test_every_option_of_every_command_is_in_its_documented_synopsis() -> None:
     assert missing == []
 
 
+@pytest.mark.integration
 def test_a_misspelled_variable_is_warned_about_once_naming_the_known_ones(
     tmp_path: Path,
 ) -> None:

@@ -52,7 +52,10 @@ MEASURE = """() => {
     const cells = row ? [...row.cells] : [];
     return {
       id: t.id || t.caption?.textContent.trim().slice(0, 40) || 'table',
-      stacked: t.classList.contains('stacked') && getComputedStyle(t.tHead || t).display === 'none',
+      // Stacked: each row a card (a block), the header hidden or kept as a "Sort by" bar.
+      stacked: t.classList.contains('stacked') && (!row || getComputedStyle(row).display === 'block')
+        && (!t.tHead || getComputedStyle(t.tHead).display === 'none'
+            || getComputedStyle(t.tHead.rows[0]).display === 'flex'),
       fits: box.right <= frame.right + 1 && box.right <= win + 1 && box.width > 0,
       firstHead: head.length ? head[0].getBoundingClientRect().right <= win + 1 : true,
       lastHead: head.length ? head[head.length - 1].getBoundingClientRect().right <= win + 1 : true,
