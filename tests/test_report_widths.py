@@ -53,7 +53,8 @@ MEASURE = """() => {
     return {
       id: t.id || t.caption?.textContent.trim().slice(0, 40) || 'table',
       // Stacked: each row a card (a block), the header hidden or kept as a "Sort by" bar.
-      stacked: t.classList.contains('stacked') && (!row || getComputedStyle(row).display === 'block')
+      stacked: t.classList.contains('stacked')
+        && (!row || getComputedStyle(row).display === 'block')
         && (!t.tHead || getComputedStyle(t.tHead).display === 'none'
             || getComputedStyle(t.tHead.rows[0]).display === 'flex'),
       fits: box.right <= frame.right + 1 && box.right <= win + 1 && box.width > 0,
