@@ -13,3 +13,8 @@ import os
 
 os.environ.setdefault("GOVAUDIT_DNS_NAMESERVERS", "127.0.0.1:9")
 os.environ.setdefault("GOVAUDIT_DNS_TIMEOUT", "1")
+
+# pytest-xdist gives its workers COLUMNS=80; govaudit's tables fit COLUMNS, so the processes
+# tests start would print folded tables under `make test` and natural ones run alone. A test
+# of the folding sets COLUMNS itself.
+os.environ.pop("COLUMNS", None)

@@ -239,7 +239,8 @@ class ReaderSession:
         self.cwd = scratch
         self.simwebs: dict[tuple[str, ...], SimulatedWebProcess] = {}
         keep = {"GOVAUDIT_CHROMIUM"}  # the machine's browser, as `make test` sets it
-        drop = {"http_proxy", "https_proxy", "no_proxy", "all_proxy", "ssl_cert_file"}
+        # COLUMNS too: the documented tables are as printed to a wide terminal or a file.
+        drop = {"http_proxy", "https_proxy", "no_proxy", "all_proxy", "ssl_cert_file", "columns"}
         self.env = {
             k: v
             for k, v in os.environ.items()

@@ -129,9 +129,10 @@ def test_a_sqlite_database_in_a_missing_folder_is_refused_unless_asked_for(
     assert job.stdout.strip().startswith('{"run": null, "status": "failed"')
     assert not (tmp_path / "elsewhere").exists()
     assert (tmp_path / "out").is_dir()  # the job's own output folder is made
-    from_env = run_govaudit("inventory", "stats", env={"GOVAUDIT_DB": url})
+    missing = f"sqlite:///{tmp_path}/missing/x.db"
+    from_env = run_govaudit("inventory", "stats", env={"GOVAUDIT_DB": missing})
     assert from_env.returncode == 2
-    assert from_env.stderr.startswith(f"govaudit: error: GOVAUDIT_DB {url}: the folder ")
+    assert from_env.stderr.startswith(f"govaudit: error: GOVAUDIT_DB {missing}: the folder ")
 
 
 # -- item 4: messages, help, options --------------------------------------------------------
@@ -271,9 +272,11 @@ def test_a_misspelled_variable_is_warned_about_once_naming_the_known_ones(
     assert "did you mean GOVAUDIT_RETENTION?" in job.stderr
 
 
-def test_compare_table_never_cuts_the_newly_failing_sites() -> None:
+def test_compare_table_never_cuts_the_newly_failing_sites(monkeypatch: pytest.MonkeyPatch) -> None:
     from audit.guidelines import COMPARE_COLUMNS
     from govaudit.output import format_table
+
+    monkeypatch.delenv("COLUMNS", raising=False)  # the natural width: not a terminal's
 
     sites = [f"site{i:02d}.example.gov" for i in range(14)]
     row = {c: None for c in COMPARE_COLUMNS}
