@@ -6,6 +6,10 @@ sitemap, a not-found probe, and the site's pages up to the same depth and page l
 does nothing else: no parsing beyond the links, no database.
 
     python -m benchmarks.bare_spider --domains FILE --worker 0 --workers 2 --stats OUT.json
+
+With `--stock`: Scrapy as shipped (its downloader, no AutoThrottle) following the same links;
+with `--stock --minimal`: the simplest spider a Scrapy user writes for the same sites
+(MinimalStockSpider); `--delay` sets DOWNLOAD_DELAY (benchmarks/README.md, "Stock Scrapy").
 """
 
 from __future__ import annotations

@@ -14,10 +14,12 @@ Measurements (each figure the median and min-max of `--repeats` runs, except the
   (plus the registry's own) and with `--full` over every website of the bundled lists:
   wall, requests, requests/s, crawler CPU per request, peak RSS of each crawler process and
   the RSS against the websites finished (from the same processes).
-- `stock`: the issue's comparison: `govaudit crawl --only sites --workers 1` against a stock
-  Scrapy spider following the same links (`benchmarks/bare_spider.py --stock`: Scrapy's own
-  downloader, no AutoThrottle, 2 per domain), one process each, no latency, alternating;
-  requests/s ratio and CPU per request.
+- `stock`: the issue's comparison: `govaudit crawl --only sites --workers 1` against three
+  stock Scrapy spiders (benchmarks/bare_spider.py: `--stock` follows govaudit's links,
+  `--stock --minimal` is the simplest follow-every-link spider, and that one again at
+  DOWNLOAD_DELAY 0), Scrapy's own downloader, no AutoThrottle, 2 per host, one process
+  each, no latency, alternating; requests per domain, CPU per request and per domain, and
+  govaudit's ratios to each.
 
 Results go to DIR/websites.json and DIR/websites.md (default benchmarks/results/).
 """
