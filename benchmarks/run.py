@@ -453,10 +453,17 @@ def govaudit_crawl(
 
 
 def bare_crawl(
-    tmp: Path, domains: Path, fleet: Fleet, workers: int, stock: bool = False
+    tmp: Path,
+    domains: Path,
+    fleet: Fleet,
+    workers: int,
+    stock: bool = False,
+    minimal: bool = False,
+    delay: float | None = None,
 ) -> CrawlRunResult:
     """Bare Scrapy: `workers` processes started at once, like `govaudit crawl --workers`
-    (`stock`: Scrapy's own downloader, no AutoThrottle)."""
+    (`stock`: Scrapy's own downloader, no AutoThrottle; `minimal`: the minimal stock
+    spider, benchmarks/bare_spider.py says what each does)."""
     stats_files = [tmp / f"bare-{i}.json" for i in range(workers)]
     script = (
         "import subprocess, sys\n"
@@ -479,6 +486,8 @@ def bare_crawl(
             "--stats",
             str(stats_files[i]),
             *(["--stock"] if stock else []),
+            *(["--minimal"] if minimal else []),
+            *(["--delay", str(delay)] if delay is not None else []),
         ]
         for i in range(workers)
     ]

@@ -14,10 +14,12 @@ Measurements (each figure the median and min-max of `--repeats` runs, except the
   (plus the registry's own) and with `--full` over every website of the bundled lists:
   wall, requests, requests/s, crawler CPU per request, peak RSS of each crawler process and
   the RSS against the websites finished (from the same processes).
-- `stock`: the issue's comparison: `govaudit crawl --only sites --workers 1` against a stock
-  Scrapy spider following the same links (`benchmarks/bare_spider.py --stock`: Scrapy's own
-  downloader, no AutoThrottle, 2 per domain), one process each, no latency, alternating;
-  requests/s ratio and CPU per request.
+- `stock`: the issue's comparison: `govaudit crawl --only sites --workers 1` against three
+  stock Scrapy spiders (benchmarks/bare_spider.py: `--stock` follows govaudit's links,
+  `--stock --minimal` is the simplest follow-every-link spider, and that one again at
+  DOWNLOAD_DELAY 0), Scrapy's own downloader, no AutoThrottle, 2 per host, one process
+  each, no latency, alternating; requests per domain, CPU per request and per domain, and
+  govaudit's ratios to each.
 
 Results go to DIR/websites.json and DIR/websites.md (default benchmarks/results/).
 """
@@ -202,29 +204,49 @@ def _failed(path: Path) -> dict[str, int]:
         return dict(conn.execute("SELECT state, count(*) FROM crawl_task GROUP BY state"))
 
 
+STOCK_VARIANTS = ("stock_scrapy", "stock_minimal", "stock_minimal_delay0")
+
+
 def m_stock(tmp: Path, domains_n: int, repeats: int, servers: int) -> dict[str, Any]:
-    """govaudit's site crawl against stock Scrapy on the same fleet, one process each."""
+    """govaudit's site crawl against two stock Scrapy spiders on the same fleet, one process
+    each, alternating (benchmarks/bare_spider.py: `--stock` follows govaudit's links,
+    `--stock --minimal` is the simplest spider)."""
     registry, domains, n = write_world(tmp, "stock", FULL_LIST, domains_n)
-    ours, stock, ratios, cpu_ratios = [], [], [], []
+    runs: dict[str, list[CrawlRunResult]] = {"govaudit": [], **{v: [] for v in STOCK_VARIANTS}}
+    load: list[list[float]] = []
     with Fleet(domains, 25, 0.0, servers) as fleet:
         for _ in range(repeats):
-            s = bare_crawl(tmp, domains, fleet, 1, stock=True)
-            g, _ = govaudit_crawl(tmp, registry, fleet, 1, "sites", "stock")
-            stock.append(s)
-            ours.append(g)
-            ratios.append(g.rps / s.rps if s.rps else 0.0)
-            cpu_ratios.append(
-                (g.requests / g.crawler_cpu_s) / (s.requests / s.crawler_cpu_s)
-                if g.crawler_cpu_s and s.crawler_cpu_s and s.requests
-                else 0.0
+            load.append([round(x, 2) for x in os.getloadavg()])
+            runs["stock_scrapy"].append(bare_crawl(tmp, domains, fleet, 1, stock=True))
+            runs["govaudit"].append(govaudit_crawl(tmp, registry, fleet, 1, "sites", "stock")[0])
+            runs["stock_minimal"].append(
+                bare_crawl(tmp, domains, fleet, 1, stock=True, minimal=True)
             )
-    return {
-        "domains": n,
-        "ratio": summary(ratios),
-        "ratio_per_cpu_second": summary(cpu_ratios),
-        "govaudit": crawl_figures(ours),
-        "stock_scrapy": crawl_figures(stock),
-    }
+            runs["stock_minimal_delay0"].append(
+                bare_crawl(tmp, domains, fleet, 1, stock=True, minimal=True, delay=0.0)
+            )
+            last = {k: {**v[-1].__dict__, "rss_curve": None} for k, v in runs.items()}
+            print(json.dumps(last), flush=True)
+    out: dict[str, Any] = {"domains": n, "loadavg_per_repeat": load}
+    for name, results in runs.items():
+        out[name] = {
+            **crawl_figures(results),
+            "requests_per_domain": summary([r.requests / n for r in results], 1),
+            "crawler_cpu_ms_per_domain": summary([1000 * r.crawler_cpu_s / n for r in results], 1),
+        }
+    ours = runs["govaudit"]
+    for name in STOCK_VARIANTS:
+        pairs = list(zip(ours, runs[name], strict=True))
+        out[f"ratio_{name}"] = {
+            "requests_per_s": summary([g.rps / s.rps if s.rps else 0.0 for g, s in pairs]),
+            "requests_per_cpu_s": summary(
+                [(g.requests / g.crawler_cpu_s) / (s.requests / s.crawler_cpu_s) for g, s in pairs]
+            ),
+            # the same sites crawled: domains per CPU second (CPU per domain, inverted)
+            "domains_per_cpu_s": summary([s.crawler_cpu_s / g.crawler_cpu_s for g, s in pairs]),
+            "domains_per_s": summary([s.wall_s / g.wall_s for g, s in pairs]),
+        }
+    return out
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -278,19 +300,41 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append("")
     if "stock" in m:
         st = m["stock"]
+        names = {
+            "govaudit": "govaudit `crawl --only sites`",
+            "stock_scrapy": "stock Scrapy, govaudit's links (`--stock`)",
+            "stock_minimal": "stock Scrapy, minimal (`--stock --minimal`)",
+            "stock_minimal_delay0": "the same at DOWNLOAD_DELAY 0 (`--delay 0`)",
+        }
         lines += [
-            f"Stock Scrapy against `crawl --only sites`, {st['domains']} domains, 1 process, 0 ms:",
+            f"Stock Scrapy against `crawl --only sites`, {st['domains']} domains, 1 process, "
+            f"0 ms, alternating; load average before each repeat: {st.get('loadavg_per_repeat')}",
             "",
-            "| | requests/s | CPU ms/request |",
-            "| --- | --- | --- |",
-            f"| govaudit | {fig(st['govaudit']['requests_per_s'])} | "
-            f"{fig(st['govaudit']['crawler_cpu_ms_per_request'])} |",
-            f"| stock Scrapy | {fig(st['stock_scrapy']['requests_per_s'])} | "
-            f"{fig(st['stock_scrapy']['crawler_cpu_ms_per_request'])} |",
-            f"| ratio (govaudit / stock) | {fig(st['ratio'])} | per CPU second: "
-            f"{fig(st['ratio_per_cpu_second'])} |",
-            "",
+            "| | requests per domain | requests/s | CPU ms/request | CPU ms/domain |",
+            "| --- | --- | --- | --- | --- |",
         ]
+        for key, label in names.items():
+            row = st.get(key)
+            if row:
+                lines.append(
+                    f"| {label} | {fig(row.get('requests_per_domain'))} | "
+                    f"{fig(row['requests_per_s'])} | {fig(row['crawler_cpu_ms_per_request'])} | "
+                    f"{fig(row.get('crawler_cpu_ms_per_domain'))} |"
+                )
+        lines += [
+            "",
+            "| govaudit / | requests/s | requests per CPU s | domains per CPU s | domains/s |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for key in STOCK_VARIANTS:
+            r = st.get(f"ratio_{key}")
+            if r:
+                lines.append(
+                    f"| {names[key]} | {fig(r['requests_per_s'])} | "
+                    f"{fig(r['requests_per_cpu_s'])} | {fig(r['domains_per_cpu_s'])} | "
+                    f"{fig(r['domains_per_s'])} |"
+                )
+        lines.append("")
     return "\n".join(lines) + "\n"
 
 

@@ -134,3 +134,40 @@ def test_a11y_benchmark_tiny() -> None:
     figures = json.loads(a11y.stdout.strip().splitlines()[-1])
     assert figures["concurrency_1"]["checked"] == [2]
     assert figures["concurrency_1"]["pages_per_min_median"] > 0
+
+
+@pytest.mark.integration
+@pytest.mark.timeout(600)
+def test_stock_scrapy_comparison_tiny(tmp_path: Path) -> None:
+    """benchmarks/websites.py --only stock at 3 domains, 1 repeat: govaudit and the three
+    stock spiders crawled the same sites, the stock spider that follows govaudit's links
+    asked for the same pages (govaudit alone asks robots.txt per origin, http and https)."""
+    out = tmp_path / "results"
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "benchmarks.websites", "--only", "stock"),
+            *("--stock-domains", "3", "--repeats", "1", "--out", str(out)),
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=550,
+    )
+    stock = json.loads((out / "websites.json").read_text())["measurements"]["stock"]
+    assert stock["domains"] == 3
+    per_domain = {
+        name: stock[name]["requests_per_domain"]["median"]
+        for name in ("govaudit", "stock_scrapy", "stock_minimal", "stock_minimal_delay0")
+    }
+    # the four endpoints and their redirects, 25 pages, /open and its plan link at least
+    assert all(n >= 37 for n in per_domain.values()), per_domain
+    assert 0 < per_domain["govaudit"] - per_domain["stock_scrapy"] <= 5, per_domain
+    # the minimal spider asks for no well-known file, sitemap or probe
+    assert per_domain["stock_minimal"] == per_domain["stock_minimal_delay0"]
+    assert per_domain["stock_minimal"] < per_domain["stock_scrapy"], per_domain
+    for name in ("stock_scrapy", "stock_minimal"):
+        assert stock[f"ratio_{name}"]["requests_per_cpu_s"]["median"] > 0
+        assert stock[name]["crawler_cpu_ms_per_request"]["median"] > 0
+    table = (out / "websites.md").read_text()
+    assert f"| govaudit `crawl --only sites` | {per_domain['govaudit']} |" in table
+    assert "| stock Scrapy, minimal (`--stock --minimal`) |" in table
