@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -36,6 +37,20 @@ class Failure(click.ClickException):
 
 def fail_input(message: str) -> NoReturn:
     raise BadInput(message)
+
+
+def domain_options(raw_names: Iterable[str]) -> list[str]:
+    """The registered .gov domains named by `--domain` options, normalised, each once, in the
+    order given; a name that is not one is refused in one line naming the option."""
+    from audit.domain_names import DomainError, normalise_gov_domain
+
+    names: list[str] = []
+    for raw in raw_names:
+        try:
+            names.append(normalise_gov_domain(raw))
+        except DomainError as exc:
+            fail_input(f"--domain {raw}: {exc}")
+    return list(dict.fromkeys(names))
 
 
 @dataclass

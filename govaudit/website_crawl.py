@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from govaudit.app import App, fail_input
+from govaudit.app import App, domain_options
 
 # Homepage and well-known files only: the whole federal web (some 30,000 websites) in the
 # benchmark's half hour on two cores (benchmarks/README.md, "Websites").
@@ -37,19 +37,13 @@ def website_selection(
     at most --limit of them (by domain, then host)."""
     from sqlalchemy import select
 
-    from audit.domain_names import DomainError, normalise_gov_domain
     from audit.inventory import find_snapshot
     from audit.models import Website
     from crawler.crawl_run import WEBSITES_JOB, TaskSpec
     from govaudit.website_sources import ensure_website_inventory
 
     registry = ensure_website_inventory(app)
-    wanted_domains: set[str] = set()
-    for raw in domains:
-        try:
-            wanted_domains.add(normalise_gov_domain(raw))
-        except DomainError as exc:
-            fail_input(f"--domain {raw}: {exc}")
+    wanted_domains = set(domain_options(domains))
     with app.db.session() as session:
         snapshot_id = find_snapshot(session).id
         rows = session.execute(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from govaudit.app import App, existing_file, fail_input, pass_app
+from govaudit.app import App, domain_options, existing_file, fail_input, pass_app
 from govaudit.output import ProgressLine
 
 
@@ -59,7 +59,6 @@ def a11y(
     whose check fails inside govaudit is "couldn't check: internal error" (exit 1); the
     other pages are checked all the same. Each run is a new observation.
     """
-    from audit.domain_names import DomainError, normalise_gov_domain
     from crawler.a11y import chromium_missing
     from crawler.crawl_run import RunProgress
     from govaudit.a11y_job import a11y_options, a11y_targets, create_a11y_run, execute_a11y_run
@@ -69,12 +68,7 @@ def a11y(
         fail_input(missing)
     snapshot_id, targets = a11y_targets(app, source_run)
     if domains:
-        wanted = set()
-        for raw in domains:
-            try:
-                wanted.add(normalise_gov_domain(raw))
-            except DomainError as exc:
-                fail_input(f"--domain {raw}: {exc}")
+        wanted = set(domain_options(domains))
         targets = [t for t in targets if t.domain in wanted]
     if limit:
         targets = targets[:limit]

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from govaudit.app import App, fail_input, pass_app
+from govaudit.app import App, domain_options, fail_input, pass_app
 
 
 @click.group()
@@ -40,7 +40,6 @@ def first_seen(
     """
     from sqlalchemy import select
 
-    from audit.domain_names import DomainError, normalise_gov_domain
     from audit.models import ArchiveFirstSeen, RdapResult
     from crawler.archive import DEFAULTS, WAYBACK_MACHINE, Archive, ArchiveConfigError
     from crawler.crawl_run import TaskSpec, create_run
@@ -55,13 +54,7 @@ def first_seen(
         fail_input(str(exc))
     snapshot_id: int | None = None
     if domains:
-        names = []
-        for raw in domains:
-            try:
-                names.append(normalise_gov_domain(raw))
-            except DomainError as exc:
-                fail_input(f"--domain {raw}: {exc}")
-        names = list(dict.fromkeys(names))
+        names = domain_options(domains)
     else:
         ensure_registry(app)
         snapshot_id, names = rdap_candidates(app, only_unknown=False)

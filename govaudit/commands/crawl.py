@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from audit.crawl_settings import BY_NAME as SETTING
-from govaudit.app import App, Failure, fail_input, pass_app
+from govaudit.app import App, Failure, domain_options, fail_input, pass_app
 from govaudit.output import ProgressLine
 from govaudit.registry_files import audited_entries, ensure_registry
 
@@ -341,16 +341,9 @@ def _domain_selection(
     registry = {e["domain"]: e for e in entries}
     wanted: list[dict[str, Any]]
     if domains:
-        from audit.domain_names import DomainError, normalise_gov_domain
-
-        wanted = []
-        for raw in domains:
-            try:
-                name = normalise_gov_domain(raw)
-            except DomainError as exc:
-                fail_input(f"--domain {raw}: {exc}")
-            if all(w["domain"] != name for w in wanted):
-                wanted.append(registry.get(name, {"domain": name, "agency": None}))
+        wanted = [
+            registry.get(name, {"domain": name, "agency": None}) for name in domain_options(domains)
+        ]
     else:
         wanted = list(entries)
     if agency:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from govaudit.app import App, fail_input, pass_app
+from govaudit.app import App, domain_options, fail_input, pass_app
 from govaudit.output import ProgressLine
 from govaudit.rdap_lookup import rdap_base_url, rdap_candidates, unknown_domains
 from govaudit.registry_files import ensure_registry
@@ -99,7 +99,6 @@ def rdap(
     Default: every domain of the newest snapshot, the unlisted .gov domains crawls found, and
     the waivers' domains. Answers are cached with their fetch time; 404 = not registered.
     """
-    from audit.domain_names import DomainError, normalise_gov_domain
     from audit.models import RdapResult
     from crawler.crawl_run import TaskSpec, create_run
     from govaudit.commands.crawl import warc_directory
@@ -110,13 +109,7 @@ def rdap(
         click.echo(f"rdap: bootstrap refreshed: {refresh_bootstrap(app, bootstrap_url)}", err=True)
     base = rdap_base_url(app, rdap_url)
     if domains:
-        names = []
-        for raw in domains:
-            try:
-                names.append(normalise_gov_domain(raw))
-            except DomainError as exc:
-                fail_input(f"--domain {raw}: {exc}")
-        names = list(dict.fromkeys(names))
+        names = domain_options(domains)
         if only_unknown:
             names = unknown_domains(app, names)
         snapshot_id = None
