@@ -23,11 +23,11 @@ from audit.findings import AuditInput, FindingDraft
 from audit.freeze import FirstCapture, RdapView, SnapshotView
 from audit.guideline_predicates import KeptPage, SiteFacts
 from audit.guidelines import CheckResult, checks_at, evaluate_sets, tally
+from audit.inventory import registry_entries
 from audit.models import (
     ArchiveFirstSeen,
     AuditRun,
     CrawlRun,
-    Domain,
     EndpointObservation,
     Finding,
     KeptResponse,
@@ -35,8 +35,6 @@ from audit.models import (
     OpenObservation,
     PlanCheck,
     RdapResult,
-    RegistryEntry,
-    RegistrySnapshot,
     ResponseBody,
     SiteObservation,
 )
@@ -54,27 +52,15 @@ CONCLUSIVE_RDAP = ("registered", "not-registered")
 
 
 def _snapshots(session: Session) -> tuple[list[SnapshotView], dict[str, tuple[str | None, bool]]]:
-    members: dict[int, set[str]] = defaultdict(set)
-    latest: dict[str, tuple[dt.date, int, str | None, bool]] = {}
-    snaps = {s.id: s for s in session.scalars(select(RegistrySnapshot))}
-    for snap_id, name, agency, dtype in session.execute(
-        select(
-            RegistryEntry.snapshot_id,
-            Domain.name,
-            RegistryEntry.agency_name,
-            RegistryEntry.domain_type,
-        ).join(Domain, RegistryEntry.domain_id == Domain.id)
-    ):
-        members[snap_id].add(name)
-        snap = snaps[snap_id]
-        key = (snap.as_of, snap.id)
-        if name not in latest or key > latest[name][:2]:
-            latest[name] = (snap.as_of, snap.id, agency, (dtype or "").startswith("Federal"))
+    entries = registry_entries(session)
     views = [
-        SnapshotView(s.id, s.as_of, s.source_name, s.kind, frozenset(members[s.id]))
-        for s in sorted(snaps.values(), key=lambda s: (s.as_of, s.id))
+        SnapshotView(s.id, s.as_of, s.source_name, s.kind, frozenset(entries.members[s.id]))
+        for s in sorted(entries.snapshots.values(), key=lambda s: (s.as_of, s.id))
     ]
-    return views, {name: (v[2], v[3]) for name, v in latest.items()}
+    return views, {
+        name: (agency, (dtype or "").startswith("Federal"))
+        for name, (agency, dtype) in entries.newest.items()
+    }
 
 
 def _rdap(session: Session) -> dict[str, RdapView]:

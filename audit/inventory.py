@@ -276,6 +276,46 @@ def load_registry(
     )
 
 
+@dataclass(frozen=True)
+class RegistryEntries:
+    """Every snapshot, the domains each lists, and each domain's entry (agency, domain type)
+    in the newest snapshot that lists it (newest by as-of date, then by load order)."""
+
+    snapshots: dict[int, Row[Any]]  # id -> (id, as_of, source_name, kind, content_hash)
+    members: dict[int, set[str]]
+    newest: dict[str, tuple[str | None, str | None]]
+
+
+def registry_entries(session: Session) -> RegistryEntries:
+    snapshots = {
+        row.id: row
+        for row in session.execute(
+            select(
+                RegistrySnapshot.id,
+                RegistrySnapshot.as_of,
+                RegistrySnapshot.source_name,
+                RegistrySnapshot.kind,
+                RegistrySnapshot.content_hash,
+            )
+        )
+    }
+    members: dict[int, set[str]] = {sid: set() for sid in snapshots}
+    newest: dict[str, tuple[dt.date, int, str | None, str | None]] = {}
+    for snap_id, name, agency, dtype in session.execute(
+        select(
+            RegistryEntry.snapshot_id,
+            Domain.name,
+            RegistryEntry.agency_name,
+            RegistryEntry.domain_type,
+        ).join(Domain, RegistryEntry.domain_id == Domain.id)
+    ):
+        members[snap_id].add(name)
+        order = (snapshots[snap_id].as_of, snap_id)
+        if name not in newest or order > newest[name][:2]:
+            newest[name] = (*order, agency, dtype)
+    return RegistryEntries(snapshots, members, {name: (v[2], v[3]) for name, v in newest.items()})
+
+
 class SnapshotNotFound(LookupError):
     pass
 

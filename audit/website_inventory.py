@@ -25,6 +25,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from sqlalchemy.orm import Session
 
 from audit.domain_names import registrable_domain
+from audit.inventory import registry_entries
 from audit.models import (
     Domain,
     RegistryEntry,
@@ -82,30 +83,18 @@ class RegistryView:
 
 
 def registry_view(session: Session) -> RegistryView:
-    conn = session.connection()
-    snaps = {
-        sid: (as_of, digest)
-        for sid, as_of, digest in conn.execute(
-            select(RegistrySnapshot.id, RegistrySnapshot.as_of, RegistrySnapshot.content_hash)
-        )
-    }
-    newest: dict[str, tuple[Any, int, str | None, bool]] = {}
-    for snap_id, name, agency, dtype in conn.execute(
-        select(
-            RegistryEntry.snapshot_id,
-            Domain.name,
-            RegistryEntry.agency_name,
-            RegistryEntry.domain_type,
-        ).join(Domain, RegistryEntry.domain_id == Domain.id)
-    ):
-        order = (snaps[snap_id][0], snap_id)
-        if name not in newest or order > newest[name][:2]:
-            federal = (dtype or "Federal").startswith("Federal")
-            newest[name] = (order[0], order[1], agency, federal)
+    entries = registry_entries(session)
     key = hashlib.sha256(
-        "\n".join(sorted(digest for _, digest in snaps.values())).encode()
+        "\n".join(sorted(s.content_hash for s in entries.snapshots.values())).encode()
     ).hexdigest()
-    return RegistryView(key, {name: (v[2], v[3]) for name, v in newest.items()})
+    # A domain without a type counts as federal here: website lists name federal hosts.
+    return RegistryView(
+        key,
+        {
+            name: (agency, (dtype or "Federal").startswith("Federal"))
+            for name, (agency, dtype) in entries.newest.items()
+        },
+    )
 
 
 # ---------------------------------------------------------------------------- writing
