@@ -167,7 +167,7 @@ def _convert(kind: str, value: Any, base: Path | None, where: str, key: str) -> 
 
     from_env = isinstance(value, str) and base is None
     if kind == "crawl":
-        return _crawl_value(key, value) if from_env else value
+        return _crawl_value(key, value, where) if from_env else value
     if kind == "db":
         if not isinstance(value, str):
             raise wrong()
@@ -230,18 +230,14 @@ def _convert(kind: str, value: Any, base: Path | None, where: str, key: str) -> 
     return value if kind == "int" else float(value)
 
 
-def _crawl_value(key: str, text: str) -> Any:
-    """A crawl setting's variable as its type; text that is none stays text, for the crawl
-    settings' model to say what it must be."""
+def _crawl_value(key: str, text: str, where: str) -> Any:
+    """A crawl setting's variable as the setting's type; text that is none stays text, for
+    the crawl settings' model to say what it must be."""
     kind = job_settings()[key.removeprefix("crawl.")].kind
-    if kind is bool:
-        word = text.strip().lower()
-        words = {"1": True, "true": True, "yes": True, "on": True}
-        words |= {"0": False, "false": False, "no": False, "off": False}
-        return words.get(word, text)
+    word = {str: "str", int: "int", float: "float", bool: "bool"}[kind]
     try:
-        return kind(text) if kind in (int, float) else text
-    except ValueError:
+        return _convert(word, text, None, where, key)
+    except ConfigError:
         return text
 
 
