@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from audit.config_files import SEEDS_DIR, SeedError, read_toml, toml_key_line
-from audit.crawl_settings import policy_bounds, policy_schema
+from audit.crawl_settings import CrawlSettings, SettingError
 
 
 class _ValidatedElsewhere:
@@ -24,6 +24,8 @@ class _ValidatedElsewhere:
 
 
 GUIDELINE_CHECKS = _ValidatedElsewhere()
+# [crawl] is checked by the crawl settings' model (audit/crawl_settings.py).
+CRAWL_SETTINGS = _ValidatedElsewhere()
 
 # Schema of policy.toml: a dict is a table; [spec] is an array of tables; (type,) a list of type;
 # "*" inside a table allows any key with that value type.
@@ -46,7 +48,7 @@ POLICY_SCHEMA: dict[str, Any] = {
         "soft_404_threshold": float,
         "inline_min_elements": int,
     },
-    "crawl": policy_schema(),
+    "crawl": CRAWL_SETTINGS,
     "rdap": {"bootstrap_file": str, "base_url": str},
     # `crawl --archive`: how far from the as-of date a capture may be, and how gently the
     # archive (one host) is asked.
@@ -83,10 +85,9 @@ _TYPE_NAMES = {
 }
 
 
-# Ranges of numeric settings: (minimum, maximum), None for no bound. A crawl with zero
-# requests per host would never end; a negative page budget means nothing.
+# Ranges of numeric settings: (minimum, maximum), None for no bound ([crawl]'s are the crawl
+# settings model's). A negative follow depth or a threshold above 1 means nothing.
 BOUNDS: dict[tuple[str, str], tuple[float | None, float | None]] = {
-    **policy_bounds(),
     ("plans", "max_document_bytes"): (1024, None),
     ("plans", "follow_depth"): (0, 5),
     ("plans", "soft_404_threshold"): (0.0, 1.0),
@@ -154,6 +155,7 @@ def _read_policy_file(path: Path) -> tuple[str, dict[str, Any]]:
         raise SeedError(f"{path}:{toml_key_line(text, where)}: {message}")
 
     _check(data, POLICY_SCHEMA, [], fail)
+    _check_crawl_settings(path, text, data)
     _check_guideline_checks(path, text, data)
     for (table, key), (low, high) in BOUNDS.items():
         value = data.get(table, {}).get(key)
@@ -167,6 +169,21 @@ def _read_policy_file(path: Path) -> tuple[str, dict[str, Any]]:
         if value is not None and value not in words:
             fail([table, key], f"{table}.{key} must be one of {', '.join(words)}, not {value!r}")
     return text, data
+
+
+def _check_crawl_settings(path: Path, text: str, data: dict[str, Any]) -> None:
+    """[crawl], by the one model of the crawl's settings, naming the file and line."""
+    section = data.get("crawl")
+    if section is None:
+        return
+    if not isinstance(section, dict):
+        raise SeedError(f"{path}:{toml_key_line(text, ['crawl'])}: must be a table")
+    try:
+        CrawlSettings.from_mapping(
+            section, where=lambda key: f"{path}:{toml_key_line(text, ['crawl', key])}"
+        )
+    except SettingError as exc:
+        raise SeedError(str(exc)) from None
 
 
 SEVERITIES = ("low", "medium", "high")
@@ -406,6 +423,13 @@ class Policy:
 
     def section(self, name: str) -> dict[str, Any]:
         return dict(self.data.get(name, {}))
+
+    @property
+    def crawl_settings(self) -> CrawlSettings:
+        """[crawl] as the crawl's settings (checked when each file was read)."""
+        return CrawlSettings.from_mapping(
+            self.data.get("crawl", {}), where=lambda key: self.sources[-1]
+        )
 
     @property
     def plan_deadline(self) -> dt.date | None:

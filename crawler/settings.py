@@ -1,12 +1,12 @@
-"""Scrapy settings for govaudit's spiders, built from a run's crawl settings (the policy's
-[crawl] section with the command's or the run configuration's overrides; every setting, its
-default and bounds are described once in audit/crawl_settings.py)."""
+"""Scrapy settings for govaudit's spiders, built from a run's stored crawl settings (the
+policy's [crawl] section with the command's or the run configuration's overrides; every
+setting, its default and bounds are the model's in audit/crawl_settings.py)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from audit.crawl_settings import crawl_defaults
+from audit.crawl_settings import CrawlSettings
 
 BOT_NAME = "govaudit"
 # Idle connections are closed after this (crawler/download_handler.py says why).
@@ -15,11 +15,12 @@ IDLE_CONNECTION_SECONDS = 15.0
 MIN_DOWNLOAD_DELAY = 0.001
 SPIDER_MODULES = ["crawler.spiders"]
 
-DEFAULTS: dict[str, Any] = crawl_defaults()
+DEFAULTS: dict[str, Any] = CrawlSettings().as_dict()
 
 
 def scrapy_settings(crawl: dict[str, Any], verbose: int = 0) -> dict[str, Any]:
-    """Scrapy settings for one crawl: many domains at once, few requests per host."""
+    """Scrapy settings for one crawl (`crawl`: as a run stores them, the settings given;
+    the defaults fill in the rest): many domains at once, few requests per host."""
     cfg = {**DEFAULTS, **crawl}
     return {
         "BOT_NAME": BOT_NAME,

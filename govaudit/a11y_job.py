@@ -58,12 +58,12 @@ def a11y_options(
     """The checker's options: the crawl's User-Agent and robots.txt setting, the trust roots."""
     from crawler.a11y import ca_bundle_path
 
-    crawl_cfg = app.policy.section("crawl")
+    crawl = app.policy.crawl_settings
     return {
-        "user_agent": str(crawl_cfg.get("user_agent", "govaudit")),
+        "user_agent": crawl.user_agent,
         "concurrency": concurrency,
         "timeout": timeout,
-        "obey_robots": not no_robots and bool(crawl_cfg.get("obey_robots", True)),
+        "obey_robots": not no_robots and crawl.obey_robots,
         "ca_bundle": ca_bundle_path(ca_bundle),
     }
 
@@ -77,13 +77,14 @@ def create_a11y_run(
 ) -> int:
     from crawler.a11y import task_key
     from crawler.crawl_run import TaskSpec, create_run
+    from govaudit.run_settings import run_settings
 
     bundle = options.get("ca_bundle")
-    settings = {
-        "jobs": ["a11y"],
-        "a11y": {**options, "ca_bundle": str(bundle) if bundle else None},
+    settings = run_settings(
+        ["a11y"],
+        a11y={**options, "ca_bundle": str(bundle) if bundle else None},
         **(extra_settings or {}),
-    }
+    )
     return create_run(
         app.db,
         snapshot_id,

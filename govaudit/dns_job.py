@@ -91,8 +91,9 @@ def create_dns_run(
     extra_settings: dict[str, Any] | None = None,
 ) -> int:
     from crawler.crawl_run import TaskSpec, create_run
+    from govaudit.run_settings import run_settings
 
-    settings = {"jobs": ["dns"], "dns": options, **(extra_settings or {})}
+    settings = run_settings(["dns"], dns=options, **(extra_settings or {}))
     return create_run(app.db, snapshot_id, settings, [TaskSpec("dns", d, d, a) for d, a in targets])
 
 

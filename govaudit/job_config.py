@@ -14,14 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from audit.config_files import read_toml, toml_key_line
-from audit.crawl_settings import job_settings
+from audit.crawl_settings import CrawlSettings, SettingError, job_settings
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-
-
-def _crawl_setting(key: str) -> tuple[str, None]:
-    """The type word of a [crawl] key, from the crawl settings' one description."""
-    return ({str: "str", int: "int", float: "float", bool: "bool"}[job_settings()[key].kind], None)
 
 
 # key -> (type, default). Tables are one level deep. "path"/"paths" are strings resolved
@@ -48,16 +43,12 @@ SCHEMA: dict[str, Any] = {
     "warc": ("bool", False),
     "warc_dir": ("path", None),
     "batch_size": ("int", 32),
-    # Crawl settings as described in audit/crawl_settings.py (None: the policy's [crawl]).
     "crawl": {
-        "user_agent": _crawl_setting("user_agent"),
+        # The crawl settings of audit/crawl_settings.py with a job_key, checked by its model
+        # once the file and the variables are read (None: the policy's [crawl]).
+        **{key: ("crawl", None) for key in job_settings()},
+        # appended to the User-Agent: who to tell when the crawl misbehaves
         "contact": ("str", None),
-        "concurrency": _crawl_setting("concurrency"),
-        "per_host": _crawl_setting("per_host"),
-        "timeout": _crawl_setting("timeout"),
-        "max_pages_per_site": _crawl_setting("max_pages_per_site"),
-        "max_depth": _crawl_setting("max_depth"),
-        "obey_robots": _crawl_setting("obey_robots"),
         # also crawl every website of the inventory (`crawl --websites`) after the domains
         "websites": ("bool", False),
     },
@@ -76,9 +67,6 @@ SCHEMA: dict[str, Any] = {
     },
 }
 MINIMUM: dict[str, float] = {"retention": 2, "workers": 1}
-MINIMUM.update(
-    {f"crawl.{k}": s.minimum for k, s in job_settings().items() if s.minimum is not None}
-)
 MINIMUM.update({"lock.stale_after": 10, "a11y_concurrency": 1, "a11y_timeout": 1})
 MINIMUM.update({"batch_size": 1, "archive.window_days": 0})
 MINIMUM.update({"dns_timeout": 0.1, "dns_concurrency": 1})
@@ -178,6 +166,8 @@ def _convert(kind: str, value: Any, base: Path | None, where: str, key: str) -> 
         return ConfigError(f"{where}: {key} must be {TYPE_WORDS[kind]}, not {value!r}")
 
     from_env = isinstance(value, str) and base is None
+    if kind == "crawl":
+        return _crawl_value(key, value, where) if from_env else value
     if kind == "db":
         if not isinstance(value, str):
             raise wrong()
@@ -240,6 +230,32 @@ def _convert(kind: str, value: Any, base: Path | None, where: str, key: str) -> 
     return value if kind == "int" else float(value)
 
 
+def _crawl_value(key: str, text: str, where: str) -> Any:
+    """A crawl setting's variable as the setting's type; text that is none stays text, for
+    the crawl settings' model to say what it must be."""
+    kind = job_settings()[key.removeprefix("crawl.")].kind
+    word = {str: "str", int: "int", float: "float", bool: "bool"}[kind]
+    try:
+        return _convert(word, text, None, where, key)
+    except ConfigError:
+        return text
+
+
+def _check_crawl_settings(values: dict[str, Any], where: dict[str, str]) -> None:
+    """The [crawl] settings given, checked by the crawl settings' model and stored as its
+    types (an integer timeout as a number)."""
+    given = {key: values[f"crawl.{key}"] for key in job_settings()}
+    try:
+        crawl = CrawlSettings().evolve(
+            given, where=lambda key: where[f"crawl.{key}"], vocabulary="run_config"
+        )
+    except SettingError as exc:
+        raise ConfigError(str(exc)) from None
+    for key, setting in job_settings().items():
+        if given[key] is not None:
+            values[f"crawl.{key}"] = getattr(crawl, setting.name)
+
+
 def load_config(path: Path | None, environ: dict[str, str] | None = None) -> JobConfig:
     """Defaults, then the file, then GOVAUDIT_* variables; raise ConfigError on anything bad."""
     environ = dict(os.environ if environ is None else environ)
@@ -275,6 +291,7 @@ def load_config(path: Path | None, environ: dict[str, str] | None = None) -> Job
         if environ.get(name, "") != "":
             where[dotted] = name
             values[dotted] = _convert(kind, environ[name], None, name, dotted)
+    _check_crawl_settings(values, where)
     for dotted, low in MINIMUM.items():
         if values[dotted] is not None and values[dotted] < low:
             raise ConfigError(f"{where.get(dotted, path)}: {dotted} must be at least {low}")

@@ -34,6 +34,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from audit.crawl_settings import CrawlSettings
 from audit.db import mask_passwords
 from audit.models import AuditRun, CrawlRun, Finding, JobRun, RdapResult, utcnow
 from govaudit.app import App, BadInput
@@ -348,18 +349,15 @@ class PeriodicJob:
             raise BadInput(f"registry: {load.failed} file(s) refused: {load.errors[0]}")
         return load.as_json()
 
-    def crawl_settings(self) -> dict[str, Any]:
-        policy = self.app.policy
-        crawl_cfg = policy.section("crawl")
-        crawl_cfg.update(self.config.crawl_overrides())
+    def crawl_settings(self) -> CrawlSettings:
+        """The policy's [crawl] with the run configuration's [crawl] laid over it."""
+        crawl = self.app.policy.crawl_settings.evolve(self.config.crawl_overrides())
         contact = self.config["crawl.contact"]
         if contact:
-            from crawler.settings import DEFAULTS
-
-            agent = str(crawl_cfg.get("user_agent") or DEFAULTS["user_agent"])
+            agent = crawl.user_agent
             agent = agent.split(" (+", 1)[0] if agent.endswith(")") else agent
-            crawl_cfg["user_agent"] = f"{agent} (+{contact})"
-        return crawl_cfg
+            crawl = crawl.evolve({"user_agent": f"{agent} (+{contact})"})
+        return crawl
 
     def archive_settings(self) -> dict[str, Any]:
         """`[archive]`: the crawl reads these web archives as of a date (crawler/archive.py)."""
@@ -494,16 +492,16 @@ class PeriodicJob:
                 return {"asked": 0}
             base = rdap_base_url(self.app, None)
             assert self.job is not None
+            from govaudit.run_settings import run_settings
+
+            settings = run_settings(
+                ["rdap"],
+                crawl=self.crawl_settings(),
+                rdap_url=base,
+                job_run=[self.job.id, "rdap_run"],
+            )
             run_id = create_run(
-                self.app.db,
-                snapshot_id,
-                {
-                    "jobs": ["rdap"],
-                    "crawl": self.crawl_settings(),
-                    "rdap_url": base,
-                    "job_run": [self.job.id, "rdap_run"],
-                },
-                [TaskSpec("rdap", n, n, None) for n in names],
+                self.app.db, snapshot_id, settings, [TaskSpec("rdap", n, n, None) for n in names]
             )
             self.log.info("rdap: run %s: %s domains from %s", run_id, len(names), base)
         self._save(rdap_run=run_id)

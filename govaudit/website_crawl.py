@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from audit.crawl_settings import CrawlSettings
 from govaudit.app import App, domain_options
 
 # Homepage and well-known files only: the whole federal web (some 30,000 websites) in the
@@ -18,12 +19,16 @@ WEBSITE_PER_DOMAIN = 8
 
 
 def website_crawl_settings(
-    crawl_cfg: dict[str, Any], max_pages: int | None = None, per_domain: int | None = None
-) -> dict[str, Any]:
-    """The run's [crawl] settings for a website crawl (updated in place)."""
-    crawl_cfg["max_pages_per_site"] = max_pages or WEBSITE_MAX_PAGES
-    crawl_cfg["concurrent_requests_per_domain"] = per_domain or WEBSITE_PER_DOMAIN
-    return crawl_cfg
+    crawl: CrawlSettings, max_pages: int | None = None, per_domain: int | None = None
+) -> CrawlSettings:
+    """A website crawl's settings: a domain crawl's with its own page budget and per-domain
+    limit (`crawl --websites --max-pages-per-site N --per-domain N`)."""
+    return crawl.evolve(
+        {
+            "max_pages_per_site": max_pages or WEBSITE_MAX_PAGES,
+            "concurrent_requests_per_domain": per_domain or WEBSITE_PER_DOMAIN,
+        }
+    )
 
 
 def website_selection(

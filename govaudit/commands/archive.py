@@ -6,7 +6,10 @@ import sys
 
 import click
 
+from audit.crawl_settings import BY_NAME
 from govaudit.app import App, domain_options, fail_input, pass_app
+
+DOWNLOAD_TIMEOUT = BY_NAME["download_timeout"]
 
 
 @click.group()
@@ -26,7 +29,11 @@ def archive() -> None:
     help="The archive to ask (repeatable; default the Wayback Machine, "
     "https://web.archive.org/web/); same forms as `crawl --archive`.",
 )
-@click.option("--timeout", type=click.FloatRange(min=0.1), help="Download timeout, seconds.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=DOWNLOAD_TIMEOUT.minimum),
+    help="Download timeout, seconds (default: the policy's [crawl] download_timeout).",
+)
 @pass_app
 def first_seen(
     app: App, domains: tuple[str, ...], archives: tuple[str, ...], timeout: float | None
@@ -46,6 +53,7 @@ def first_seen(
     from govaudit.commands.rdap import run_lookup
     from govaudit.rdap_lookup import rdap_candidates
     from govaudit.registry_files import ensure_registry
+    from govaudit.run_settings import run_settings
 
     _ = app.policy, app.waivers
     try:
@@ -68,15 +76,14 @@ def first_seen(
     if not names:
         click.echo("archive first-seen: nothing to ask")
         return
-    crawl_cfg = app.policy.section("crawl")
-    if timeout is not None:
-        crawl_cfg["download_timeout"] = timeout
     archive_cfg = {**DEFAULTS, **app.policy.section("archive"), "urls": list(dict.fromkeys(urls))}
+    settings = run_settings(
+        ["first-seen"],
+        crawl=app.policy.crawl_settings.evolve({"download_timeout": timeout}),
+        archive=archive_cfg,
+    )
     run_id = create_run(
-        app.db,
-        snapshot_id,
-        {"jobs": ["first-seen"], "crawl": crawl_cfg, "archive": archive_cfg},
-        [TaskSpec("first-seen", n, n, None) for n in names],
+        app.db, snapshot_id, settings, [TaskSpec("first-seen", n, n, None) for n in names]
     )
     click.echo(f"first-seen run {run_id}: {len(names)} domains, {', '.join(urls)}", err=True)
     status = run_lookup(app, run_id, "first-seen", ArchiveFirstSeen)

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from audit.crawl_settings import BY_NAME as SETTING
+from audit.crawl_settings import CrawlSettings, SettingError
 from govaudit.app import App, Failure, domain_options, fail_input, pass_app
 from govaudit.output import ProgressLine
 from govaudit.registry_files import audited_entries, ensure_registry
@@ -69,7 +70,10 @@ DEFAULT_BATCH_SIZE = 32
     type=click.IntRange(min=SETTING["max_depth"].minimum),
     help=f"Default {SETTING['max_depth'].default}.",
 )
-@click.option("--user-agent", help="User-Agent header (default from policy [crawl]).")
+@click.option(
+    "--user-agent",
+    help="User-Agent header (default: the policy's [crawl] user_agent; --policy may set it).",
+)
 @click.option(
     "--concurrency",
     "concurrent_requests",
@@ -230,31 +234,31 @@ def crawl(
             )
         if not tasks:
             fail_input("nothing to crawl: no domain or agency matches the selection")
-        crawl_cfg = app.policy.section("crawl")
-        overrides = {
-            "max_pages_per_site": max_pages_per_site,
-            "max_depth": max_depth,
-            "user_agent": user_agent,
-            "concurrent_requests": concurrent_requests,
-            "concurrent_requests_per_host": per_host,
-            "download_timeout": timeout,
-            "ca_bundle": str(ca_bundle.resolve()) if ca_bundle else None,
-        }
-        crawl_cfg.update({k: v for k, v in overrides.items() if v is not None})
+        crawl_settings = _crawl_settings(
+            app,
+            {
+                "max_pages_per_site": max_pages_per_site,
+                "max_depth": max_depth,
+                "user_agent": user_agent,
+                "concurrent_requests": concurrent_requests,
+                "concurrent_requests_per_host": per_host,
+                "download_timeout": timeout,
+                "ca_bundle": str(ca_bundle.resolve()) if ca_bundle else None,
+                "obey_robots": False if no_robots else None,
+            },
+        )
         if websites:
             from govaudit.website_crawl import website_crawl_settings
 
-            website_crawl_settings(crawl_cfg, max_pages_per_site, per_domain)
+            crawl_settings = website_crawl_settings(crawl_settings, max_pages_per_site, per_domain)
         elif per_domain is not None:
             fail_input("--per-domain goes with --websites")
-        if no_robots:
-            crawl_cfg["obey_robots"] = False
         from govaudit.run_settings import crawl_run_settings
 
         settings = crawl_run_settings(
             app.policy,
             jobs,
-            crawl_cfg,
+            crawl_settings,
             selection={"domains": list(domains), "agency": agency, "limit": limit},
             keep_evidence=keep_evidence,
             warc_dir=warc_directory(warc_dir) if warc_dir else None,
@@ -296,6 +300,14 @@ def crawl(
         click.echo(f"govaudit: warning: hosts of crawl run {new_id} not recorded: {exc}", err=True)
     if status != "finished":
         sys.exit(1)
+
+
+def _crawl_settings(app: App, options: dict[str, Any]) -> CrawlSettings:
+    """The policy's [crawl] with the options given (None: not given) laid over it."""
+    try:
+        return app.policy.crawl_settings.evolve(options, where=lambda key: "govaudit crawl")
+    except SettingError as exc:  # the options' own ranges are the model's: not expected
+        fail_input(str(exc))
 
 
 def _archive_settings(

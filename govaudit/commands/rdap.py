@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from audit.crawl_settings import BY_NAME
 from govaudit.app import App, domain_options, fail_input, pass_app
 from govaudit.output import ProgressLine
 from govaudit.rdap_lookup import rdap_base_url, rdap_candidates, unknown_domains
@@ -47,6 +48,9 @@ def refresh_bootstrap(app: App, url: str) -> Path:
     return target
 
 
+DOWNLOAD_TIMEOUT = BY_NAME["download_timeout"]
+
+
 @click.command()
 @click.option(
     "--domain", "domains", multiple=True, metavar="D", help="Ask only for D (repeatable)."
@@ -61,7 +65,11 @@ def refresh_bootstrap(app: App, url: str) -> Path:
     metavar="URL",
     help="RDAP base URL (default: the IANA bootstrap for .gov in seeds/).",
 )
-@click.option("--timeout", type=click.FloatRange(min=0.1), help="Download timeout, seconds.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=DOWNLOAD_TIMEOUT.minimum),
+    help="Download timeout, seconds (default: the policy's [crawl] download_timeout).",
+)
 @click.option(
     "--refresh-bootstrap",
     "refresh",
@@ -102,6 +110,7 @@ def rdap(
     from audit.models import RdapResult
     from crawler.crawl_run import TaskSpec, create_run
     from govaudit.commands.crawl import warc_directory
+    from govaudit.run_settings import run_settings
 
     # Read the seeds first: a bad file must be refused before anything is written.
     _ = app.policy, app.waivers
@@ -119,20 +128,15 @@ def rdap(
     if not names:
         click.echo("rdap: nothing to ask")
         return
-    crawl_cfg = app.policy.section("crawl")
-    if timeout is not None:
-        crawl_cfg["download_timeout"] = timeout
+    settings = run_settings(
+        ["rdap"],
+        crawl=app.policy.crawl_settings.evolve({"download_timeout": timeout}),
+        rdap_url=base,
+        warc=bool(warc_dir),
+        warc_dir=warc_directory(warc_dir) if warc_dir else None,
+    )
     run_id = create_run(
-        app.db,
-        snapshot_id,
-        {
-            "jobs": ["rdap"],
-            "crawl": crawl_cfg,
-            "rdap_url": base,
-            "warc": bool(warc_dir),
-            "warc_dir": warc_directory(warc_dir) if warc_dir else None,
-        },
-        [TaskSpec("rdap", n, n, None) for n in names],
+        app.db, snapshot_id, settings, [TaskSpec("rdap", n, n, None) for n in names]
     )
     click.echo(f"rdap run {run_id}: {len(names)} domains from {base}", err=True)
     status = run_lookup(app, run_id, "rdap", RdapResult)
