@@ -258,7 +258,7 @@ _demo = _DemoInBackground()
 def pytest_collection_finish(session: pytest.Session) -> None:
     if session.config.option.collectonly:
         return
-    if any("demo_run" in getattr(item, "fixturenames", ()) for item in session.items):
+    if any("demo_run" in _fixtures(item) for item in session.items):
         _demo.start(session.config._tmp_path_factory)  # type: ignore[attr-defined]
 
 
@@ -320,7 +320,27 @@ def _longest_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
         return sum(3.0 if m else 0.02 for m in marked)
 
     order = sorted(by_file, key=lambda path: -cost(path))  # stable: ties keep their order
-    return [item for path in order for item in by_file[path]]
+    # The files that read the demo wait until the workers have done DEMO_HEAD_START seconds of
+    # other files, so that the demo (started in the background) is done when they ask.
+    reads_demo = [p for p in order if any("demo_run" in _fixtures(i) for i in by_file[p])]
+    placed: list[str] = []
+    done = 0.0
+    for path in (p for p in order if p not in reads_demo):
+        if reads_demo and done >= DEMO_HEAD_START:
+            placed += reads_demo
+            reads_demo = []
+        placed.append(path)
+        done += cost(path)
+    placed += reads_demo
+    return [item for path in placed for item in by_file[path]]
+
+
+# The demo's wall time on two busy cores, times the two workers.
+DEMO_HEAD_START = 240.0
+
+
+def _fixtures(item: pytest.Item) -> tuple[str, ...]:
+    return tuple(getattr(item, "fixturenames", ()))
 
 
 class _ProcessWatch:
