@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.crawl_world import govaudit, registry_csv
+from tests.shared_once import copy_db
 from tests.test_periodic_job import job_world, run_job
 
 pytestmark = pytest.mark.integration
@@ -77,22 +79,41 @@ def rows(db: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         return conn.execute(sql, args).fetchall()
 
 
+@pytest.fixture(scope="module")
+def crawled_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The first website crawl of the world, made once for the module (read-only)."""
+    from simweb.server import SimulatedWeb
+    from tests.simweb_plugin import write_sites
+
+    tmp = tmp_path_factory.mktemp("websites")
+    web = SimulatedWeb.from_directory(write_sites(tmp / "sites", world())).start()
+    try:
+        db = f"sqlite:///{tmp}/w.db"
+        govaudit(
+            None,
+            db,
+            "inventory",
+            "load",
+            str(registry_csv(tmp / "r-2026-01-01.csv", ["kestrel.gov", "beta.gov"])),
+        )
+        listed = tmp / "agency-list.csv"
+        listed.write_text("Website\n" + "\n".join(LISTED) + "\n")
+        govaudit(None, db, "inventory", "sources", "load", str(listed), "--as-of", "2026-01-02")
+        result = govaudit(web, db, "crawl", "--websites", "--workers", "2", "--timeout", "5")
+        yield {"db": db, "result": result}
+    finally:
+        web.stop()
+
+
 @pytest.fixture
-def crawled(simulated_web_factory: Any, tmp_path: Path) -> dict[str, Any]:
+def crawled(
+    crawled_once: dict[str, Any], simulated_web_factory: Any, tmp_path: Path
+) -> dict[str, Any]:
+    """A test's own copy of the crawled database, and a fresh web (empty request log) of the
+    same world to crawl again."""
     web = simulated_web_factory(world())
-    db = f"sqlite:///{tmp_path}/w.db"
-    govaudit(
-        None,
-        db,
-        "inventory",
-        "load",
-        str(registry_csv(tmp_path / "r-2026-01-01.csv", ["kestrel.gov", "beta.gov"])),
-    )
-    listed = tmp_path / "agency-list.csv"
-    listed.write_text("Website\n" + "\n".join(LISTED) + "\n")
-    govaudit(None, db, "inventory", "sources", "load", str(listed), "--as-of", "2026-01-02")
-    result = govaudit(web, db, "crawl", "--websites", "--workers", "2", "--timeout", "5")
-    return {"web": web, "db": db, "result": result}
+    db = copy_db(crawled_once["db"], tmp_path, "w.db")
+    return {"web": web, "db": db, "result": crawled_once["result"]}
 
 
 def test_every_website_is_a_unit_of_its_own_run(crawled: dict[str, Any]) -> None:
