@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 
-from tests.crawl_world import FILES, GOVAUDIT, REGISTRY_DOMAINS, govaudit, registry_csv, sites
+from tests.crawl_world import (
+    FILES,
+    GOVAUDIT,
+    REGISTRY_DOMAINS,
+    govaudit_here,
+    registry_csv,
+    sites,
+)
 from tests.shared_once import copy_db
 
 pytestmark = pytest.mark.integration
@@ -544,7 +551,7 @@ def test_lock_and_job_on_postgresql(
     assert again["run"] == 2 and again["findings"]["new"] == 0
     with psycopg.connect(pg_url) as conn:
         findings = conn.execute("select count(*) from finding").fetchone()
-    pruned = govaudit(None, pg_url, "prune", "--keep", "1")
+    pruned = govaudit_here(pg_url, "prune", "--keep", "1")
     assert "of 1 older run(s)" in pruned.stdout
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("select distinct run_id from page_observation").fetchall() == [(2,)]
