@@ -135,7 +135,7 @@ def test_dmarc_subdomain_policy_comes_from_the_organizational_domain(tmp_path: P
     """A name with no DMARC record of its own gets its organizational domain's sp=."""
     db = f"sqlite:///{tmp_path}/sub.db"
     govaudit_here(db, "inventory", "load", str(planted_registry(tmp_path / "reg.csv")),
-             "--as-of", "2024-01-01")  # fmt: skip
+                  "--as-of", "2024-01-01")  # fmt: skip
     with planted_dns() as server:
         govaudit(None, db, "dns", "--domain", "compliant.gov", "--nameserver",
                  server.nameserver, "--timeout", TIMEOUT)  # fmt: skip
@@ -296,7 +296,7 @@ def test_dns_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     """The same observation and judgement on PostgreSQL (two observer processes writing)."""
     wanted = ["compliant.gov", "spfall.gov", "dmarctimeout.gov", "lame.gov", "unsigned.gov"]
     govaudit_here(pg_url, "inventory", "load", str(planted_registry(tmp_path / "r.csv", wanted)),
-             "--as-of", "2024-01-01")  # fmt: skip
+                  "--as-of", "2024-01-01")  # fmt: skip
     with planted_dns() as server:
         govaudit(None, pg_url, "dns", "--nameserver", server.nameserver, "--timeout", TIMEOUT,
                  "--workers", "2")  # fmt: skip
