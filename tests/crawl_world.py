@@ -198,3 +198,31 @@ def govaudit(
 def export(web: SimulatedWeb | None, db_url: str, what: str, *args: str) -> list[dict[str, Any]]:
     out = govaudit(web, db_url, "export", what, "--format", "json", *args).stdout
     return json.loads(out)
+
+
+def govaudit_here(db_url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """`govaudit ARGS` run in this process (click's test runner), answered as `govaudit` is.
+
+    For the commands that only read or write the database (export, inventory lists,
+    guidelines, prune): a process start costs more CPU than such a command itself, and the
+    process is not what the tests that use this are about. Nothing is fetched: no proxy.
+    """
+    from click.testing import CliRunner
+
+    from govaudit.cli import cli
+
+    command = ["--db", db_url, *args]
+    result = CliRunner().invoke(cli, command, catch_exceptions=False)
+    done = subprocess.CompletedProcess(
+        ["govaudit", *command], result.exit_code, result.stdout, result.stderr
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(
+            f"govaudit {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+        )
+    return done
+
+
+def export_here(db_url: str, what: str, *args: str) -> list[dict[str, Any]]:
+    """`export` (JSON) of `govaudit_here`: the same rows as `export`, without a process."""
+    return json.loads(govaudit_here(db_url, "export", what, "--format", "json", *args).stdout)

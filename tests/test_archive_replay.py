@@ -27,7 +27,7 @@ import pytest
 
 from govaudit.replay_archive import ReplayServer
 from tests.archive_world import COLLECTION, build_archive, registry_files, wayback_program
-from tests.crawl_world import govaudit
+from tests.crawl_world import govaudit, govaudit_here
 
 pytestmark = pytest.mark.integration
 
@@ -45,16 +45,22 @@ class ArchiveRuns:
         self.first_run = 0
         self.later_run = 0
         self.crawl_output = ""
+        self._plans: dict[int, dict[str, dict[str, Any]]] = {}
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         # No proxy: a local archive is reached directly (crawler/archive.py bypasses any).
         return govaudit(None, self.db, *self.common, *args, check=check, timeout=300)
 
     def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "--format", "json").stdout)
+        # Exports only read the database: in this process, no process start.
+        return json.loads(govaudit_here(self.db, *self.common, *args, "--format", "json").stdout)
 
     def plans(self, run: int) -> dict[str, dict[str, Any]]:
-        return {p["agency"]: p for p in self.json("export", "plans", "--run", str(run))}
+        # A finished run's plans do not change: exported once per run, read by several tests.
+        if run not in self._plans:
+            exported = self.json("export", "plans", "--run", str(run))
+            self._plans[run] = {p["agency"]: p for p in exported}
+        return json.loads(json.dumps(self._plans[run]))  # each test its own copy
 
     def sites(self, run: int) -> dict[str, dict[str, Any]]:
         return {s["domain"]: s for s in self.json("export", "sites", "--run", str(run))}
@@ -417,7 +423,7 @@ def test_the_periodic_job_crawls_the_archive_of_its_config(archive: ArchiveRuns)
     assert "a11y: skipped: the crawl read web archives" in done.stderr
     plans = {
         p["agency"]: p
-        for p in json.loads(govaudit(None, db, "export", "plans", "--format", "json").stdout)
+        for p in json.loads(govaudit_here(db, "export", "plans", "--format", "json").stdout)
     }
     assert plans["Beta Agency"]["status"] == "no-plan"
     assert plans["Beta Agency"]["as_of"] == FIRST

@@ -17,8 +17,9 @@ from tests.crawl_world import (
     FILES,
     GOVAUDIT,
     REGISTRY_DOMAINS,
-    export,
+    export_here,
     govaudit,
+    govaudit_here,
     registry_csv,
     sites,
 )
@@ -36,7 +37,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
     tmp = tmp_path_factory.mktemp("crawl")
     db = f"sqlite:///{tmp}/crawl.db"
     registry = registry_csv(tmp / "registry-2026-01-01.csv", REGISTRY_DOMAINS)
-    govaudit(None, db, "inventory", "load", str(registry))
+    govaudit_here(db, "inventory", "load", str(registry))
     result = govaudit(
         web,
         db,
@@ -50,7 +51,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
         "--user-agent",
         "govaudit-test (+https://example.invalid/contact)",
     )
-    rows = {r["domain"]: r for r in export(web, db, "sites")}
+    rows = {r["domain"]: r for r in export_here(db, "sites")}
     yield {"web": web, "db": db, "rows": rows, "output": result.stdout}
     web.stop()
 
@@ -86,7 +87,7 @@ def test_sites_that_could_not_be_checked_are_site_unreachable_findings(world: An
     (unreachable, blocked) make the `site-unreachable` findings, with its evidence."""
     web, db = world["web"], world["db"]
     govaudit(web, db, "audit", "--format", "json")
-    found = {f["domain"]: f for f in export(web, db, "findings", "--rule", "site-unreachable")}
+    found = {f["domain"]: f for f in export_here(db, "findings", "--rule", "site-unreachable")}
     assert set(found) == {"delta.gov", "theta.gov", "epsilon.gov"}
     for domain, finding in found.items():
         row = world["rows"][domain]
@@ -132,15 +133,11 @@ def test_bounded_crawl_broken_links_hostnames_unlisted(world: Any) -> None:
     # beta.gov is in the registry; usa.gov is not in this test's registry.
     assert alpha["unlisted_gov_domains"] == ["newthing.gov", "usa.gov"]
     assert alpha["broken_links"] == 1
-    pages = {
-        p["url"]: p
-        for p in export(world["web"], world["db"], "pages")
-        if p["domain"] == "alpha.gov"
-    }
+    pages = {p["url"]: p for p in export_here(world["db"], "pages") if p["domain"] == "alpha.gov"}
     assert pages["https://www.alpha.gov/missing"]["status"] == 404
     assert pages["https://www.alpha.gov/docs/two"]["depth"] == 2
     assert "https://www.alpha.gov/docs/three" not in pages  # depth 3 > --max-depth 2
-    links = export(world["web"], world["db"], "links")
+    links = export_here(world["db"], "links")
     broken = [lk for lk in links if lk["kind"] == "broken"]
     assert broken == [
         {
@@ -158,7 +155,7 @@ def test_robots_forbidden_page_is_recorded_never_fetched(world: Any) -> None:
     web = world["web"]
     paths = [r.path for r in web.requests("www.alpha.gov")]
     assert "/private/secret" not in paths
-    pages = {p["url"]: p for p in export(web, world["db"], "pages")}
+    pages = {p["url"]: p for p in export_here(world["db"], "pages")}
     assert pages["https://www.alpha.gov/private/secret"]["error_kind"] == "robots"
     agents = {r.user_agent for r in web.requests() if not r.refused and r.method != "CONNECT"}
     assert agents == {"govaudit-test (+https://example.invalid/contact)"}
@@ -270,7 +267,7 @@ def test_sigkilled_run_resumes_to_the_same_results(
     registry = registry_csv(tmp_path / "r-2026-01-01.csv", names)
     clean, killed = f"sqlite:///{tmp_path}/clean.db", f"sqlite:///{tmp_path}/killed.db"
     for db in (clean, killed):
-        govaudit(None, db, "inventory", "load", str(registry))
+        govaudit_here(db, "inventory", "load", str(registry))
     # Two requests in flight for the whole process: domains finish one after another.
     args = [
         "crawl",
@@ -307,11 +304,11 @@ def test_sigkilled_run_resumes_to_the_same_results(
     assert "resuming crawl run 1" in resumed.stderr
     assert _tasks(killed) == {"done": 12}
     drop = ("fetched_at", "crawl_run")
-    assert _comparable(export(web, killed, "sites"), drop) == _comparable(
-        export(web, clean, "sites"), drop
+    assert _comparable(export_here(killed, "sites"), drop) == _comparable(
+        export_here(clean, "sites"), drop
     )
-    assert _comparable(export(web, killed, "pages"), drop) == _comparable(
-        export(web, clean, "pages"), drop
+    assert _comparable(export_here(killed, "pages"), drop) == _comparable(
+        export_here(clean, "pages"), drop
     )
     with sqlite3.connect(killed.removeprefix("sqlite:///")) as conn:
         dupes = conn.execute(
@@ -362,7 +359,7 @@ def test_retry_after_holds_the_whole_host(simulated_web_factory: Any, tmp_path: 
     later = [r for r in log if r.started > refused.started]
     assert later, "nothing was fetched after the 429"
     assert min(r.started for r in later) >= (refused.finished or refused.started) + 1.8
-    pages = {p["url"]: p for p in export(web, db, "pages")}
+    pages = {p["url"]: p for p in export_here(db, "pages")}
     assert pages["http://www.hold.gov/p0"]["status"] == 200
 
 
@@ -388,7 +385,7 @@ def test_open_units_bound_opens_domains_as_others_finish(
     policy = tmp_path / "one-unit.toml"
     policy.write_text("[crawl]\nmax_open_units = 1\n")
     registry = registry_csv(tmp_path / "r-2026-01-01.csv", [f"{n}.gov" for n in names])
-    govaudit(None, db, "inventory", "load", str(registry))
+    govaudit_here(db, "inventory", "load", str(registry))
     govaudit(
         web,
         db,

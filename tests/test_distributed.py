@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from tests.crawl_world import GOVAUDIT, export, govaudit, registry_csv
+from tests.crawl_world import GOVAUDIT, export_here, govaudit, govaudit_here, registry_csv
 
 # Each batch starts a crawler process: generous on a busy shared machine.
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.timeout(900)]
@@ -128,7 +128,7 @@ def observations(db_url: str) -> dict[str, Any]:
 
 
 def statuses(web: Any, db_url: str) -> dict[str, str]:
-    return {r["domain"]: r["status"] for r in export(web, db_url, "sites")}
+    return {r["domain"]: r["status"] for r in export_here(db_url, "sites")}
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +143,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tmp = tmp_path_factory.mktemp("local")
     registry = registry_csv(tmp / "r-2026-01-01.csv", FLEET)
     local = f"sqlite:///{tmp}/local.db"
-    govaudit(None, local, "inventory", "load", str(registry))
+    govaudit_here(local, "inventory", "load", str(registry))
     govaudit(web, local, "crawl", "--workers", "1", *CRAWL_ARGS)
     reference = observations(local)
     try:
@@ -206,7 +206,7 @@ class Workers:
 
 @pytest.fixture
 def workers(fleet: dict[str, Any], pg_url: str, tmp_path: Path) -> Iterator[Workers]:
-    govaudit(None, pg_url, "inventory", "load", str(fleet["registry"]))
+    govaudit_here(pg_url, "inventory", "load", str(fleet["registry"]))
     pool = Workers(fleet["web"], pg_url, tmp_path)
     try:
         yield pool

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.crawl_world import govaudit
+from tests.crawl_world import govaudit, govaudit_here
 from tests.dns_server import AGENCY, PLANTED, planted_dns, planted_registry
 
 # Every test here runs govaudit or the DNS server as processes.
@@ -43,8 +43,8 @@ def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
     with planted_dns() as server:
         run = govaudit(None, db, "dns", "--nameserver", server.nameserver, "--timeout", TIMEOUT)
         asked = server.queries()
-    rows = json.loads(govaudit(None, db, "export", "dns", "--format", "json").stdout)
-    csv_text = govaudit(None, db, "export", "dns", "--format", "csv").stdout
+    rows = json.loads(govaudit_here(db, "export", "dns", "--format", "json").stdout)
+    csv_text = govaudit_here(db, "export", "dns", "--format", "csv").stdout
     yield {
         "db": db,
         "path": base / "dns.db",
@@ -134,8 +134,8 @@ def test_raw_answers_are_stored_with_time_and_resolver(observed: dict[str, Any])
 def test_dmarc_subdomain_policy_comes_from_the_organizational_domain(tmp_path: Path) -> None:
     """A name with no DMARC record of its own gets its organizational domain's sp=."""
     db = f"sqlite:///{tmp_path}/sub.db"
-    govaudit(None, db, "inventory", "load", str(planted_registry(tmp_path / "reg.csv")),
-             "--as-of", "2024-01-01")  # fmt: skip
+    govaudit_here(db, "inventory", "load", str(planted_registry(tmp_path / "reg.csv")),
+                  "--as-of", "2024-01-01")  # fmt: skip
     with planted_dns() as server:
         govaudit(None, db, "dns", "--domain", "compliant.gov", "--nameserver",
                  server.nameserver, "--timeout", TIMEOUT)  # fmt: skip
@@ -150,7 +150,7 @@ def test_dmarc_subdomain_policy_comes_from_the_organizational_domain(tmp_path: P
             "--timeout",
             TIMEOUT,
         )
-    rows = json.loads(govaudit(None, db, "export", "dns", "--format", "json").stdout)
+    rows = json.loads(govaudit_here(db, "export", "dns", "--format", "json").stdout)
     assert [r["domain"] for r in rows] == ["sub.inherit.gov"]
     row = rows[0]
     assert row["agency"] == AGENCY
@@ -159,7 +159,7 @@ def test_dmarc_subdomain_policy_comes_from_the_organizational_domain(tmp_path: P
     assert row["email_verdict"] == "not-compliant"
     assert "inherit.gov" in row["email_reason"]
     # the newest run is the default; the earlier one is still there by id
-    first = json.loads(govaudit(None, db, "export", "dns", "--run", "1", "--format", "json").stdout)
+    first = json.loads(govaudit_here(db, "export", "dns", "--run", "1", "--format", "json").stdout)
     assert [r["domain"] for r in first] == ["compliant.gov"]
 
 
@@ -170,7 +170,7 @@ def test_the_policy_decides_what_compliant_means(observed: dict[str, Any]) -> No
     rows = {
         r["domain"]: r
         for r in json.loads(
-            govaudit(None, observed["db"], "--policy", str(draft), "export", "dns", "--run",
+            govaudit_here(observed["db"], "--policy", str(draft), "export", "dns", "--run",
                      "1", "--format", "json").stdout
         )
     }  # fmt: skip
@@ -198,7 +198,7 @@ def test_csv_has_exactly_the_issue_columns_and_words(observed: dict[str, Any]) -
     evidence = json.loads(rows["dmarctimeout.gov"]["evidence"])
     assert "timeout" in evidence["answers"]["_dmarc.dmarctimeout.gov TXT"]
     assert set(
-        json.loads(govaudit(None, observed["db"], "export", "dns", "--format", "json").stdout)[0]
+        json.loads(govaudit_here(observed["db"], "export", "dns", "--format", "json").stdout)[0]
     ) == set(reader.fieldnames)
 
 
@@ -215,7 +215,7 @@ def test_bad_options_are_refused_with_one_line(tmp_path: Path) -> None:
         None, db, "dns", "--domain", "example.com", "--nameserver", "127.0.0.1", check=False
     )
     assert bad.returncode == 2 and "example.com" in bad.stderr
-    none = govaudit(None, db, "export", "dns", check=False)
+    none = govaudit_here(db, "export", "dns", check=False)
     assert none.returncode == 2
     assert "govaudit dns" in none.stderr
 
@@ -252,7 +252,7 @@ def test_the_bod_18_01_pack_and_the_email_rule(observed: dict[str, Any]) -> None
         },
     )
     pack = str(Path(__file__).resolve().parent.parent / "seeds/policies/bod-18-01.toml")
-    out = govaudit(None, observed["db"], "guidelines", "--policy", pack, "--format", "json")
+    out = govaudit_here(observed["db"], "guidelines", "--policy", pack, "--format", "json")
     data = json.loads(out.stdout)
     assert data["pack"]["name"] == "CISA BOD 18-01"
     checks = {c["id"]: c for c in data["checks"]}
@@ -272,12 +272,12 @@ def test_the_bod_18_01_pack_and_the_email_rule(observed: dict[str, Any]) -> None
     assert set(failing) == {"norua.gov"}
     assert failing["norua.gov"]["evidence"]["url"] == "dns:_dmarc.norua.gov?type=TXT"
     # the table form names the pack too
-    table = govaudit(None, observed["db"], "guidelines", "--policy", pack).stdout
+    table = govaudit_here(observed["db"], "guidelines", "--policy", pack).stdout
     assert "CISA BOD 18-01" in table and "dmarc-reject" in table
     # the audit's email-security findings: the not-compliant domains, with their evidence
-    govaudit(None, observed["db"], "audit")
+    govaudit_here(observed["db"], "audit")
     findings = json.loads(
-        govaudit(None, observed["db"], "export", "findings", "--rule", "email-security",
+        govaudit_here(observed["db"], "export", "findings", "--rule", "email-security",
                  "--format", "json").stdout
     )  # fmt: skip
     flagged = {f["domain"] for f in findings}
@@ -295,13 +295,13 @@ def test_the_bod_18_01_pack_and_the_email_rule(observed: dict[str, Any]) -> None
 def test_dns_on_postgresql(pg_url: str, tmp_path: Path) -> None:
     """The same observation and judgement on PostgreSQL (two observer processes writing)."""
     wanted = ["compliant.gov", "spfall.gov", "dmarctimeout.gov", "lame.gov", "unsigned.gov"]
-    govaudit(None, pg_url, "inventory", "load", str(planted_registry(tmp_path / "r.csv", wanted)),
-             "--as-of", "2024-01-01")  # fmt: skip
+    govaudit_here(pg_url, "inventory", "load", str(planted_registry(tmp_path / "r.csv", wanted)),
+                  "--as-of", "2024-01-01")  # fmt: skip
     with planted_dns() as server:
         govaudit(None, pg_url, "dns", "--nameserver", server.nameserver, "--timeout", TIMEOUT,
                  "--workers", "2")  # fmt: skip
     rows = {r["domain"]: r for r in json.loads(
-        govaudit(None, pg_url, "export", "dns", "--format", "json").stdout
+        govaudit_here(pg_url, "export", "dns", "--format", "json").stdout
     )}  # fmt: skip
     assert set(rows) == set(wanted)
     for domain in wanted:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.crawl_world import FILES, REGISTRY_DOMAINS, govaudit, registry_csv, sites
+from tests.crawl_world import FILES, REGISTRY_DOMAINS, govaudit, govaudit_here, registry_csv, sites
 
 pytestmark = pytest.mark.integration
 
@@ -31,7 +31,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
     tmp = tmp_path_factory.mktemp("gcrawl")
     db = f"sqlite:///{tmp}/crawl.db"
     registry = registry_csv(tmp / "registry-2026-01-01.csv", [*REGISTRY_DOMAINS, ZETA_TWIN])
-    govaudit(None, db, "inventory", "load", str(registry))
+    govaudit_here(db, "inventory", "load", str(registry))
     govaudit(web, db, "crawl", "--only", "sites", "--workers", "1", "--timeout", "5")
     yield {"web": web, "db": db, "tmp": tmp}
     web.stop()
@@ -69,7 +69,7 @@ def test_the_crawl_keeps_each_homepage_response_deduplicated(world: Any) -> None
 
 
 def test_guidelines_command_judges_the_default_pack(world: Any) -> None:
-    out = json.loads(govaudit(None, world["db"], "guidelines", "--format", "json").stdout)
+    out = json.loads(govaudit_here(world["db"], "guidelines", "--format", "json").stdout)
     checks = {c["id"]: c for c in out["checks"]}
     privacy = checks["link-privacy"]
     # active sites: alpha (footer links), beta, zeta, iota (no links); others not applicable
@@ -82,9 +82,9 @@ def test_guidelines_command_judges_the_default_pack(world: Any) -> None:
     hsts = checks["hsts"]
     # gamma redirects, eta is parked: judged too; alpha sends HSTS
     assert hsts["pass"] >= 1 and hsts["sites_judged"] >= 5
-    table = govaudit(None, world["db"], "guidelines").stdout
+    table = govaudit_here(world["db"], "guidelines").stdout
     assert "link-privacy" in table and "25.0%" in table and "per agency" in table
-    csv_out = govaudit(None, world["db"], "guidelines", "--format", "csv").stdout
+    csv_out = govaudit_here(world["db"], "guidelines", "--format", "csv").stdout
     assert csv_out.splitlines()[0].startswith("check,agency,sites_judged,pass,fail")
 
 
@@ -118,7 +118,7 @@ def test_a_draft_check_is_judged_without_crawling_again(world: Any) -> None:
     asked = len(web.requests())
     runs = query(world["db"], "select count(*) from crawl_run")[0][0]
     out = json.loads(
-        govaudit(None, world["db"], "guidelines", "--policy", str(draft), "--format", "json").stdout
+        govaudit_here(world["db"], "guidelines", "--policy", str(draft), "--format", "json").stdout
     )
     checks = {c["id"]: c for c in out["checks"]}
     assert list(checks) == ["page-says-agency", "content-type-html"]
@@ -126,12 +126,11 @@ def test_a_draft_check_is_judged_without_crawling_again(world: Any) -> None:
     # alpha's and the prose pages' text say "agency"; the other active homepages do not
     assert says["pass"] >= 1 and says["couldnt_check"] == 0
     assert checks["content-type-html"]["pass"] == checks["content-type-html"]["sites_judged"]
-    audited = govaudit(None, world["db"], "audit", "--policy", str(draft), "--format", "json")
+    audited = govaudit_here(world["db"], "audit", "--policy", str(draft), "--format", "json")
     by_rule = json.loads(audited.stdout)["by_rule"]
     assert all(not k.startswith("guideline:link-") for k in by_rule)  # the draft replaced them
     findings = json.loads(
-        govaudit(
-            None,
+        govaudit_here(
             world["db"],
             "export",
             "findings",
@@ -184,8 +183,8 @@ test = "site_search_present"
         encoding="utf-8",
     )
     out = json.loads(
-        govaudit(
-            None, world["db"], "guidelines", "--compare", str(old), str(new), "--format", "json"
+        govaudit_here(
+            world["db"], "guidelines", "--compare", str(old), str(new), "--format", "json"
         ).stdout
     )
     rows = out["changes"]
@@ -196,7 +195,7 @@ test = "site_search_present"
     assert fleet["search"]["change"] == "added" and fleet["search"]["old_pass"] == 0
     agency = [r for r in rows if r["check"] == "privacy" and r["agency"] == "Test Agency"]
     assert agency and agency[0]["newly_failing"] == ["alpha.gov"]
-    table = govaudit(None, world["db"], "guidelines", "--compare", str(old), str(new)).stdout
+    table = govaudit_here(world["db"], "guidelines", "--compare", str(old), str(new)).stdout
     assert "changed" in table and "added" in table and "alpha.gov" in table
 
 
@@ -206,14 +205,14 @@ def reports(world: Any) -> dict[str, Path]:
     from audit.config_files import SEEDS_DIR
 
     tmp = Path(world["tmp"])
-    govaudit(None, world["db"], "audit")  # the default pack's failures become findings
+    govaudit_here(world["db"], "audit")  # the default pack's failures become findings
     made = {}
     for name, extra in (
         ("default", []),
         ("m-23-22", ["--policy", str(SEEDS_DIR / "policies" / "m-23-22.toml")]),
     ):
-        out = govaudit(
-            None, world["db"], "report", *extra, "--out", str(tmp / f"report-{name}")
+        out = govaudit_here(
+            world["db"], "report", *extra, "--out", str(tmp / f"report-{name}")
         ).stdout
         made[name] = Path(out.strip().splitlines()[-1]).parent
     return made

@@ -5,16 +5,26 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.crawl_world import FILES, GOVAUDIT, REGISTRY_DOMAINS, govaudit, registry_csv, sites
+from tests.crawl_world import (
+    FILES,
+    GOVAUDIT,
+    REGISTRY_DOMAINS,
+    govaudit_here,
+    registry_csv,
+    sites,
+)
+from tests.shared_once import copy_db
 
 pytestmark = pytest.mark.integration
 
@@ -127,13 +137,57 @@ def kill(proc: subprocess.Popen[str]) -> None:
     proc.wait()
 
 
-def test_a_run_does_every_step_and_switches_latest(
-    simulated_web_factory: Any, tmp_path: Path
-) -> None:
-    web = simulated_web_factory(sites(), files=FILES)
-    world = job_world(tmp_path)
-    result = run_job(web, world["config"], check=True)
-    data = summary(result)
+def start_web(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The small simulated web of tests/crawl_world.py, for a module fixture (stop it)."""
+    from simweb.server import SimulatedWeb
+    from tests.simweb_plugin import write_sites
+
+    folder = write_sites(tmp_path_factory.mktemp("job-web"), sites(), FILES)
+    return SimulatedWeb.from_directory(folder).start()
+
+
+def copy_job(source: Path, target: Path) -> dict[str, Path]:
+    """A job folder of `job_world` (config, registry, database, output, log) copied to
+    `target`, its config pointing at the copied database: a test's own to run on."""
+    shutil.copytree(
+        source, target, symlinks=True, dirs_exist_ok=True, ignore=shutil.ignore_patterns("job.db*")
+    )
+    copy_db(source / "job.db", target, "job.db")
+    config = target / "govaudit.toml"
+    config.write_text(
+        config.read_text().replace(f"sqlite:///{source}/job.db", f"sqlite:///{target}/job.db")
+    )
+    return {"config": config, "db": target / "job.db", "out": target / "out"}
+
+
+@pytest.fixture(scope="module")
+def every_step(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The whole test world run twice by `govaudit run` (once for the module: read-only),
+    and a copy of its job folder as it was after the first run."""
+    tmp = tmp_path_factory.mktemp("every-step")
+    web = start_web(tmp_path_factory)
+    try:
+        world = job_world(tmp)
+        first = run_job(web, world["config"], check=True)
+        after_first = tmp_path_factory.mktemp("after-first-run")
+        copy_job(tmp, after_first)
+        made = {
+            "folder": tmp,
+            "world": world,
+            "first": first,
+            "log_after_first": (tmp / "job.log").read_text(),
+            "agents": {r.user_agent for r in web.requests("www.alpha.gov")},
+            "after_first": after_first,
+        }
+        made["second"] = run_job(web, world["config"], check=True)
+        yield made
+    finally:
+        web.stop()
+
+
+def test_a_run_does_every_step_and_switches_latest(every_step: dict[str, Any]) -> None:
+    world = every_step["world"]
+    data = summary(every_step["first"])
     assert list(data) == SUMMARY_KEYS
     assert data["status"] == "done" and data["run"] == 1 and data["failed_steps"] == []
     assert data["registry"]["loaded"] == 1 and data["registry"]["failed"] == 0
@@ -141,23 +195,26 @@ def test_a_run_does_every_step_and_switches_latest(
     assert data["crawl"]["pages"] > 5
     assert data["findings"]["total"] > 0 and data["findings"]["new"] == data["findings"]["total"]
     latest = world["out"] / "latest"
-    assert latest.is_symlink() and not Path(os.readlink(latest)).is_absolute()
-    assert (latest / "index.html").is_file()
-    assert Path(data["report"]) == latest.resolve() / "index.html"
+    # The first run's report, as `latest` pointed after it (the copy kept of that moment).
+    latest_then = every_step["after_first"] / "out" / "latest"
+    assert latest_then.is_symlink() and not Path(os.readlink(latest_then)).is_absolute()
+    assert (latest_then / "index.html").is_file()
+    assert Path(data["report"]) == world["out"] / os.readlink(latest_then) / "index.html"
     # The crawl identified itself with the configured contact.
-    agents = {r.user_agent for r in web.requests("www.alpha.gov")}
+    agents = every_step["agents"]
     assert any(a and a.endswith("(+https://ops.example.gov/crawler)") for a in agents)
-    log = (tmp_path / "job.log").read_text()
+    log = every_step["log_after_first"]
     for step in ("registry", "crawl", "rdap", "audit", "report", "prune"):
         assert f"run 1: step {step} done in" in log
     assert "crawl done in" in log and "tasks 10, done 10" in log
 
-    again = run_job(web, world["config"], check=True)
-    second = summary(again)
+    second = summary(every_step["second"])
     assert second["run"] == 2 and second["registry"] == {**second["registry"], "loaded": 0}
     assert second["findings"]["new"] == 0 and second["findings"]["resolved"] == 0
     assert len(list((world["out"] / "runs").iterdir())) == 2
+    assert latest.is_symlink() and not Path(os.readlink(latest)).is_absolute()
     assert Path(second["report"]).parent == latest.resolve()
+    assert (latest / "index.html").is_file()
 
 
 def test_config_errors_name_file_line_and_key(tmp_path: Path) -> None:
@@ -240,11 +297,12 @@ def test_a_second_run_is_locked_out_and_a_killed_runs_lock_is_taken_over(
 
 
 def test_killed_in_the_report_step_latest_still_shows_a_whole_report(
-    simulated_web_factory: Any, tmp_path: Path
+    every_step: dict[str, Any], simulated_web_factory: Any, tmp_path: Path
 ) -> None:
     web = simulated_web_factory(sites(), files=FILES)
-    world = job_world(tmp_path, SMALL)
-    first = summary(run_job(web, world["config"], check=True))
+    # The job's folder after a first whole run (a copy of it: this test's own).
+    world = copy_job(every_step["after_first"], tmp_path)
+    first = summary(every_step["first"])
     latest = world["out"] / "latest"
     before = os.readlink(latest)
     proc = start_job(web, world["config"], {"GOVAUDIT_JOB_HOLD": "report-written"})
@@ -317,24 +375,21 @@ def test_killed_in_the_crawl_the_next_run_continues_its_tasks(
     assert len(query(world["db"], "select domain from site_observation")) == 10
 
 
-def test_prune_keeps_findings_plans_and_sites(simulated_web_factory: Any, tmp_path: Path) -> None:
-    web = simulated_web_factory(sites(), files=FILES)
-    db = f"sqlite:///{tmp_path}/p.db"
+def test_prune_keeps_findings_plans_and_sites(
+    every_step: dict[str, Any], tmp_path: Path, cli_run: Any
+) -> None:
+    # The job's database after its two runs (retention 2 kept both runs' pages): a copy.
+    db = copy_db(every_step["world"]["db"], tmp_path, "p.db")
     path = tmp_path / "p.db"
-    registry = registry_csv(tmp_path / "r-2026-01-01.csv", ["alpha.gov", "beta.gov"])
-    govaudit(None, db, "inventory", "load", str(registry))
-    agencies = tmp_path / "agencies.csv"
-    agencies.write_text(AGENCIES)
-    for _ in range(2):
-        govaudit(web, db, "--agencies", str(agencies), "crawl", "--workers", "1", "--timeout", "5")
-        govaudit(web, db, "--agencies", str(agencies), "audit")
     counts = {
         t: query(path, f"select count(*) from {t}")[0][0]
         for t in ("finding", "plan_check", "site_observation", "audit_run")
     }
+    assert all(counts.values()), counts
     pages = dict(query(path, "select run_id, count(*) from page_observation group by run_id"))
     assert sorted(pages) == [1, 2]
-    result = govaudit(None, db, "prune", "--keep", "1")
+    result = cli_run("prune", "--keep", "1", db=db)
+    assert result.exit_code == 0, result.output
     assert "of 1 older run(s)" in result.stdout
     assert dict(query(path, "select run_id, count(*) from page_observation group by run_id")) == {
         2: pages[2]
@@ -496,7 +551,7 @@ def test_lock_and_job_on_postgresql(
     assert again["run"] == 2 and again["findings"]["new"] == 0
     with psycopg.connect(pg_url) as conn:
         findings = conn.execute("select count(*) from finding").fetchone()
-    pruned = govaudit(None, pg_url, "prune", "--keep", "1")
+    pruned = govaudit_here(pg_url, "prune", "--keep", "1")
     assert "of 1 older run(s)" in pruned.stdout
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("select distinct run_id from page_observation").fetchall() == [(2,)]
@@ -544,22 +599,46 @@ def test_the_example_config_names_files_that_exist() -> None:
     assert overridden.crawl_overrides()["concurrent_requests_per_host"] == 1
 
 
+@pytest.fixture(scope="module")
+def a11y_and_warc_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """One `govaudit run` of the small world with `a11y = true` and `warc = true` (once for
+    the module, read-only: copy_job it to run again). It starts Chromium: its tests are
+    marked browser."""
+    tmp = tmp_path_factory.mktemp("a11y-warc")
+    web = start_web(tmp_path_factory)
+    try:
+        world = job_world(tmp, SMALL, a11y=True)
+        config = world["config"]
+        config.write_text(
+            config.read_text().replace(
+                "rdap = false\n", 'rdap = false\nwarc = true\nwarc_dir = "warc"\n'
+            )
+        )
+        env = {"SSL_CERT_FILE": str(web.ca_pem_path)}
+        result = run_job(web, config, env=env, check=True)
+        yield {"folder": tmp, "world": world, "result": result}
+    finally:
+        web.stop()
+
+
 @pytest.mark.browser
 def test_the_a11y_step_checks_the_crawled_pages_and_quick_skips_it(
-    simulated_web_factory: Any, tmp_path: Path
+    a11y_and_warc_run: dict[str, Any], simulated_web_factory: Any, tmp_path: Path
 ) -> None:
-    web = simulated_web_factory(sites(), files=FILES)
-    world = job_world(tmp_path, SMALL, a11y=True)
-    env = {"SSL_CERT_FILE": str(web.ca_pem_path)}
-    run_job(web, world["config"], env=env, check=True)
-    log = (tmp_path / "job.log").read_text()
+    folder = a11y_and_warc_run["folder"]
+    log = (folder / "job.log").read_text()
     assert "run 1: step a11y done in" in log
-    checked = query(world["db"], "select url, kind, state from a11y_check order by url")
+    checked = query(
+        a11y_and_warc_run["world"]["db"], "select url, kind, state from a11y_check order by url"
+    )
     assert ("https://www.alpha.gov/", "homepage", "checked") in checked
     # beta.gov serves http only: its homepage is checked over http.
     assert ("http://www.beta.gov/", "homepage", "checked") in checked
     assert {kind for _, kind, _ in checked} <= {"homepage", "open", "plan"}
 
+    web = simulated_web_factory(sites(), files=FILES)
+    world = copy_job(folder, tmp_path)
+    env = {"SSL_CERT_FILE": str(web.ca_pem_path)}
     quick = run_job(web, world["config"], "--quick", env=env, check=True)
     assert summary(quick)["status"] == "done"
     assert "a11y: skipped (--quick or a11y = false)" in (tmp_path / "job.log").read_text()
@@ -567,24 +646,13 @@ def test_the_a11y_step_checks_the_crawled_pages_and_quick_skips_it(
     assert runs == [(1,)]
 
 
-def test_warc_true_in_the_config_archives_the_crawl(
-    simulated_web_factory: Any, tmp_path: Path
-) -> None:
-    web = simulated_web_factory(sites(), files=FILES)
-    world = job_world(tmp_path, SMALL)
-    config = world["config"]
-    config.write_text(
-        config.read_text().replace(
-            "rdap = false\n", 'rdap = false\nwarc = true\nwarc_dir = "warc"\n'
-        )
-    )
-    run_job(web, config, check=True)
+@pytest.mark.browser  # the run of a11y_and_warc_run checks accessibility too
+def test_warc_true_in_the_config_archives_the_crawl(a11y_and_warc_run: dict[str, Any]) -> None:
+    tmp_path, world = a11y_and_warc_run["folder"], a11y_and_warc_run["world"]
     files = sorted((tmp_path / "warc").glob("*.warc.gz"))
     assert files, "no WARC file written"
-    import json as _json
-
     (settings,) = query(world["db"], "select settings from crawl_run order by id limit 1")
-    stored = _json.loads(settings[0])
+    stored = json.loads(settings[0])
     assert stored["warc"] is True and stored["warc_dir"] == str(tmp_path / "warc")
     archived = query(
         world["db"], "select count(*) from endpoint_observation where warc_file is not null"

@@ -18,7 +18,7 @@ import pytest
 from audit.db import Database
 from crawler.crawl_run import TaskSpec, create_run, execute
 from crawler.tls import HandshakeNotes, judge
-from tests.crawl_world import export, govaudit, registry_csv
+from tests.crawl_world import export_here, govaudit, govaudit_here, registry_csv
 
 pytestmark = pytest.mark.integration
 
@@ -65,9 +65,9 @@ def tls_world(tmp_path_factory: pytest.TempPathFactory) -> Any:
     ).start()
     tmp = tmp_path_factory.mktemp("tls-crawl")
     db = f"sqlite:///{tmp}/crawl.db"
-    govaudit(None, db, "inventory", "load", str(registry_csv(tmp / "r-2026-01-01.csv", DOMAINS)))
+    govaudit_here(db, "inventory", "load", str(registry_csv(tmp / "r-2026-01-01.csv", DOMAINS)))
     govaudit(web, db, "crawl", "--only", "sites", "--workers", "1", "--timeout", "5")
-    rows = {r["domain"]: r for r in export(web, db, "sites")}
+    rows = {r["domain"]: r for r in export_here(db, "sites")}
     yield {"web": web, "db": db, "rows": rows, "tmp": tmp}
     web.stop()
 
@@ -143,7 +143,7 @@ def test_the_ca_bundle_setting_is_a_trust_root(
     for bundle in (None, web.ca_pem_path):
         db_url = f"sqlite:///{tmp_path}/bundle-{bundle is not None}.db"
         db = Database(db_url)
-        govaudit(None, db_url, "inventory", "load", str(tls_world["tmp"] / "r-2026-01-01.csv"))
+        govaudit_here(db_url, "inventory", "load", str(tls_world["tmp"] / "r-2026-01-01.csv"))
         crawl = {"download_timeout": 5, "ca_bundle": bundle}
         run_id = create_run(
             db,
@@ -153,7 +153,7 @@ def test_the_ca_bundle_setting_is_a_trust_root(
         )
         assert execute(db, run_id, ["sites"], workers=1) == "finished"
         db.dispose()
-        [row] = export(None, db_url, "sites")
+        [row] = export_here(db_url, "sites")
         states[bundle] = row
     assert states[None]["tls"] == "untrusted" and states[None]["https"] is False
     assert states[web.ca_pem_path]["tls"] == "valid" and states[web.ca_pem_path]["https"] is True

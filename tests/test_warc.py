@@ -18,7 +18,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from crawler.warc import FILE_NAME
 from simweb.server import SimulatedWeb
-from tests.crawl_world import GOVAUDIT, govaudit, registry_csv
+from tests.crawl_world import GOVAUDIT, govaudit, govaudit_here, registry_csv
 
 pytestmark = pytest.mark.integration
 
@@ -65,8 +65,12 @@ class WarcWorld:
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return govaudit(self.web, self.db_url, *COMMON, *args, check=check)
 
+    def here(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """A command that reads the database and the WARC files, run in this process."""
+        return govaudit_here(self.db_url, *COMMON, *args, check=check)
+
     def json(self, *args: str) -> Any:
-        return json.loads(self.run(*args, "--format", "json").stdout)
+        return json.loads(self.here(*args, "--format", "json").stdout)
 
     def sql(self, query: str) -> list[tuple[Any, ...]]:
         with sqlite3.connect(self.db_path) as db:
@@ -156,10 +160,10 @@ def test_exports_carry_warc_file_and_offset(world: WarcWorld) -> None:
     for f in plan_findings:
         assert f["warc_file"] and isinstance(f["warc_offset"], int)
         assert isinstance(f["finding_id"], int)
-    csv_head = world.run("export", "findings").stdout.splitlines()[0]
+    csv_head = world.here("export", "findings").stdout.splitlines()[0]
     assert csv_head.endswith("audit_run,warc_file,warc_offset,finding_id")
     assert (
-        world.run("export", "plans")
+        world.here("export", "plans")
         .stdout.splitlines()[0]
         .endswith("date_note,warc_file,warc_offset,archive,as_of,memento_datetime")
     )
@@ -169,7 +173,7 @@ def test_evidence_extracts_the_cited_open_page(world: WarcWorld, tmp_path: Path)
     findings = world.json("export", "findings")
     hud = next(f for f in findings if f["domain"] == "hud.gov" and f["rule"] == "plan-missing")
     out = tmp_path / "hud-evidence.warc.gz"
-    result = world.run("evidence", str(hud["finding_id"]), "--out", str(out))
+    result = world.here("evidence", str(hud["finding_id"]), "--out", str(out))
     text = result.stdout
     open_url = hud["evidence"]["open_page_url"]
     assert f"/open try {open_url}" in text or f"plan document {open_url}" in text
@@ -190,7 +194,7 @@ def test_evidence_extracts_the_cited_open_page(world: WarcWorld, tmp_path: Path)
 
 
 def test_evidence_of_an_unknown_finding_is_refused(world: WarcWorld) -> None:
-    result = world.run("evidence", "999999", check=False)
+    result = world.here("evidence", "999999", check=False)
     assert result.returncode == 2
     assert "no finding 999999" in result.stderr
 
@@ -202,7 +206,7 @@ def test_evidence_says_when_the_warc_file_is_gone(world: WarcWorld, tmp_path: Pa
     moved = tmp_path / "moved"
     world.warc.rename(moved)
     try:
-        result = world.run(
+        result = world.here(
             "evidence",
             str(hud["finding_id"]),
             "--warc",
@@ -215,7 +219,7 @@ def test_evidence_says_when_the_warc_file_is_gone(world: WarcWorld, tmp_path: Pa
         assert "couldn't read the record:" in result.stdout and "(give --warc DIR)" in result.stdout
         assert not out.exists()
         # Given the folder the files were moved to, every record is found there.
-        found = world.run("evidence", str(hud["finding_id"]), "--warc", str(moved))
+        found = world.here("evidence", str(hud["finding_id"]), "--warc", str(moved))
         assert "couldn't read" not in found.stdout and str(moved) in found.stdout
     finally:
         moved.rename(world.warc)
@@ -242,7 +246,7 @@ def test_sigkilled_crawl_resumed_into_a_new_folder_gives_evidence_that_reads_bac
     web = simulated_web_factory(world)
     db = f"sqlite:///{tmp_path}/killed.db"
     warc = tmp_path / "warc"
-    govaudit(None, db, "inventory", "load", str(registry_csv(tmp_path / "r-2026-01-01.csv", names)))
+    govaudit_here(db, "inventory", "load", str(registry_csv(tmp_path / "r-2026-01-01.csv", names)))
     args = ["crawl", "--only", "sites", "--workers", "1", "--timeout", "5", "--per-host", "1"]
     args += ["--concurrency", "2", "--warc", str(warc)]
     env = {**os.environ, **web.proxy_env(), "GOVAUDIT_DB": db, "GOVAUDIT_BATCH_UNITS": "1"}
@@ -296,8 +300,8 @@ def test_sigkilled_crawl_resumed_into_a_new_folder_gives_evidence_that_reads_bac
     assert {name for name, _ in cited} & set(first) and {name for name, _ in cited} - set(first)
 
     # The findings of both attempts' sites: each cited record is read back and verified.
-    govaudit(web, db, "audit")
-    findings = json.loads(govaudit(web, db, "export", "findings", "--format", "json").stdout)
+    govaudit_here(db, "audit")
+    findings = json.loads(govaudit_here(db, "export", "findings", "--format", "json").stdout)
     archived = [f for f in findings if f["warc_file"]]
     assert {f["warc_file"] for f in archived} & set(first)
     assert {f["warc_file"] for f in archived} & set(resumed_files)
@@ -305,7 +309,7 @@ def test_sigkilled_crawl_resumed_into_a_new_folder_gives_evidence_that_reads_bac
     # are read the same way).
     one_per_file = {f["warc_file"]: f for f in archived}
     for finding in one_per_file.values():
-        shown = govaudit(web, db, "evidence", str(finding["finding_id"]), check=False)
+        shown = govaudit_here(db, "evidence", str(finding["finding_id"]), check=False)
         assert shown.returncode == 0, shown.stdout + shown.stderr
         records = shown.stdout.count("\nrecord ")
         assert records and shown.stdout.count("payload digest: verified") == records
@@ -341,7 +345,7 @@ def test_report_names_the_archived_record(world: WarcWorld, tmp_path: Path) -> N
     findings = world.json("export", "findings")
     hud = next(f for f in findings if f["domain"] == "hud.gov" and f["rule"] == "plan-missing")
     out = tmp_path / "report"
-    world.run("report", "--out", str(out))
+    world.here("report", "--out", str(out))
     html = "\n".join(p.read_text(encoding="utf-8") for p in out.rglob("*.html"))
     assert f"{hud['warc_file']}#{hud['warc_offset']}" in html
     assert f"govaudit evidence {hud['finding_id']}" in html
@@ -358,7 +362,7 @@ def test_failed_fetches_are_metadata_records_the_observations_cite(
     db = f"sqlite:///{tmp_path}/g.db"
     warc = tmp_path / "warc"
     registry = registry_csv(tmp_path / "r-2026-01-01.csv", ["up.gov", "nohost.gov"])
-    govaudit(None, db, "inventory", "load", str(registry))
+    govaudit_here(db, "inventory", "load", str(registry))
     govaudit(
         web, db, "crawl", "--only", "sites", "--workers", "1", "--timeout", "5", "--warc", str(warc)
     )
@@ -379,14 +383,14 @@ def test_failed_fetches_are_metadata_records_the_observations_cite(
     assert len(rows) == 4
     for url, wfile, offset in rows:
         assert wfile and offsets[offset]["type"] == "metadata" and offsets[offset]["uri"] == url
-    govaudit(web, db, "audit")
+    govaudit_here(db, "audit")
     finding = next(
         f
-        for f in json.loads(govaudit(web, db, "export", "findings", "--format", "json").stdout)
+        for f in json.loads(govaudit_here(db, "export", "findings", "--format", "json").stdout)
         if f["rule"] == "site-unreachable" and f["domain"] == "nohost.gov"
     )
     assert finding["warc_file"]
-    shown = govaudit(web, db, "evidence", str(finding["finding_id"])).stdout
+    shown = govaudit_here(db, "evidence", str(finding["finding_id"])).stdout
     assert shown.count("WARC-Type: metadata") == 4
     assert '"kind": "dns"' in shown
 

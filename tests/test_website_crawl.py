@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.crawl_world import govaudit, registry_csv
+from tests.crawl_world import govaudit, govaudit_here, registry_csv
+from tests.shared_once import copy_db
 from tests.test_periodic_job import job_world, run_job
 
 pytestmark = pytest.mark.integration
@@ -77,22 +79,41 @@ def rows(db: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
         return conn.execute(sql, args).fetchall()
 
 
+@pytest.fixture(scope="module")
+def crawled_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The first website crawl of the world, made once for the module (read-only)."""
+    from simweb.server import SimulatedWeb
+    from tests.simweb_plugin import write_sites
+
+    tmp = tmp_path_factory.mktemp("websites")
+    web = SimulatedWeb.from_directory(write_sites(tmp / "sites", world())).start()
+    try:
+        db = f"sqlite:///{tmp}/w.db"
+        govaudit(
+            None,
+            db,
+            "inventory",
+            "load",
+            str(registry_csv(tmp / "r-2026-01-01.csv", ["kestrel.gov", "beta.gov"])),
+        )
+        listed = tmp / "agency-list.csv"
+        listed.write_text("Website\n" + "\n".join(LISTED) + "\n")
+        govaudit_here(db, "inventory", "sources", "load", str(listed), "--as-of", "2026-01-02")
+        result = govaudit(web, db, "crawl", "--websites", "--workers", "2", "--timeout", "5")
+        yield {"db": db, "result": result}
+    finally:
+        web.stop()
+
+
 @pytest.fixture
-def crawled(simulated_web_factory: Any, tmp_path: Path) -> dict[str, Any]:
+def crawled(
+    crawled_once: dict[str, Any], simulated_web_factory: Any, tmp_path: Path
+) -> dict[str, Any]:
+    """A test's own copy of the crawled database, and a fresh web (empty request log) of the
+    same world to crawl again."""
     web = simulated_web_factory(world())
-    db = f"sqlite:///{tmp_path}/w.db"
-    govaudit(
-        None,
-        db,
-        "inventory",
-        "load",
-        str(registry_csv(tmp_path / "r-2026-01-01.csv", ["kestrel.gov", "beta.gov"])),
-    )
-    listed = tmp_path / "agency-list.csv"
-    listed.write_text("Website\n" + "\n".join(LISTED) + "\n")
-    govaudit(None, db, "inventory", "sources", "load", str(listed), "--as-of", "2026-01-02")
-    result = govaudit(web, db, "crawl", "--websites", "--workers", "2", "--timeout", "5")
-    return {"web": web, "db": db, "result": result}
+    db = copy_db(crawled_once["db"], tmp_path, "w.db")
+    return {"web": web, "db": db, "result": crawled_once["result"]}
 
 
 def test_every_website_is_a_unit_of_its_own_run(crawled: dict[str, Any]) -> None:
@@ -160,7 +181,7 @@ def test_hosts_the_crawl_saw_become_websites_of_the_source_crawl(
     db, web = crawled["db"], crawled["web"]
     assert "websites of the inventory (2 new)" in crawled["result"].stderr
     found = json.loads(
-        govaudit(None, db, "inventory", "websites", "--source", "crawl", "--format", "json").stdout
+        govaudit_here(db, "inventory", "websites", "--source", "crawl", "--format", "json").stdout
     )
     by_host = {w["host"]: w for w in found}
     news, maps = by_host["news.kestrel.gov"], by_host["maps.kestrel.gov"]
@@ -236,7 +257,7 @@ def test_politeness_per_host_and_per_registered_domain(
     )
     listed = tmp_path / "many.csv"
     listed.write_text("target_url\n" + "\n".join(hosts) + "\n")
-    govaudit(None, db, "inventory", "sources", "load", str(listed))
+    govaudit_here(db, "inventory", "sources", "load", str(listed))
     govaudit(
         web,
         db,
@@ -382,11 +403,11 @@ def test_websites_are_judged_exported_and_listed_as_candidates(crawled: dict[str
     db, web = crawled["db"], crawled["web"]
     # A second website crawl: it crawls what the first saw, and is the one judged.
     govaudit(web, db, "crawl", "--websites", "--workers", "1", "--timeout", "5")
-    out = govaudit(None, db, "export", "websites", "--format", "csv").stdout
+    out = govaudit_here(db, "export", "websites", "--format", "csv").stdout
     assert out.splitlines()[0].split(",") == EXPORT_COLUMNS
     rows = {
         r["host"]: r
-        for r in json.loads(govaudit(None, db, "export", "websites", "--format", "json").stdout)
+        for r in json.loads(govaudit_here(db, "export", "websites", "--format", "json").stdout)
     }
     assert all(list(r) == EXPORT_COLUMNS for r in rows.values())
     status = {h: r["status"] for h, r in rows.items()}
@@ -419,7 +440,7 @@ def test_websites_are_judged_exported_and_listed_as_candidates(crawled: dict[str
         "shop.kestrel.gov": "retire",
     }
     listed = json.loads(
-        govaudit(None, db, "inventory", "websites", "--candidates", "--format", "json").stdout
+        govaudit_here(db, "inventory", "websites", "--candidates", "--format", "json").stdout
     )
     assert listed["crawl_run"] == 2
     assert [r["host"] for r in listed["add"]] == ["maps.kestrel.gov", "news.kestrel.gov"]
@@ -429,15 +450,15 @@ def test_websites_are_judged_exported_and_listed_as_candidates(crawled: dict[str
     assert retire["old.kestrel.gov"]["since"] == first_fetch
     assert retire["old.kestrel.gov"]["status_reason"]
     only_retire = json.loads(
-        govaudit(None, db, "export", "websites", "--candidate", "retire", "--format", "json").stdout
+        govaudit_here(db, "export", "websites", "--candidate", "retire", "--format", "json").stdout
     )
     assert {r["host"] for r in only_retire} == {"old.kestrel.gov", "shop.kestrel.gov"}
     # The first run can still be exported by id.
     first = json.loads(
-        govaudit(None, db, "export", "websites", "--run", "1", "--format", "json").stdout
+        govaudit_here(db, "export", "websites", "--run", "1", "--format", "json").stdout
     )
     assert {r["crawl_run"] for r in first if r["status"]} == {1}
-    missing = govaudit(None, db, "export", "websites", "--run", "99", check=False)
+    missing = govaudit_here(db, "export", "websites", "--run", "99", check=False)
     assert missing.returncode == 2 and "no crawl run 99" in missing.stderr
 
 
@@ -451,7 +472,7 @@ def rows_of_run(db: str, run: int, host: str) -> str:
 def test_guidelines_at_the_websites_level(crawled: dict[str, Any], tmp_path: Path) -> None:
     db = crawled["db"]
     report = json.loads(
-        govaudit(None, db, "guidelines", "--level", "websites", "--format", "json").stdout
+        govaudit_here(db, "guidelines", "--level", "websites", "--format", "json").stdout
     )
     assert report["crawl_run"] == 1
     https = next(c for c in report["checks"] if c["id"] == "https-enforced")
@@ -485,7 +506,7 @@ def test_guidelines_at_the_websites_level(crawled: dict[str, Any], tmp_path: Pat
     assert [c["id"] for c in only["checks"]] == ["every-website"]
     bad = tmp_path / "bad.toml"
     bad.write_text(policy.read_text().replace('levels = ["domains"]', 'levels = ["hosts"]'))
-    refused = govaudit(None, db, "guidelines", "--policy", str(bad), check=False)
+    refused = govaudit_here(db, "guidelines", "--policy", str(bad), check=False)
     assert refused.returncode == 2 and "levels" in refused.stderr and "bad.toml:" in refused.stderr
 
 
@@ -505,10 +526,10 @@ def test_a_distributed_website_crawl_keeps_each_domain_on_one_machine(
     }
     web = simulated_web_factory(sites)
     registry = registry_csv(tmp_path / "r-2026-01-01.csv", ["kestrel.gov", "osprey.gov"])
-    govaudit(None, pg_url, "inventory", "load", str(registry))
+    govaudit_here(pg_url, "inventory", "load", str(registry))
     listed = tmp_path / "hosts.csv"
     listed.write_text("target_url\n" + "\n".join(h for s in sites.values() for h in s["hosts"]))
-    govaudit(None, pg_url, "inventory", "sources", "load", str(listed))
+    govaudit_here(pg_url, "inventory", "sources", "load", str(listed))
     pool = Workers(web, pg_url, tmp_path / "machines")
     (tmp_path / "machines").mkdir()
     try:
