@@ -219,7 +219,7 @@ def test_screenshot(out: Path, tmp_path: Path) -> None:
 @pytest.mark.timeout(600)
 def test_report_of_a_real_crawl_is_clean_and_accessible(
     demo_run: dict[str, object],
-    demo_report_at_1280: dict[str, dict[str, list[str]]],
+    demo_report_at_1280: dict[str, dict[str, Any]],
     watched: Watched,
 ) -> None:
     """The demo's report, rendered from two crawls of the simulated web, RDAP and audits:
