@@ -185,6 +185,12 @@ def test_demo_checks_accessibility_and_shows_each_impact(demo: dict[str, object]
     assert findings == {("dol.gov", "high"), ("onguardonline.gov", "medium")}
 
 
+# `govaudit a11y --domain` over these: a page of two roles (usda.gov's /open is its plan, as
+# is nsf.gov's, served over plain http), the /open page that answers 503 once
+# (transportation.gov), a critical (dol.gov) and a serious (onguardonline.gov) violation.
+A11Y_RERUN_DOMAINS = ("usda.gov", "transportation.gov", "nsf.gov", "dol.gov", "onguardonline.gov")
+
+
 @pytest.mark.browser
 def test_govaudit_a11y_on_the_demo_database(
     demo: dict[str, object], demo_web: Any, tmp_path: Path
@@ -197,19 +203,48 @@ def test_govaudit_a11y_on_the_demo_database(
     copy = tmp_path / "demo.db"
     shutil.copy(Path(str(demo["out"])) / "govaudit-demo.db", copy)
     url = f"sqlite:///{copy}"
+    # What the demo's own run (every page) saw of these domains: the pages to check again.
+    db = sqlite3.connect(copy)
+    seen = {
+        page: (state, json.loads(violations))
+        for page, state, violations in db.execute(
+            "select url, state, violations from a11y_check where domain in (?, ?, ?, ?, ?)",
+            A11Y_RERUN_DOMAINS,
+        )
+    }
+    db.close()
+    assert {state for state, _ in seen.values()} == {"checked"}
+    severe = {
+        page
+        for page, (_, found) in seen.items()
+        if any(v["impact"] in ("serious", "critical") for v in found)
+    }
+    assert severe == {"https://www.dol.gov/", "https://www.onguardonline.gov/"}
+    domains = [arg for d in A11Y_RERUN_DOMAINS for arg in ("--domain", d)]
     demo_web.set_epoch(2)  # the world of the demo's last crawl
     demo_web.reset_sequences()  # transportation.gov/open answers 503 once, then 200
     try:
         result = govaudit(
-            demo_web, url, "a11y", "--ca-bundle", str(demo_web.ca_pem_path), timeout=600
+            demo_web, url, "a11y", "--ca-bundle", str(demo_web.ca_pem_path), *domains, timeout=600
         )
     finally:
         demo_web.set_epoch(1)
         demo_web.reset_sequences()
     assert result.returncode == 0 and "Traceback" not in result.stderr
-    assert "49 pages checked, 1 couldn't check, 2 with serious or critical" in result.stdout
+    checked, severe_now = len(seen) - 1, len(severe)  # transportation.gov/open: 503
+    assert (
+        f"{checked} pages checked, 1 couldn't check, {severe_now} with serious or critical"
+        in result.stdout
+    )
     rows = export(None, url, "a11y")
     unchecked = {r["url"]: r["example"] for r in rows if r["example"].startswith("couldn't")}
     assert unchecked == {"https://www.transportation.gov/open": "couldn't check: HTTP 503"}
     assert {r["roles"] for r in rows if r["url"] == "https://www.usda.gov/open"} == {"open plan"}
+    assert {r["roles"] for r in rows if r["url"] == "http://www.nsf.gov/open"} == {"open plan"}
     assert {r["rule"] for r in rows if r["url"] == "http://www.nsf.gov/"} == {""}  # clean, checked
+    # The new run (the one exported) checked the demo run's pages and found the same rules.
+    assert {r["url"] for r in rows} == set(seen)
+    for page, (_, found) in seen.items():
+        if page not in unchecked:
+            got = {r["rule"] for r in rows if r["url"] == page and r["rule"]}
+            assert got == {v["rule"] for v in found}, page

@@ -24,7 +24,7 @@ from audit.models import (
     WebsiteSighting,
 )
 from reports.render import CHROMIUM, launch_chromium, render_report
-from tests.test_report_browser import Watched
+from tests.browser_pages import Watched
 from tests.test_report_html import SEEDS, make_db
 
 pytestmark = pytest.mark.browser
