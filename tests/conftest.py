@@ -40,10 +40,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from filelock import FileLock
 from hypothesis import HealthCheck, settings
 
+from tests.crawl_world import invoke_here
 from tests.shared_once import copy_db, run_folder, shared_once
 
 pytest_plugins = ["tests.simweb_plugin"]
@@ -153,11 +154,9 @@ CliCall = Callable[..., Result]
 @pytest.fixture
 def cli_run(db_url: str) -> CliCall:
     """Run `govaudit ARGS` in-process against the test database."""
-    from govaudit.cli import cli
 
     def run(*args: str, db: str | None = None, env: dict[str, str] | None = None) -> Result:
-        runner = CliRunner()
-        return runner.invoke(cli, ["--db", db or db_url, *args], env=env, catch_exceptions=False)
+        return invoke_here(db or db_url, *args, env=env)
 
     return run
 

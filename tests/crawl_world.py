@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from click.testing import CliRunner, Result
+
 from simweb.server import SimulatedWeb
 
 GOVAUDIT = str(Path(sys.executable).parent / "govaudit")
@@ -200,6 +202,13 @@ def export(web: SimulatedWeb | None, db_url: str, what: str, *args: str) -> list
     return json.loads(out)
 
 
+def invoke_here(db_url: str, *args: str, env: dict[str, str] | None = None) -> Result:
+    """`govaudit --db DB_URL ARGS` in this process, through click's test runner."""
+    from govaudit.cli import cli
+
+    return CliRunner().invoke(cli, ["--db", db_url, *args], env=env, catch_exceptions=False)
+
+
 def govaudit_here(db_url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """`govaudit ARGS` run in this process (click's test runner), answered as `govaudit` is.
 
@@ -207,14 +216,9 @@ def govaudit_here(db_url: str, *args: str, check: bool = True) -> subprocess.Com
     guidelines, prune): a process start costs more CPU than such a command itself, and the
     process is not what the tests that use this are about. Nothing is fetched: no proxy.
     """
-    from click.testing import CliRunner
-
-    from govaudit.cli import cli
-
-    command = ["--db", db_url, *args]
-    result = CliRunner().invoke(cli, command, catch_exceptions=False)
+    result = invoke_here(db_url, *args)
     done = subprocess.CompletedProcess(
-        ["govaudit", *command], result.exit_code, result.stdout, result.stderr
+        ["govaudit", "--db", db_url, *args], result.exit_code, result.stdout, result.stderr
     )
     if check and done.returncode != 0:
         raise AssertionError(
