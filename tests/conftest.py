@@ -10,8 +10,7 @@ What a test should use (all function-scoped unless said):
 * ``cli_run``: ``govaudit ARGS`` in-process against ``db_url`` (no process start).
 * ``dotgov_dir`` (session): the real registry snapshots of ``../shared/data/dotgov``.
 * ``demo_run`` (session, marks ``integration``): ``govaudit demo`` run ONCE for the whole
-  run, even under pytest-xdist: started in the background as soon as a worker has
-  collected a test that needs it; the tests that ask for it wait for it and read it.
+  run, even under pytest-xdist (the first worker runs it, the others wait and read it).
   Read its output; copy its database (``copy_db``) before writing to it.
 * ``simulated_web_factory`` / ``demo_web`` (tests/simweb_plugin.py): simulated webs.
 * ``shared_once(tmp_path_factory, name, build)`` (tests/shared_once.py): any other
@@ -41,11 +40,10 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from filelock import FileLock
 from hypothesis import HealthCheck, settings
 
 from tests.crawl_world import invoke_here
-from tests.shared_once import copy_db, run_folder, shared_once
+from tests.shared_once import copy_db, shared_once
 
 pytest_plugins = ["tests.simweb_plugin"]
 
@@ -164,112 +162,35 @@ def cli_run(db_url: str) -> CliCall:
 # ------------------------------------------------------------------------------ the demo
 
 
-def _demo_env() -> dict[str, str]:
-    # As `make demo` runs it: its pywb for the demo's web archive, nothing else.
-    return {"PATH": "/usr/bin:/bin"} | {
-        k: os.environ[k] for k in ("GOVAUDIT_WAYBACK", "GOVAUDIT_CHROMIUM") if k in os.environ
+def _run_demo(out: Path) -> dict[str, Any]:
+    import sys
+
+    govaudit = str(Path(sys.executable).parent / "govaudit")
+    result = subprocess.run(
+        [govaudit, "demo", "--out", str(out / "run")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        # As `make demo` runs it: its pywb for the demo's web archive, nothing else.
+        env={"PATH": "/usr/bin:/bin"}
+        | {k: os.environ[k] for k in ("GOVAUDIT_WAYBACK", "GOVAUDIT_CHROMIUM") if k in os.environ},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    index = result.stdout.strip().splitlines()[-1]
+    return {
+        "out": str(out / "run"),
+        "index": index,
+        "stdout": result.stdout,
+        "stderr": result.stderr,
     }
-
-
-DEMO_TIMEOUT = 600.0
-
-
-class _DemoInBackground:
-    """`govaudit demo` started as soon as a worker has collected a test that needs it, so
-    that it runs beside the first tests instead of holding up the test that asks first (it
-    is mostly a subprocess waiting on its simulated web and Chromium). One worker starts it;
-    whichever asks first waits for its exit code file and makes the shared result."""
-
-    def __init__(self) -> None:
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    @staticmethod
-    def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-        return run_folder(tmp_path_factory) / "demo-process"
-
-    def start(self, tmp_path_factory: pytest.TempPathFactory) -> None:
-        import sys
-        import threading
-
-        folder = self.folder(tmp_path_factory)
-        with FileLock(str(folder.parent / "demo-process.lock")):
-            if folder.exists():
-                return  # another worker started it
-            folder.mkdir(parents=True)
-            govaudit = str(Path(sys.executable).parent / "govaudit")
-            with (folder / "stdout").open("wb") as out, (folder / "stderr").open("wb") as err:
-                proc = subprocess.Popen(
-                    [govaudit, "demo", "--out", str(folder / "run")],
-                    stdout=out,
-                    stderr=err,
-                    env=_demo_env(),
-                    start_new_session=True,
-                )
-        self.proc = proc
-
-        def reap() -> None:
-            try:
-                code = proc.wait(timeout=DEMO_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, 9)
-                code = proc.wait()
-            (folder / "rc.tmp").write_text(str(code))
-            (folder / "rc.tmp").replace(folder / "rc")
-
-        threading.Thread(target=reap, name="demo-reaper", daemon=True).start()
-
-    def stop(self, interrupted: bool) -> None:
-        # The other worker may still be waiting for it: let it finish unless interrupted.
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        if interrupted:
-            os.killpg(self.proc.pid, 15)
-        try:
-            self.proc.wait(timeout=DEMO_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, 9)
-
-    def result(self, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-        import time
-
-        folder = self.folder(tmp_path_factory)
-        if not folder.exists():
-            self.start(tmp_path_factory)  # not collected as needing it (e.g. a nodeid run)
-        deadline = time.monotonic() + DEMO_TIMEOUT + 60
-        while not (folder / "rc").is_file():
-            assert time.monotonic() < deadline, f"govaudit demo did not end: {folder}"
-            time.sleep(0.2)
-        stdout = (folder / "stdout").read_text(encoding="utf-8", errors="replace")
-        stderr = (folder / "stderr").read_text(encoding="utf-8", errors="replace")
-        code = int((folder / "rc").read_text())
-        assert code == 0, f"govaudit demo exited {code}: {stderr[-3000:]}"
-        return {
-            "out": str(folder / "run"),
-            "index": stdout.strip().splitlines()[-1],
-            "stdout": stdout,
-            "stderr": stderr,
-        }
-
-
-_demo = _DemoInBackground()
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    if session.config.option.collectonly:
-        return
-    if any("demo_run" in _fixtures(item) for item in session.items):
-        _demo.start(session.config._tmp_path_factory)  # type: ignore[attr-defined]
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    _demo.stop(interrupted=exitstatus == pytest.ExitCode.INTERRUPTED)
 
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """`govaudit demo` run once per run, as a newcomer runs it (no proxy in the environment:
     the demo starts its own simulated web). Read-only: copy the database to change it."""
-    made = shared_once(tmp_path_factory, "demo", lambda _folder: _demo.result(tmp_path_factory))
+    made = shared_once(tmp_path_factory, "demo", _run_demo)
     return {**made, "out": Path(made["out"]), "index": Path(made["index"])}
 
 
@@ -319,27 +240,7 @@ def _longest_files_first(items: list[pytest.Item]) -> list[pytest.Item]:
         return sum(3.0 if m else 0.02 for m in marked)
 
     order = sorted(by_file, key=lambda path: -cost(path))  # stable: ties keep their order
-    # The files that read the demo wait until the workers have done DEMO_HEAD_START seconds of
-    # other files, so that the demo (started in the background) is done when they ask.
-    reads_demo = [p for p in order if any("demo_run" in _fixtures(i) for i in by_file[p])]
-    placed: list[str] = []
-    done = 0.0
-    for path in (p for p in order if p not in reads_demo):
-        if reads_demo and done >= DEMO_HEAD_START:
-            placed += reads_demo
-            reads_demo = []
-        placed.append(path)
-        done += cost(path)
-    placed += reads_demo
-    return [item for path in placed for item in by_file[path]]
-
-
-# The demo's wall time on two busy cores, times the two workers.
-DEMO_HEAD_START = 240.0
-
-
-def _fixtures(item: pytest.Item) -> tuple[str, ...]:
-    return tuple(getattr(item, "fixturenames", ()))
+    return [item for path in order for item in by_file[path]]
 
 
 class _ProcessWatch:
