@@ -1,12 +1,15 @@
 """Report pages in Chromium for the browser tests: a watched page (console and page errors,
 dialogs, requests leaving file://) and axe-core's serious or critical violations; and the
-demo report's every page at 1280 px looked at once per run (`demo_report_at_1280`).
+demo's reports looked at once per run at every width auditors read them at
+(`demo_report_at_widths`, and `demo_report_at_1280` for the main report at 1280 px).
 
 axe-core is most of a browser test's cost (about a CPU-second a page, colour contrast
-mostly), so the demo report's pages at 1280 px are checked once per run, even under
-pytest-xdist, for every test that asserts on them (tests/test_report_browser.py: every page
-loads cleanly and passes axe; tests/test_report_widths.py: axe and the tables' fit at
-1280 px).
+mostly), and loading a page costs more than laying it out again, so every page of the demo's
+two reports is loaded once per run, even under pytest-xdist, and looked at in that one load
+at 1280, 768 and 390 px (the window resized: the report's styles are media queries, its
+script never reads the width) for every test that asserts on them
+(tests/test_report_browser.py: every page loads cleanly and passes axe at 1280 px;
+tests/test_report_widths.py: the tables' fit at every width, axe at every width).
 """
 
 from __future__ import annotations
@@ -123,45 +126,101 @@ def serious_violations(axe: Any, page: Any) -> list[dict[str, Any]]:
     return [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
 
 
-def _look_at_1280(report: Path) -> dict[str, dict[str, Any]]:
-    """Every page of `report` at 1280 x 900: its tables' measures as loaded (MEASURE), what
-    went wrong loading it, then axe-core's serious or critical violations with every
-    <details> open (the evidence checked too)."""
+WIDTHS = (1280, 768, 390)
+REPORTS = ("report", "report-m-23-22")
+# One page of each template for the axe runs below 1280 px (every page gets the width
+# checks, and at 1280 px the main report's every page is checked with axe).
+AXE_PAGES = (
+    "index.html",
+    "agencies.html",
+    "plans.html",
+    "freeze.html",
+    "inventory.html",
+    "changes.html",
+    "guidelines.html",
+    "accessibility.html",
+    "about.html",
+    "downloads.html",
+)
+
+
+def axe_pages(root: Path) -> list[str]:
+    """AXE_PAGES of the main report that exist, and its first agency page (relative to the
+    folder of the demo's reports)."""
+    report = root / "report"
+    agency = sorted((report / "agencies").glob("*.html"))[0]
+    pages = [report / p for p in AXE_PAGES] + [agency]
+    return [p.relative_to(root).as_posix() for p in pages if p.exists()]
+
+
+def _look_at_every_width(root: Path) -> dict[str, dict[str, Any]]:
+    """Every page of the demo's reports (relative to `root`, their folder), loaded once at
+    1280 x 900: what went wrong loading it ("problems"); its tables' measures (MEASURE) as
+    loaded at each width ("measure", by width); axe-core's serious or critical violations
+    below 1280 px on the axe_pages ("serious_at", by width), <details> closed as loaded; and
+    for the main report at 1280 px with every <details> open, the evidence checked too
+    ("serious")."""
     from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import sync_playwright
 
     axe = Axe()
+    checked = set(axe_pages(root))
     seen: dict[str, dict[str, Any]] = {}
     with sync_playwright() as p:
         browser = launch_chromium(p)
         watched = Watched(browser)
         try:
-            for path in sorted(report.rglob("*.html")):
-                where = path.relative_to(report).as_posix()
-                page = watched.open(path)
-                measure = page.evaluate(MEASURE)  # as loaded (tests/test_report_widths.py)
-                page.evaluate(OPEN_DETAILS)
-                problems = watched.problems(where)
-                serious = [f"{v['id']} ({v['impact']})" for v in serious_violations(axe, page)]
-                seen[where] = {"problems": problems, "serious": serious, "measure": measure}
+            for report in REPORTS:
+                for path in sorted((root / report).rglob("*.html")):
+                    where = path.relative_to(root).as_posix()
+                    page = watched.open(path)
+                    look: dict[str, Any] = {"measure": {}, "serious_at": {}}
+                    for width in WIDTHS:
+                        page.set_viewport_size({"width": width, "height": 900})
+                        look["measure"][str(width)] = page.evaluate(MEASURE)
+                        if width < 1280 and where in checked:
+                            look["serious_at"][str(width)] = [
+                                f"{v['id']} ({v['impact']})" for v in serious_violations(axe, page)
+                            ]
+                    page.set_viewport_size({"width": 1280, "height": 900})
+                    if report == "report":
+                        page.evaluate(OPEN_DETAILS)
+                        look["serious"] = [
+                            f"{v['id']} ({v['impact']})" for v in serious_violations(axe, page)
+                        ]
+                    look["problems"] = watched.problems(where)
+                    seen[where] = look
         finally:
             browser.close()
     return seen
 
 
 @pytest.fixture(scope="session")
-def demo_report_at_1280(
+def demo_report_at_widths(
     tmp_path_factory: pytest.TempPathFactory, demo_run: dict[str, object]
 ) -> dict[str, dict[str, Any]]:
-    """Page (relative to the demo's report/) -> {"problems": [...], "serious": [...],
-    "measure": MEASURE's answer}.
+    """Page (relative to the folder of the demo's reports: "report/index.html",
+    "report-m-23-22/guidelines.html") -> what `_look_at_every_width` saw.
 
     Once per run; off this thread, where a test module's own Playwright may be running (a
     second sync Playwright on one thread refuses to start)."""
-    report = Path(str(demo_run["index"])).parent
+    root = Path(str(demo_run["index"])).parent.parent
 
     def build(folder: Path) -> dict[str, Any]:
         with ThreadPoolExecutor(1) as pool:
-            return {"pages": pool.submit(_look_at_1280, report).result()}
+            return {"pages": pool.submit(_look_at_every_width, root).result()}
 
-    return shared_once(tmp_path_factory, "demo-report-at-1280", build)["pages"]
+    return shared_once(tmp_path_factory, "demo-report-at-widths", build)["pages"]
+
+
+@pytest.fixture(scope="session")
+def demo_report_at_1280(
+    demo_report_at_widths: dict[str, dict[str, Any]],
+) -> dict[str, dict[str, Any]]:
+    """Page of the main report (relative to report/) -> {"problems": [...], "serious": [...]}
+    at 1280 px, its <details> open for axe."""
+    return {
+        where.removeprefix("report/"): {"problems": seen["problems"], "serious": seen["serious"]}
+        for where, seen in demo_report_at_widths.items()
+        if where.startswith("report/")
+    }

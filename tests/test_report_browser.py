@@ -17,10 +17,10 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from reports.render import CHROMIUM, launch_chromium, render_report, screenshot
-from tests.browser_pages import Watched, demo_report_at_1280
+from tests.browser_pages import Watched, demo_report_at_1280, demo_report_at_widths
 from tests.test_report_html import SEEDS, XSS_TITLE, make_db
 
-__all__ = ["Watched", "demo_report_at_1280"]  # the fixture, for the tests below
+__all__ = ["Watched", "demo_report_at_1280", "demo_report_at_widths"]  # fixtures, for the tests
 
 pytestmark = pytest.mark.browser
 
