@@ -13,10 +13,10 @@ fonts, media and favicons never downloaded, and a deadline per page.
 A host's pages are checked one after another in one browser context and one page, the way
 one visitor browses one site: a fresh context and page cost about 0.4 CPU-s each, and axe
 evaluated in a fresh renderer about 0.33 CPU-s instead of 0.14 in a warm one (the demo
-world's 50 pages: 59 -> 46 CPU-s, 30 -> 24 s, the same violations on every page). Hosts never
-share a context, so one agency's site is checked apart from the others'; anything abnormal
-(a timeout, a browser error, an exception, a relaunched browser) gives the host's next page
-a fresh context.
+world's 50 pages: 78 -> 52 CPU-s, the same violations on every page; benchmarks/README.md).
+Hosts never share a context, so one agency's site is checked apart from the others';
+anything abnormal (a timeout, a browser error, an exception, a relaunched browser) gives the
+host's next page a fresh context.
 """
 
 from __future__ import annotations
@@ -491,8 +491,8 @@ class AccessibilityChecker:
         if self.obey_robots and not await self._robots_allow(page, target.url):
             return PageCheck(target, started, "couldn't check", "blocked by robots.txt")
         if urldefrag(page.url).url == urldefrag(target.url).url:
-            # Going to the page already shown, or to it with another #fragment, would only
-            # scroll (no response, no fresh document): leave it first.
+            # The URL already shown, but for its #fragment: going there would only scroll (no
+            # response, no fresh document to check), so the page leaves it first.
             await page.goto("about:blank")
         response = await page.goto(target.url, wait_until="load")
         status = response.status if response is not None else None

@@ -108,6 +108,8 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         PageTarget("slow.gov", "https://www.slow.gov/", "homepage", "G"),
         PageTarget("slow.gov", "https://www.slow.gov/hang", "open", "G"),
         PageTarget("slow.gov", "https://www.slow.gov/after", "plan", "G"),
+        # The page just checked but for a #fragment: a fresh document, not a scroll.
+        PageTarget("slow.gov", "https://www.slow.gov/after#main", "plan", "G"),
     ]
     options = {
         "user_agent": "govaudit-test (+https://example.gov/bot)",
@@ -241,6 +243,9 @@ def test_a_page_that_times_out_leaves_the_hosts_next_page_a_fresh_context(
     assert {(v.rule, v.impact) for v in by_url[after].violations} == EXPECTED
     assert contexts[hung] is contexts[first]
     assert contexts[after] is not contexts[hung]
+    again = by_url[f"{after}#main"]
+    assert (again.state, again.http_status, again.final_url) == ("checked", 200, f"{after}#main")
+    assert {(v.rule, v.impact) for v in again.violations} == EXPECTED
 
 
 class FakeContext:
