@@ -2,8 +2,9 @@
 
 Pages with known violations yield exactly those axe rules with their impacts; a clean page
 none; a page that never loads, one on a host that does not answer and one robots.txt forbids
-are "couldn't check"; one page per host at a time (request log); a site that answers only on
-plain http is checked over http, also on a host of Chromium's HSTS preload list (nsf.gov).
+are "couldn't check"; one page per host at a time (request log), a host's pages in one
+browser context of its own, a fresh one after a page that timed out; a site that answers only
+on plain http is checked over http, also on a host of Chromium's HSTS preload list (nsf.gov).
 A page is checked once per run whatever its roles, also in a run made before roles were
 merged (the IntegrityError of issue 27). The findings and exports are pure functions tested
 on stored rows.
@@ -22,7 +23,14 @@ import pytest
 from audit.a11y import export_rows, fleet_summary, worst_impact
 from audit.findings import AuditInput
 from audit.rules import accessibility
-from crawler.a11y import CHROMIUM, PageTarget, run_checks, summarise_violations
+from crawler.a11y import (
+    CHROMIUM,
+    AccessibilityChecker,
+    HostVisit,
+    PageTarget,
+    run_checks,
+    summarise_violations,
+)
 from tests.crawl_world import export, govaudit, registry_csv
 
 pytestmark = pytest.mark.browser
@@ -61,6 +69,15 @@ def world() -> dict[str, Any]:
             "pages": {"/": {"body": CLEAN}},
         },
         "never": {"hosts": ["www.never.gov"], "delay": 60, "pages": {"/": {"body": CLEAN}}},
+        # A host whose second page never loads, between two that do.
+        "slow": {
+            "hosts": ["www.slow.gov"],
+            "pages": {
+                "/": {"body": CLEAN},
+                "/hang": {"body": CLEAN, "delay": 60},
+                "/after": {"body": VIOLATING},
+            },
+        },
         "down": {"hosts": ["www.down.gov"], "down": True},
         # Plain http only (a CONNECT to port 443 is refused), on a name Chromium's built-in
         # HSTS preload list forces to https.
@@ -86,21 +103,37 @@ def checked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         PageTarget("down.gov", "https://www.down.gov/", "homepage", "E"),
         PageTarget("nsf.gov", "http://www.nsf.gov/", "homepage", "F"),
     ]
-    never = PageTarget("never.gov", "https://www.never.gov/", "homepage", "D")
+    hung = [
+        PageTarget("never.gov", "https://www.never.gov/", "homepage", "D"),
+        PageTarget("slow.gov", "https://www.slow.gov/", "homepage", "G"),
+        PageTarget("slow.gov", "https://www.slow.gov/hang", "open", "G"),
+        PageTarget("slow.gov", "https://www.slow.gov/after", "plan", "G"),
+        # The page just checked but for a #fragment: a fresh document, not a scroll.
+        PageTarget("slow.gov", "https://www.slow.gov/after#main", "plan", "G"),
+    ]
     options = {
         "user_agent": "govaudit-test (+https://example.gov/bot)",
         "concurrency": 4,
         "ca_bundle": web.ca_pem_path,
     }
     results: list[Any] = []
+    # The browser context each page was checked in (the objects, kept: ids are not reused).
+    contexts: dict[str, Any] = {}
+    original_check_in = AccessibilityChecker._check_in
+
+    async def recording(self: Any, visit: HostVisit, target: PageTarget, started: Any) -> Any:
+        contexts[target.url] = visit.context
+        return await original_check_in(self, visit, target, started)
+
     try:
-        # The page that never loads waits out a short deadline of its own in a check run
+        # The pages that never load wait out a short deadline of their own in a check run
         # beside the others' (theirs keeps its headroom for a busy machine), not 20 s idle.
-        with ThreadPoolExecutor(1) as pool:
-            hung = pool.submit(run_checks, [never], results.append, timeout=3, **options)
+        with pytest.MonkeyPatch.context() as patch, ThreadPoolExecutor(1) as pool:
+            patch.setattr(AccessibilityChecker, "_check_in", recording)
+            slow = pool.submit(run_checks, hung, results.append, timeout=6, **options)
             run_checks(targets, results.append, timeout=20, **options)
-            hung.result()
-        yield {"web": web, "by_url": {r.target.url: r for r in results}}
+            slow.result()
+        yield {"web": web, "by_url": {r.target.url: r for r in results}, "contexts": contexts}
     finally:
         web.stop()
         for key, value in saved.items():
@@ -159,7 +192,7 @@ def test_no_favicon_is_ever_asked(checked: dict[str, Any]) -> None:
     # Chromium asks for /favicon.ico by itself, past Playwright's routes; a favicon is an
     # image, which a check never downloads, and robots.txt may forbid it.
     web = checked["web"]
-    for host in ("www.violating.gov", "www.clean.gov", "www.forbidden.gov"):
+    for host in ("www.violating.gov", "www.clean.gov", "www.forbidden.gov", "www.slow.gov"):
         assert "/favicon.ico" not in [r.path for r in web.requests(host)], host
 
 
@@ -174,6 +207,83 @@ def test_one_page_per_host_and_our_user_agent(checked: dict[str, Any]) -> None:
     assert {r.host for r in web.requests()} <= {f"www.{name}.gov" for name in world()}
     # Images are never downloaded.
     assert not [r for r in web.requests("www.violating.gov") if r.path == "/seal.png"]
+
+
+def test_a_hosts_pages_share_one_context_and_hosts_never_share(checked: dict[str, Any]) -> None:
+    contexts = checked["contexts"]
+    clean = [contexts[f"https://www.clean.gov/{path}"] for path in ("", "open", "plan")]
+    assert all(context is clean[0] for context in clean)
+    one_per_host = [
+        contexts[url]
+        for url in (
+            "https://www.violating.gov/",
+            "https://www.clean.gov/",
+            "https://www.forbidden.gov/",
+            "https://www.down.gov/",
+            "http://www.nsf.gov/",
+            "https://www.never.gov/",
+            "https://www.slow.gov/",
+        )
+    ]
+    assert len({id(context) for context in one_per_host}) == len(one_per_host)
+    # robots.txt was read once, by the first page; the three pages each loaded once.
+    paths = [r.path for r in checked["web"].requests("www.clean.gov") if r.method == "GET"]
+    assert sorted(paths) == ["/", "/open", "/plan", "/robots.txt"]
+
+
+def test_a_page_that_times_out_leaves_the_hosts_next_page_a_fresh_context(
+    checked: dict[str, Any],
+) -> None:
+    by_url, contexts = checked["by_url"], checked["contexts"]
+    first, hung, after = (f"https://www.slow.gov/{path}" for path in ("", "hang", "after"))
+    assert by_url[first].state == "checked" and by_url[first].violations == []
+    assert (by_url[hung].state, by_url[hung].reason) == ("couldn't check", "timeout after 6 s")
+    assert by_url[after].state == "checked", by_url[after].reason
+    assert by_url[after].final_url == after and by_url[after].http_status == 200
+    assert {(v.rule, v.impact) for v in by_url[after].violations} == EXPECTED
+    assert contexts[hung] is contexts[first]
+    assert contexts[after] is not contexts[hung]
+    again = by_url[f"{after}#main"]
+    assert (again.state, again.http_status, again.final_url) == ("checked", 200, f"{after}#main")
+    assert {(v.rule, v.impact) for v in again.violations} == EXPECTED
+
+
+class FakeContext:
+    def __init__(self, browser: FakeBrowser) -> None:
+        self.browser = browser
+        self.closed = False
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+class FakeBrowser:
+    def __init__(self) -> None:
+        self.contexts: list[FakeContext] = []
+
+    async def new_context(self) -> FakeContext:
+        self.contexts.append(FakeContext(self))
+        return self.contexts[-1]
+
+
+def test_a_host_visit_keeps_its_context_until_discarded_or_the_browser_changes() -> None:
+    import asyncio
+
+    async def scenario() -> tuple[FakeBrowser, FakeBrowser]:
+        visit = HostVisit(lambda browser: browser.new_context())
+        first, relaunched = FakeBrowser(), FakeBrowser()
+        await visit.open_in(first)
+        await visit.open_in(first)
+        assert len(first.contexts) == 1 and not first.contexts[0].closed
+        await visit.open_in(relaunched)  # the browser died and was started again
+        assert first.contexts[0].closed and visit.context is relaunched.contexts[0]
+        await visit.discard()
+        await visit.open_in(relaunched)
+        assert relaunched.contexts[0].closed and visit.context is relaunched.contexts[1]
+        return first, relaunched
+
+    first, relaunched = asyncio.run(scenario())
+    assert (len(first.contexts), len(relaunched.contexts)) == (1, 2)
 
 
 # ----------------------------------------------------------------- pure parts, no browser
@@ -368,10 +478,10 @@ def test_a_check_that_raises_or_a_refused_row_fails_that_page_only(
         monkeypatch.setenv(name, value)
     original_check, original_row = checker.AccessibilityChecker._check_in, checker._a11y_row
 
-    async def crashing(self: Any, context: Any, target: Any, started: Any) -> Any:
+    async def crashing(self: Any, visit: Any, target: Any, started: Any) -> Any:
         if target.url == "https://www.violating.gov/":
             raise RuntimeError("planted: the checker broke")
-        return await original_check(self, context, target, started)
+        return await original_check(self, visit, target, started)
 
     def refused(model: Any, run_id: int, check: Any) -> Any:
         row = original_row(model, run_id, check)

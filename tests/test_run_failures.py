@@ -31,10 +31,10 @@ import crawler.a11y as _checker
 _original = _checker.AccessibilityChecker._check_in
 
 
-async def _check_in(self, context, target, started):
+async def _check_in(self, visit, target, started):
     if target.url == {PLANTED!r}:
         raise RuntimeError("planted: the check of this page raises")
-    return await _original(self, context, target, started)
+    return await _original(self, visit, target, started)
 
 
 _checker.AccessibilityChecker._check_in = _check_in
