@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import textwrap
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.crawl_world import invoke_here
+from tests.crawl_world import GOVAUDIT, invoke_here
 
 pytestmark = pytest.mark.integration
 
@@ -133,3 +135,55 @@ def test_a_job_that_fails_or_kills_its_process_leaves_the_next_job_to_run(
     assert task_states(db) == {"sites": {"pending"}, "open": {"done"}}
     assert run_stats(db)["open/0"]["finish_reason"] == "finished"
     assert "crawl run 1 interrupted" in result.output, result.output
+
+
+def test_ctrl_c_ends_the_job_in_hand_and_starts_no_other(demo_web: Any, tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the process group): the worker's crawl stops, its statistics are
+    kept, and its process does not go on to the /open job."""
+    db = f"sqlite:///{tmp_path}/crawl.db"
+    loaded = invoke_here(db, "inventory", "load", str(SEEDS / "demo-federal-2014-12-16.csv"))
+    assert loaded.exit_code == 0, loaded.output
+    env = {**os.environ, **demo_web.proxy_env(), "GOVAUDIT_DB": db, "GOVAUDIT_BATCH_UNITS": "1"}
+    # One domain at a time, one request at a time: the site crawl lasts long enough to stop.
+    command = [GOVAUDIT, *COMMON, "crawl", "--workers", "1", "--concurrency", "1"]
+    proc = subprocess.Popen(
+        [*command, "--per-host", "1", "--timeout", "5"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+        # As from a terminal: SIGINT is Ctrl-C, whatever this process does with it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and task_states_or_none(db, "done") < 2:
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert "interrupted: continue with `govaudit crawl --resume --run 1`" in err, out + err
+    states = task_states(db)
+    assert "pending" in states["sites"], "the site crawl ended before it could be stopped"
+    assert states["open"] == {"pending"}
+    # Kept however far Scrapy got: the parent's own SIGINT to its workers, a second one, may
+    # stop Scrapy before the spider is closed.
+    stats = run_stats(db)
+    assert stats["sites/0"]["start_time"] and "open/0" not in stats
+
+
+def task_states_or_none(db: str, state: str) -> int:
+    """How many tasks are in `state`; 0 while the run's tables are not there yet."""
+    try:
+        with sqlite3.connect(db.removeprefix("sqlite:///")) as conn:
+            conn.execute("PRAGMA busy_timeout = 200")
+            (count,) = conn.execute(
+                "SELECT count(*) FROM crawl_task WHERE state = ?", (state,)
+            ).fetchone()
+    except sqlite3.OperationalError:
+        return 0
+    return int(count)
