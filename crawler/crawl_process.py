@@ -1,18 +1,22 @@
-"""One crawler process: runs one job's spider over its share of a run's pending tasks.
+"""One crawler process: runs a worker's jobs, one after another, over its share of a run's
+pending tasks.
 
 One Scrapy process is bound to one CPU core, so `govaudit crawl --workers N` starts N of
 these. Tasks are shared out by a stable hash of the registrable domain, so one host is only
-ever crawled by one process and the per-host limit holds across processes. A distributed
-worker (`crawler.distributed`) instead names the tasks of one batch with `--tasks`; tasks
-already done (by an earlier attempt at the batch) are skipped either way.
+ever crawled by one process and the per-host limit holds across processes. A worker's jobs
+(sites, then open) are crawled in one Scrapy process, started once: each start costs about a
+CPU second of imports and set-up. A distributed worker (`crawler.distributed`) instead names
+the tasks of one batch with `--tasks`; tasks already done (by an earlier attempt at the batch)
+are skipped either way.
 
-    python -m crawler.crawl_process --db URL --run ID --job sites --worker 0 --workers 2
+    python -m crawler.crawl_process --db URL --run ID --job sites --job open --worker 0 --workers 2
     python -m crawler.crawl_process --db URL --run ID --job sites --tasks 17,18,19
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -20,6 +24,8 @@ import re
 import signal
 import socket
 import sys
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -281,6 +287,147 @@ def prepare(
     return Batch(settings, spider_cls, kwargs, len(tasks))
 
 
+def batch_crawler(batch: Batch) -> Any:
+    """A Scrapy crawler for one batch of a process that crawls several."""
+    from scrapy.crawler import Crawler
+    from scrapy.settings import Settings
+
+    # Above the process's own settings, which Scrapy merges into every crawler it runs (at
+    # equal priority they would win: a 20 s timeout where the run asked for 3).
+    settings = Settings()
+    settings.setdict(batch.settings, priority="cmdline")
+    return Crawler(batch.spider_cls, settings)
+
+
+def first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
+
+def crawl_jobs(
+    db: Database,
+    run_id: int,
+    jobs: list[str],
+    worker: int,
+    workers: int,
+    verbose: int,
+    task_ids: list[int] | None = None,
+    on_start: Callable[[str], None] | None = None,
+) -> int:
+    """Crawl the jobs one after another in one Scrapy process, started once; the exit status.
+
+    Each job reads its pending tasks as it starts and its statistics are stored as it ends.
+    A job that fails does not stop the later ones; the status is then the first failure's
+    (2: no such run, 1: anything else). `on_start(job)` is called as each job starts: the
+    parent learns from it which jobs a process that died had not started.
+    """
+    status = 0
+    todo = list(jobs)
+    # The crawlers whose statistics are not stored yet, by job.
+    unstored: dict[str, Any] = {}
+
+    def failed(code: int) -> None:
+        nonlocal status
+        status = status or code
+
+    def next_batch() -> tuple[str, Batch] | None:
+        while todo:
+            job = todo.pop(0)
+            if on_start is not None:
+                on_start(job)
+            try:
+                tasks = pending_tasks(db, run_id, job, worker, workers, task_ids)
+                if tasks:
+                    return job, prepare(db, run_id, job, tasks, verbose, worker=str(worker))
+            except LookupError as exc:
+                print(f"crawler.crawl_process: {exc}", file=sys.stderr)
+                failed(2)
+            except Exception:
+                job_failed(job)
+                failed(1)
+        return None
+
+    def job_failed(job: str) -> None:
+        print(
+            f"crawler.crawl_process: the {job} job failed; its pending tasks stay pending",
+            file=sys.stderr,
+        )
+        traceback.print_exc()
+
+    def store_stats(job: str) -> dict[str, Any]:
+        """The job's Scrapy statistics, stored on the run."""
+        crawler = unstored.pop(job)
+        try:
+            stats: dict[str, Any] = crawler.stats.get_stats()
+        except RuntimeError:  # the crawl never started: Scrapy made no statistics
+            return {}
+        try:
+            if task_ids is None:
+                save_stats(db, run_id, f"{job}/{worker}", stats)
+            else:
+                save_stats(db, run_id, f"{job}/batches", stats, add=True)
+        except SQLAlchemyError as exc:
+            # The database went away as the crawl ended (the parent reports that in one
+            # line): the units are stored or pending either way; only the statistics are lost.
+            print(
+                f"crawler.crawl_process: could not save the run's statistics: {first_line(exc)}",
+                file=sys.stderr,
+            )
+            failed(1)
+        return stats
+
+    first = next_batch()
+    if first is None:  # nothing to crawl: no Scrapy at all
+        db.dispose()
+        return status
+
+    import asyncio
+
+    from scrapy.crawler import AsyncCrawlerProcess
+    from twisted.internet.error import ReactorNotRunning
+
+    # The settings Scrapy reads once per process (the DNS resolver, an archive's in a crawl of
+    # archives; the thread pool) are the first job's, and the same for every job of a run.
+    process = AsyncCrawlerProcess(first[1].settings)
+
+    async def crawl_all() -> None:
+        batch: tuple[str, Batch] | None = first
+        try:
+            while batch is not None:
+                job, prepared = batch
+                try:
+                    crawler = batch_crawler(prepared)
+                    unstored[job] = crawler
+                    await process.crawl(crawler, **prepared.kwargs)
+                except Exception:
+                    job_failed(job)
+                    failed(1)
+                # Stopped by a signal (Ctrl-C, SIGTERM): Scrapy stops the reactor next, and
+                # no other job is started.
+                if job in unstored and store_stats(job).get("finish_reason") == "shutdown":
+                    return
+                batch = next_batch()
+        except Exception:
+            traceback.print_exc()
+            failed(1)
+        finally:
+            # Imported here: importing it sooner would install Twisted's default reactor
+            # before Scrapy installs the asyncio one.
+            from twisted.internet import reactor
+
+            with contextlib.suppress(ReactorNotRunning):
+                reactor.stop()  # type: ignore[attr-defined]
+
+    asyncio.get_event_loop().create_task(crawl_all())
+    process.start(stop_after_crawl=False)
+    try:
+        for job in list(unstored):  # a crawl a signal cut short, stopped with the reactor
+            store_stats(job)
+    finally:
+        db.dispose()
+    return status
+
+
 def serve(db: Database, verbose: int) -> int:
     """Crawl batch after batch in one Scrapy process (a distributed worker's crawler).
 
@@ -290,8 +437,7 @@ def serve(db: Database, verbose: int) -> int:
     """
     import asyncio
 
-    from scrapy.crawler import AsyncCrawlerProcess, Crawler
-    from scrapy.settings import Settings
+    from scrapy.crawler import AsyncCrawlerProcess
 
     process = AsyncCrawlerProcess(scrapy_settings({}, verbose))
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
@@ -314,12 +460,7 @@ def serve(db: Database, verbose: int) -> int:
                 batch = prepare(
                     db, request["run"], request["job"], tasks, verbose, cache, serve_name
                 )
-                # Above the process's own settings, which Scrapy merges into every
-                # crawler it runs (at equal priority they would win: a 20 s timeout
-                # where the run asked for 3).
-                settings = Settings()
-                settings.setdict(batch.settings, priority="cmdline")
-                crawler = Crawler(batch.spider_cls, settings)
+                crawler = batch_crawler(batch)
                 await process.crawl(crawler, **batch.kwargs)
                 stats = crawler.stats.get_stats() if crawler.stats else {}
                 save_stats(db, request["run"], f"{request['job']}/batches", stats, add=True)
@@ -341,54 +482,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", default=None, help="database URL (default: $GOVAUDIT_DB)")
     parser.add_argument("--serve", action="store_true", help="Crawl batches read from stdin.")
     parser.add_argument("--run", type=int)
-    parser.add_argument("--job", choices=["sites", "open", "rdap", "first-seen", "websites"])
+    parser.add_argument(
+        "--job",
+        action="append",
+        choices=["sites", "open", "rdap", "first-seen", "websites"],
+        help="A job to crawl; several are crawled in the order given, in one Scrapy process.",
+    )
     parser.add_argument("--worker", type=int, default=0)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--tasks", type=task_id_list, help="Only these task ids (a batch).")
+    parser.add_argument(
+        "--progress-fd",
+        type=int,
+        help="Write each job's name, a line, on this file descriptor as the job starts.",
+    )
     parser.add_argument("-v", "--verbose", type=int, default=0)
     args = parser.parse_args(argv)
     die_with_parent()
     db_url = args.db or os.environ.get("GOVAUDIT_DB")
     if not db_url:
         parser.error("no database: give --db or set GOVAUDIT_DB")
+    if args.tasks is not None and args.job and len(args.job) > 1:
+        parser.error("--tasks are one job's tasks: give one --job")
     db = Database(db_url)
     if args.serve:
         return serve(db, args.verbose)
-    if args.run is None or args.job is None:
+    if args.run is None or not args.job:
         parser.error("--run and --job are required (or --serve)")
 
-    from scrapy.crawler import AsyncCrawlerProcess
+    on_start = None
+    if args.progress_fd is not None:
+        progress_fd: int = args.progress_fd
 
-    tasks = pending_tasks(db, args.run, args.job, args.worker, args.workers, args.tasks)
-    if not tasks:
-        return 0
-    try:
-        batch = prepare(db, args.run, args.job, tasks, args.verbose, worker=str(args.worker))
-    except LookupError as exc:
-        print(f"crawler.crawl_process: {exc}", file=sys.stderr)
-        return 2
-    process = AsyncCrawlerProcess(batch.settings)
-    crawler = process.create_crawler(batch.spider_cls)
-    process.crawl(crawler, **batch.kwargs)
-    process.start()
-    stats = crawler.stats.get_stats() if crawler.stats else {}
-    try:
-        if args.tasks is None:
-            save_stats(db, args.run, f"{args.job}/{args.worker}", stats)
-        else:
-            save_stats(db, args.run, f"{args.job}/batches", stats, add=True)
-    except SQLAlchemyError as exc:
-        # The database went away as the crawl ended (the parent reports that in one line):
-        # the units are stored or pending either way; only the statistics are lost.
-        orig = getattr(exc, "orig", None) or exc
-        first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
-        print(
-            f"crawler.crawl_process: could not save the run's statistics: {first}", file=sys.stderr
-        )
-        return 1
-    finally:
-        db.dispose()
-    return 0
+        def on_start(job: str) -> None:
+            # The parent may be gone (we die with it): nothing to tell then.
+            with contextlib.suppress(OSError):
+                os.write(progress_fd, f"{job}\n".encode())
+
+    return crawl_jobs(
+        db, args.run, args.job, args.worker, args.workers, args.verbose, args.tasks, on_start
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Crawl runs: create a run and its tasks, start one worker process per core, show progress.
+"""Crawl runs: create a run and its tasks, start one worker process per core (each crawls
+the run's jobs one after another), show progress.
 
 All crawl state is in the database (`crawl_run`, `crawl_task`), not in Scrapy's JOBDIR: a run
 killed with SIGKILL is resumed by starting workers again over the tasks still pending.
@@ -6,6 +7,7 @@ killed with SIGKILL is resumed by starting workers again over the tasks still pe
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import signal
@@ -138,24 +140,51 @@ def progress(db: Database, run_id: int, tally: PageTally | None = None) -> RunPr
     return out
 
 
-def _worker_command(run_id: int, job: str, worker: int, workers: int, verbose: int) -> list[str]:
+def _worker_command(
+    run_id: int,
+    jobs: Sequence[str],
+    worker: int,
+    workers: int,
+    verbose: int,
+    progress_fd: int | None = None,
+) -> list[str]:
     # The database URL (which may hold a password) goes in the environment: a command line
     # is readable by every user of the machine (ps).
-    return [
-        sys.executable,
-        "-m",
-        "crawler.crawl_process",
-        "--run",
-        str(run_id),
-        "--job",
-        job,
-        "--worker",
-        str(worker),
-        "--workers",
-        str(workers),
-        "--verbose",
-        str(verbose),
-    ]
+    command = [sys.executable, "-m", "crawler.crawl_process", "--run", str(run_id)]
+    for job in jobs:
+        command += ["--job", job]
+    command += ["--worker", str(worker), "--workers", str(workers), "--verbose", str(verbose)]
+    if progress_fd is not None:
+        command += ["--progress-fd", str(progress_fd)]
+    return command
+
+
+@dataclass
+class WorkerProcess:
+    """One worker's crawler process and the jobs it was given, in order."""
+
+    proc: subprocess.Popen[bytes]
+    jobs: list[str]
+    # Read end of the pipe on which the process names each job as it starts it.
+    progress: int
+
+    def unstarted(self) -> list[str]:
+        """Once the process has ended: the jobs it never started (it died before them).
+
+        The job it was on is not among them, nor the first when it named none: a job that
+        killed its process is not tried again in this run (its tasks stay pending for
+        `--resume`), so a process that always dies ends all the same.
+        """
+        announced = b""
+        os.set_blocking(self.progress, False)
+        with contextlib.suppress(BlockingIOError):  # a descendant may hold the pipe open
+            while chunk := os.read(self.progress, 4096):
+                announced += chunk
+        started = [self.jobs.index(j) for j in announced.decode().split() if j in self.jobs]
+        return self.jobs[max(started, default=0) + 1 :]
+
+    def close(self) -> None:
+        os.close(self.progress)
 
 
 def execute(
@@ -168,37 +197,48 @@ def execute(
 ) -> str:
     """Run the jobs over `workers` processes; returns the run status.
 
-    Worker i runs the jobs one after another over its own share of domains (the same share
-    for every job), so a host is never crawled by two processes or two spiders at once, and
-    a worker that finishes its share early starts its next job without waiting for the
-    others.
+    Worker i is one process that runs the jobs one after another (Scrapy starts once) over
+    its own share of domains (the same share for every job), so a host is never crawled by
+    two processes or two spiders at once, and a worker that finishes its share early starts
+    its next job without waiting for the others. A job that fails leaves the worker's later
+    jobs to run; a process that dies (killed, crashed) is followed by a new one for the
+    worker's jobs it had not started.
     """
     started = time.monotonic()
-    queues = {i: list(jobs) for i in range(workers)}
-    running: dict[int, subprocess.Popen[bytes]] = {}
+    running: dict[int, WorkerProcess] = {}
     failed = False
 
-    def launch(worker: int) -> None:
-        job = queues[worker].pop(0)
-        running[worker] = subprocess.Popen(
-            _worker_command(run_id, job, worker, workers, verbose),
-            stdout=None if verbose else subprocess.DEVNULL,
-            env={**os.environ, "GOVAUDIT_DB": db.url},
-        )
+    def launch(worker: int, worker_jobs: list[str]) -> None:
+        progress_read, progress_write = os.pipe()
+        try:
+            proc = subprocess.Popen(
+                _worker_command(run_id, worker_jobs, worker, workers, verbose, progress_write),
+                stdout=None if verbose else subprocess.DEVNULL,
+                env={**os.environ, "GOVAUDIT_DB": db.url},
+                pass_fds=(progress_write,),
+            )
+        except BaseException:
+            os.close(progress_read)
+            raise
+        finally:
+            os.close(progress_write)
+        running[worker] = WorkerProcess(proc, worker_jobs, progress_read)
 
-    for worker in queues:
-        launch(worker)
+    for worker in range(workers):
+        launch(worker, list(jobs))
     last_tick = 0.0
     tally = PageTally()
     try:
         while running:
-            for worker, proc in list(running.items()):
-                if proc.poll() is None:
+            for worker, child in list(running.items()):
+                if child.proc.poll() is None:
                     continue
                 del running[worker]
-                failed = failed or proc.returncode != 0
-                if queues[worker]:
-                    launch(worker)
+                failed = failed or child.proc.returncode != 0
+                rest = child.unstarted()
+                child.close()
+                if rest:
+                    launch(worker, rest)
             # Once a second is plenty for a person; the query competes with the workers
             # for the CPU and the database.
             if on_tick is not None and time.monotonic() - last_tick >= TICK_SECONDS:
@@ -207,11 +247,12 @@ def execute(
             if running:
                 time.sleep(0.25)
     except KeyboardInterrupt:
-        for proc in running.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGINT)
-        for proc in running.values():
-            proc.wait()
+        for child in running.values():
+            if child.proc.poll() is None:
+                child.proc.send_signal(signal.SIGINT)
+        for child in running.values():
+            child.proc.wait()
+            child.close()
         set_status(db, run_id, "interrupted")
         raise
     final = progress(db, run_id)

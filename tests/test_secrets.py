@@ -45,7 +45,7 @@ def test_redacted() -> None:
 
 
 def test_worker_command_line_carries_no_database_url() -> None:
-    command = _worker_command(1, "sites", 0, 2, 0)
+    command = _worker_command(1, ["sites", "open"], 0, 2, 0, progress_fd=5)
     assert not any("://" in part for part in command)
 
 
