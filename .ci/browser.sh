@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Debian's Chromium for the accessibility check (axe-core in the browser), and certutil
+# Debian's Chromium for the accessibility check (axe-core in the browser) and the report's
+# browser tests: its headless shell (chromium-headless-shell, the same engine without the full
+# browser's layers, about 40% of its CPU per page; audit/config_files.py), and certutil
 # (libnss3-tools) with which the check trusts a CA bundle: installed from Debian's packages
 # when missing. `make test` needs them (.ci/services.sh calls this); `make demo` runs it with
 # --if-possible: on a machine where nothing can be installed (not root, no password-less
@@ -7,7 +9,7 @@
 set -euo pipefail
 
 need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v chromium-headless-shell >/dev/null 2>&1 || need+=(chromium-headless-shell)
 command -v certutil >/dev/null 2>&1 || need+=(libnss3-tools)
 ((${#need[@]})) || exit 0
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install (from Debian's packages) and start what the tests need: PostgreSQL for the
-# same-code-on-PostgreSQL tests, Chromium for the report's browser tests. Idempotent.
+# same-code-on-PostgreSQL tests, Chromium (its headless shell) for the browser tests. Idempotent.
 # Prints the environment to use: eval "$(bash .ci/services.sh)".
 set -euo pipefail
 
@@ -27,4 +27,4 @@ su postgres -c "psql -q -p $port -tc \"select 1 from pg_roles where rolname='gov
   | grep -q 1 || su postgres -c "psql -q -p $port -c \"create role govaudit login superuser password 'govaudit'\"" >&2
 
 echo "export GOVAUDIT_TEST_PG_URL=postgresql://govaudit:govaudit@127.0.0.1:$port/postgres"
-echo "export GOVAUDIT_CHROMIUM=$(command -v chromium)"
+echo "export GOVAUDIT_CHROMIUM=$(command -v chromium-headless-shell)"

@@ -1,6 +1,7 @@
 """Where configuration files live and how they are read: the bundled seeds (the `seeds`
 package: policy.toml, agencies.csv, waivers.csv, registry files), the user's own, and the
-data directory govaudit writes to.
+data directory govaudit writes to; and the browser the accessibility check and the report's
+screenshots drive.
 
 Every problem with a file is reported as `file:line: what is wrong` (SeedError, or the
 caller's own error class).
@@ -20,6 +21,23 @@ from typing import Any
 # The bundled seeds are package data (the `seeds` package), so an installed wheel finds them
 # wherever it lives; GOVAUDIT_SEEDS names a folder of the user's own instead.
 SEEDS_DIR = Path(os.environ.get("GOVAUDIT_SEEDS") or str(resources.files("seeds")))
+
+
+# Debian's Chromium, the headless shell first: `chromium-headless-shell` is the same engine
+# and version in the old headless mode (what Playwright itself runs headless pages in), with
+# none of the full browser's layers, and checks a page with axe-core for about 40% of the full
+# `chromium`'s CPU (the demo world's 50 pages: 16 CPU-s against 41, the same violations on
+# every page; benchmarks/README.md). The full browser is used where only it is installed.
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium-headless-shell", "/usr/bin/chromium")
+
+
+def chromium_path() -> str:
+    """GOVAUDIT_CHROMIUM, else the first of CHROMIUM_CANDIDATES installed (else the last, for
+    the message that says it is missing)."""
+    given = os.environ.get("GOVAUDIT_CHROMIUM")
+    if given:
+        return given
+    return next((p for p in CHROMIUM_CANDIDATES if Path(p).exists()), CHROMIUM_CANDIDATES[-1])
 
 
 def data_dir() -> Path:

@@ -39,11 +39,12 @@ from urllib.parse import urldefrag, urlsplit
 
 from protego import Protego
 
+from audit.config_files import chromium_path
 from audit.domain_names import registrable_domain
 
 logger = logging.getLogger(__name__)
 
-CHROMIUM = os.environ.get("GOVAUDIT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = chromium_path()
 # Browser features a check turns off (see CHROMIUM_ARGS).
 DISABLED_FEATURES = (
     # Automatic https upgrades of http:// URLs.
@@ -203,8 +204,8 @@ def chromium_missing() -> str | None:
     """Why the browser cannot run here, or None (a clear one-line message for the CLI)."""
     if not Path(CHROMIUM).exists():
         return (
-            f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) "
-            "or set GOVAUDIT_CHROMIUM"
+            f"{CHROMIUM} not found: install Debian's chromium-headless-shell "
+            "(apt-get install chromium-headless-shell) or set GOVAUDIT_CHROMIUM"
         )
     return None
 

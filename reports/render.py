@@ -9,7 +9,6 @@ scripts or images, and a Content-Security-Policy in every page that forbids them
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from audit.a11y import A11Y_COLUMNS
 from audit.agencies_file import AgencySeed
+from audit.config_files import chromium_path
 from audit.db import Database
 from audit.dns_results import DNS_COLUMNS, csv_words
 from audit.export import FINDING_COLUMNS, to_csv
@@ -67,7 +67,7 @@ PAGES: list[tuple[str, str]] = [
     ("downloads.html", "Downloads"),
 ]
 
-CHROMIUM = os.environ.get("GOVAUDIT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = chromium_path()
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -260,8 +260,8 @@ def launch_chromium(playwright: Any) -> Any:
     """Debian's Chromium through Playwright (no `playwright install` needed)."""
     if not Path(CHROMIUM).exists():
         raise FileNotFoundError(
-            f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium) "
-            "or set GOVAUDIT_CHROMIUM"
+            f"{CHROMIUM} not found: install Debian's chromium-headless-shell "
+            "(apt-get install chromium-headless-shell) or set GOVAUDIT_CHROMIUM"
         )
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 

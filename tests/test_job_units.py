@@ -126,6 +126,7 @@ def test_the_demo_without_chromium_says_so_in_one_line(
     check_accessibility(app, tmp_path / "ca.pem", lines.append)
     assert lines == [
         f"accessibility skipped: {tmp_path / 'no-chromium'} not found: install Debian's "
-        "chromium (apt-get install chromium) or set GOVAUDIT_CHROMIUM; the report's "
+        "chromium-headless-shell (apt-get install chromium-headless-shell) or set "
+        "GOVAUDIT_CHROMIUM; the report's "
         "Accessibility page says how to enable it"
     ]

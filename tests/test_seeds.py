@@ -144,3 +144,21 @@ def test_cli_reports_bad_seed_with_exit_2(tmp_path: Path, cli_run: CliCall) -> N
         "concurrent_requests, concurrent_requests_per_host, download_maxsize, download_timeout, "
         "max_depth, max_open_units, max_pages_per_site, obey_robots, retry_times, user_agent)"
     )
+
+
+def test_the_browser_is_the_headless_shell_where_installed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """GOVAUDIT_CHROMIUM wins; else Debian's headless shell when installed; else chromium."""
+    from audit import config_files
+
+    shell, full = tmp_path / "chromium-headless-shell", tmp_path / "chromium"
+    monkeypatch.setattr(config_files, "CHROMIUM_CANDIDATES", (str(shell), str(full)))
+    monkeypatch.delenv("GOVAUDIT_CHROMIUM", raising=False)
+    assert config_files.chromium_path() == str(full)  # neither installed: named as missing
+    full.touch()
+    assert config_files.chromium_path() == str(full)
+    shell.touch()
+    assert config_files.chromium_path() == str(shell)
+    monkeypatch.setenv("GOVAUDIT_CHROMIUM", "/opt/chromium/chrome")
+    assert config_files.chromium_path() == "/opt/chromium/chrome"
