@@ -15,12 +15,7 @@ from audit.policy_file import load_policy
 from crawler.settings import scrapy_settings
 from govaudit.job_config import ConfigError, load_config
 from govaudit.run_settings import crawl_run_settings, run_settings
-
-
-def write(folder: Path, name: str, text: str) -> Path:
-    path = folder / name
-    path.write_text(text, encoding="utf-8")
-    return path
+from tests.test_seeds import write
 
 
 def test_defaults_are_the_fields_and_nothing_is_given() -> None:
